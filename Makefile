@@ -1,0 +1,37 @@
+# `make run` and `make test` each create .venv when it is missing and install into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test demo lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# With no TELEGRAM_BOT_TOKEN (in the environment or .env) this runs the demo instead.
+run: $(STAMP)
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qs '^TELEGRAM_BOT_TOKEN=.' .env; then \
+		exec $(BIN)/aftercare run; \
+	else \
+		echo "TELEGRAM_BOT_TOKEN is not set: running the demo against a local Bot API server."; \
+		exec $(BIN)/aftercare demo; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/aftercare demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

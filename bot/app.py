@@ -1,0 +1,128 @@
+"""The Application factory: every handler, grouped by audience, in one routing table."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import common, counselor, gate, participant, start
+from bot.services import Services
+from db import inbound, state
+from scheduler.jobs import Intervals, build_scheduler
+
+log = logging.getLogger(__name__)
+
+# Handler groups run in order; a gate raising ApplicationHandlerStop ends the update there.
+GROUP_GATE = -20
+GROUP_STORE = -10
+GROUP_MAIN = 0
+GROUP_DONE = 100
+
+
+def register_handlers(app: Application) -> None:
+    new_messages = filters.UpdateType.MESSAGE  # edits are handled on their own, below
+
+    app.add_handler(TypeHandler(Update, gate.private_chats_only), group=GROUP_GATE)
+    app.add_handler(TypeHandler(Update, gate.store_update), group=GROUP_STORE)
+
+    app.add_handlers(
+        [
+            # everyone
+            CommandHandler("start", start.on_start, filters=new_messages),
+            CommandHandler("help", common.on_help, filters=new_messages),
+            # counselor
+            CommandHandler("invite", counselor.on_invite, filters=new_messages),
+            # participant
+            CommandHandler("checkin", participant.on_checkin_command, filters=new_messages),
+            CallbackQueryHandler(participant.on_button),
+            # anything else
+            MessageHandler(new_messages & filters.COMMAND, common.on_unknown_command),
+            MessageHandler(new_messages & filters.TEXT, participant.on_text),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, common.on_edited_message),
+            MessageHandler(new_messages, participant.on_media),
+        ],
+        group=GROUP_MAIN,
+    )
+
+    app.add_handler(TypeHandler(Update, gate.mark_processed), group=GROUP_DONE)
+    app.add_error_handler(common.on_error)
+
+
+async def _post_init(app: Application) -> None:
+    services: Services = app.bot_data["services"]
+    catalog = services.catalog
+    async with services.sessionmaker.begin() as session:
+        await state.put(session, "bot_username", app.bot.username)
+    await app.bot.set_my_commands(
+        [BotCommand(name, catalog.text("commands", name)) for name in ("checkin", "help")]
+    )
+    await replay_unprocessed(app)
+    if services.run_jobs:
+        settings = services.settings
+        scheduler = build_scheduler(
+            services.sessionmaker,
+            catalog,
+            app.bot,
+            services.now,
+            settings.response_window,
+            Intervals(
+                settings.tick_interval_seconds,
+                settings.dispatch_interval_seconds,
+                settings.sweep_interval_seconds,
+            ),
+        )
+        scheduler.start()
+        app.bot_data["scheduler"] = scheduler
+
+
+async def _post_shutdown(app: Application) -> None:
+    scheduler = app.bot_data.pop("scheduler", None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    services: Services = app.bot_data["services"]
+    await services.engine.dispose()
+
+
+async def replay_unprocessed(app: Application) -> int:
+    """Handle updates that were stored but not finished before the last stop."""
+    services: Services = app.bot_data["services"]
+    async with services.sessionmaker() as session:
+        payloads = await inbound.unprocessed(session)
+    for payload in payloads:
+        log.info("replaying stored update %s", payload.get("update_id"))
+        await app.process_update(Update.de_json(payload, app.bot))
+    return len(payloads)
+
+
+def build_application(
+    services: Services, application_class: type[Application] = Application
+) -> Application:
+    settings = services.settings
+    token = settings.token()
+    if not token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    app = (
+        ApplicationBuilder()
+        .application_class(application_class)
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["services"] = services
+    register_handlers(app)
+    return app

@@ -1,0 +1,69 @@
+"""The `aftercare` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from messages.catalog import ContentError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aftercare", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="migrate the database, then run the bot")
+    commands.add_parser("demo", help="a scripted conversation against a local Bot API server")
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply all migrations")
+    invite = commands.add_parser("invite-counselor", help="print a one-time counselor link")
+    invite.add_argument("--name", required=True, help="the counselor's name")
+    invite.add_argument("--admin", action="store_true", help="the counselor sees all caseloads")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"aftercare: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        return _dispatch(args, settings)
+    except ContentError as exc:
+        print(f"aftercare: content error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"aftercare: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import runner
+
+    if args.command == "run":
+        return runner.run(settings)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo())
+    if args.command == "db":
+        asyncio.run(runner.migrate(settings.database_url))
+        print("database is up to date")
+        return 0
+    if args.command == "invite-counselor":
+        link = asyncio.run(runner.invite_counselor(settings, args.name, args.admin))
+        print(f"Send this one-time link to {args.name}. It expires in "
+              f"{settings.counselor_invite_ttl_days:g} days.")  # fmt: skip
+        print(link)
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

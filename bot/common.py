@@ -1,0 +1,79 @@
+"""Handlers for everyone: help, unknown commands, people we don't know, and errors."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot import telegram_io
+from bot.services import services_of
+from db import people
+from messages.render import Markup, fill
+
+log = logging.getLogger(__name__)
+
+
+async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The help that fits who is asking."""
+    services = services_of(context)
+    catalog = services.catalog
+    user_id = update.effective_user.id
+    async with services.sessionmaker() as session:
+        if await people.counselor_by_telegram(session, user_id) is not None:
+            return catalog.text("general", "counselor_help")
+        participant = await people.participant_by_telegram(session, user_id)
+    if participant is None:
+        return catalog.text("general", "not_enrolled")
+    if participant.status == "enrolling":
+        return catalog.text("general", "enrolling_help")
+    return fill(
+        catalog.text("general", "participant_help"),
+        time=participant.checkin_time or "",
+        timezone=participant.timezone or "",
+    )
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await telegram_io.send(context.bot, update.effective_chat.id, await help_text(update, context))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    catalog = services_of(context).catalog
+    text = await help_text(update, context)
+    if text != catalog.text("general", "not_enrolled"):
+        text = Markup(catalog.text("general", "unknown_command") + "\n\n" + text)
+    await telegram_io.send(context.bot, update.effective_chat.id, text)
+
+
+async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edits can't change an answer already saved; say so rather than act on them."""
+    catalog = services_of(context).catalog
+    await telegram_io.send(
+        context.bot, update.effective_chat.id, catalog.text("general", "edit_not_read")
+    )
+
+
+async def reply_to_non_participant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A counselor gets their help; a stranger learns kindly how to join."""
+    await telegram_io.send(context.bot, update.effective_chat.id, await help_text(update, context))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # Log the update's id and kind only: its text may be health information.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
+    try:
+        await telegram_io.send(
+            context.bot,
+            update.effective_chat.id,
+            services_of(context).catalog.text("general", "error"),
+        )
+    except Exception:  # the error report must never raise in turn
+        log.exception("could not tell the user about the error")

@@ -1,0 +1,63 @@
+"""Settings from the environment (or a .env file): the one place configuration is read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///./aftercare.db"
+    telegram_api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook must be reachable from outside
+    webhook_port: int = 8443
+    default_timezone: str = "America/New_York"
+    log_level: str = "INFO"
+
+    # Clinical and operational timing; defaults follow the issues.
+    checkin_response_window_hours: float = Field(default=6.0, gt=0)
+    participant_invite_ttl_days: float = Field(default=7.0, gt=0)
+    counselor_invite_ttl_days: float = Field(default=7.0, gt=0)
+    tick_interval_seconds: float = Field(default=30.0, gt=0)
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @cached_property
+    def base_file_url(self) -> str:
+        """PTB wants the file URL too; Telegram's form is .../file/bot<token>."""
+        base = self.telegram_api_base_url
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base.rstrip("/") + "/file/bot"
+
+    @property
+    def response_window(self) -> timedelta:
+        return timedelta(hours=self.checkin_response_window_hours)
+
+    def token(self) -> str | None:
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None

@@ -1,0 +1,112 @@
+"""What the CLI runs: migrations, the bot itself, and the counselor invite."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram import Bot, Update
+from telegram.error import TelegramError
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.links import deep_link
+from bot.logs import configure_logging
+from bot.services import Services
+from db import audit, invites, state
+from db.engine import create_engine, create_sessionmaker
+from db.migrate import upgrade
+from messages.catalog import load_catalog
+
+log = logging.getLogger(__name__)
+
+
+async def migrate(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def make_services(settings: Settings, run_jobs: bool = True) -> Services:
+    """Services for one event loop; the engine connects lazily, on first use."""
+    engine = create_engine(settings.database_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        catalog=load_catalog(),
+        run_jobs=run_jobs,
+    )
+
+
+def run(settings: Settings) -> int:
+    configure_logging(settings.log_level, settings.token())
+    if not settings.token():
+        log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
+        return 2
+    load_catalog()  # a broken content file stops us here, before anything else
+    asyncio.run(migrate(settings.database_url))
+    app = build_application(make_services(settings))
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        if not secret:
+            log.error("WEBHOOK_SECRET must be set with WEBHOOK_URL, so forged calls are refused")
+            return 2
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def bot_username(settings: Settings) -> str | None:
+    """Ask Telegram who we are; fall back to what the running bot last saw."""
+    token = settings.token()
+    if token:
+        try:
+            async with Bot(
+                token, base_url=settings.telegram_api_base_url, base_file_url=settings.base_file_url
+            ) as bot:
+                return bot.username
+        except TelegramError as exc:
+            log.warning("could not reach the Bot API to learn the bot's username: %s", exc)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await state.get(session, "bot_username")
+    finally:
+        await engine.dispose()
+
+
+async def invite_counselor(settings: Settings, name: str, admin: bool) -> str:
+    """A single-use counselor deep link; raises RuntimeError when no link can be made."""
+    from bot.services import utcnow
+
+    await migrate(settings.database_url)
+    username = await bot_username(settings)
+    if not username:
+        raise RuntimeError(
+            "can't build the link: the bot's username is unknown. Set TELEGRAM_BOT_TOKEN "
+            "(and TELEGRAM_API_BASE_URL if you use a local Bot API server), or start the "
+            "bot once with `aftercare run`."
+        )
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            now = utcnow()
+            kind = "admin" if admin else "counselor"
+            ttl = timedelta(days=settings.counselor_invite_ttl_days)
+            token, invite = await invites.create_invite(session, kind, now, ttl, label=name)
+            audit.record(session, now, "cli", "counselor_invite_created", f"invite:{invite.id}")
+    finally:
+        await engine.dispose()
+    return deep_link(username, token)

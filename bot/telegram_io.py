@@ -1,0 +1,40 @@
+"""Sending to Telegram from handlers: always HTML, always with our rendered keyboards."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from messages.render import Rendered
+
+log = logging.getLogger(__name__)
+
+
+def markup_of(rendered: Rendered, bot: Bot) -> InlineKeyboardMarkup | None:
+    data = rendered.reply_markup()
+    return InlineKeyboardMarkup.de_json(data, bot) if data else None
+
+
+async def send(bot: Bot, chat_id: int, message: Rendered | str) -> Message:
+    rendered = message if isinstance(message, Rendered) else Rendered(message)
+    return await bot.send_message(
+        chat_id=chat_id,
+        text=rendered.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup_of(rendered, bot),
+        link_preview_options=None,
+    )
+
+
+async def replace_keyboard_message(bot: Bot, chat_id: int, message_id: int, text: str) -> None:
+    """Turn an answered question into a plain line, buttons removed. Best effort: the
+    message may be too old to edit, and the answer is already saved either way."""
+    try:
+        await bot.edit_message_text(
+            chat_id=chat_id, message_id=message_id, text=text, parse_mode=ParseMode.HTML
+        )
+    except BadRequest as exc:
+        log.info("could not edit answered question %s: %s", message_id, exc)

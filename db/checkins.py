@@ -1,0 +1,142 @@
+"""Check-ins and answers: conversation state lives here, so a restart continues mid-check-in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Answer, CheckIn, OutboxMessage, Participant
+from db.sql import insert_ignore, lock_skip_locked
+
+OPEN = ("pending", "sent")
+
+
+async def open_checkin(session: AsyncSession, participant_id: int, now: datetime) -> CheckIn | None:
+    """The participant's check-in that can still be answered, newest first."""
+    return await session.scalar(
+        select(CheckIn)
+        .where(
+            CheckIn.participant_id == participant_id,
+            CheckIn.status.in_(OPEN),
+            CheckIn.expires_at > now,
+        )
+        .order_by(CheckIn.slot_at.desc())
+        .limit(1)
+    )
+
+
+async def create_checkin(
+    session: AsyncSession,
+    participant: Participant,
+    kind: str,
+    slot_at: datetime,
+    now: datetime,
+    window: timedelta,
+    question_keys: Sequence[str],
+    status: str = "pending",
+) -> CheckIn | None:
+    """A new check-in, or None if this participant already has one for this slot."""
+    checkin_id = await insert_ignore(
+        session,
+        CheckIn,
+        dict(
+            participant_id=participant.id,
+            kind=kind,
+            slot_at=slot_at,
+            status=status,
+            question_keys=list(question_keys),
+            current_index=0,
+            created_at=now,
+            expires_at=slot_at + window,
+        ),
+        conflict=["participant_id", "slot_at"],
+    )
+    if checkin_id is None:
+        return None
+    participant.checkins_started += 1
+    return await session.get(CheckIn, checkin_id)
+
+
+async def close_older_open(session: AsyncSession, participant_id: int, keep_id: int) -> None:
+    """Only one check-in is open at a time: an older open one counts as missed."""
+    await session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.participant_id == participant_id,
+            CheckIn.id != keep_id,
+            CheckIn.status.in_(OPEN),
+        )
+        .values(status="missed")
+    )
+
+
+async def record_answer(
+    session: AsyncSession, checkin: CheckIn, value: str, source: str, now: datetime
+) -> bool:
+    """Store the answer to the current question and move on; True when that was the last one."""
+    key = checkin.question_keys[checkin.current_index]
+    session.add(
+        Answer(checkin_id=checkin.id, question_key=key, value=value, source=source, answered_at=now)
+    )
+    checkin.current_index += 1
+    checkin.status = "sent"
+    if checkin.current_index >= len(checkin.question_keys):
+        checkin.status = "completed"
+        checkin.completed_at = now
+        return True
+    return False
+
+
+async def answers_of(session: AsyncSession, checkin: CheckIn) -> list[tuple[str, str]]:
+    """(question_key, value) in the order the questions were asked."""
+    rows = await session.execute(
+        select(Answer.question_key, Answer.value).where(Answer.checkin_id == checkin.id)
+    )
+    by_key = dict(rows.tuples().all())
+    return [(k, by_key[k]) for k in checkin.question_keys if k in by_key]
+
+
+def set_question_message(checkin: CheckIn, message_id: int, now: datetime) -> None:
+    checkin.question_message_id = message_id
+    checkin.sent_at = checkin.sent_at or now
+    if checkin.status == "pending":
+        checkin.status = "sent"
+
+
+async def due_participants(session: AsyncSession, now: datetime, limit: int) -> list[Participant]:
+    statement = (
+        select(Participant)
+        .where(Participant.status == "active", Participant.next_checkin_at <= now)
+        .order_by(Participant.next_checkin_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(lock_skip_locked(session, statement))).all())
+
+
+async def recent_checkin_since(
+    session: AsyncSession, participant_id: int, since: datetime
+) -> CheckIn | None:
+    return await session.scalar(
+        select(CheckIn)
+        .where(CheckIn.participant_id == participant_id, CheckIn.created_at >= since)
+        .where(CheckIn.status.in_((*OPEN, "completed")))
+        .limit(1)
+    )
+
+
+async def mark_missed(session: AsyncSession, now: datetime) -> int:
+    """Open check-ins past their response window become missed; unsent messages are dropped."""
+    expired = select(CheckIn.id).where(CheckIn.status.in_(OPEN), CheckIn.expires_at <= now)
+    ids = list((await session.scalars(expired)).all())
+    if not ids:
+        return 0
+    await session.execute(update(CheckIn).where(CheckIn.id.in_(ids)).values(status="missed"))
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.checkin_id.in_(ids), OutboxMessage.status == "pending")
+        .values(status="skipped", last_error="check-in expired before it was sent")
+    )
+    return len(ids)

@@ -1,0 +1,44 @@
+"""Inbound updates, stored by update_id before they are handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import InboundUpdate
+from db.sql import dialect
+
+
+async def store(
+    session: AsyncSession, update_id: int, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Store the update; False when it was already handled (a duplicate delivery)."""
+    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(InboundUpdate)
+        .values(update_id=update_id, payload=payload, received_at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    processed = await session.scalar(
+        select(InboundUpdate.processed_at).where(InboundUpdate.update_id == update_id)
+    )
+    return processed is None
+
+
+async def mark_processed(session: AsyncSession, update_id: int, now: datetime) -> None:
+    await session.execute(
+        update(InboundUpdate).where(InboundUpdate.update_id == update_id).values(processed_at=now)
+    )
+
+
+async def unprocessed(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(InboundUpdate.payload)
+        .where(InboundUpdate.processed_at.is_(None))
+        .order_by(InboundUpdate.update_id)
+    )
+    return list(rows.all())

@@ -1,0 +1,201 @@
+"""Typed SQLAlchemy models: the whole schema in one place.
+
+Every timestamp is timezone-aware UTC; local time exists only in schedule math and rendering.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UTCDateTime
+
+# Stable constraint names, so batch migrations on SQLite can find and alter them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Counselor(Base):
+    __tablename__ = "counselors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    __table_args__ = (Index("ix_participants_status_next_checkin_at", "status", "next_checkin_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Nullable so that a deleted participant can leave an anonymous tombstone.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
+    # enrolling -> active; later: paused, unreachable, discharged, deleted
+    status: Mapped[str] = mapped_column(String(20))
+    # Where enrollment stands (consent, timezone, time); None once active.
+    enroll_step: Mapped[str | None] = mapped_column(String(20))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    checkin_time: Mapped[str | None] = mapped_column(String(5))  # local "HH:MM"
+    next_checkin_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    consented_at: Mapped[datetime | None]
+    recovery_start: Mapped[date | None] = mapped_column(Date)
+    checkins_started: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    activated_at: Mapped[datetime | None]
+
+    counselor: Mapped[Counselor | None] = relationship(lazy="raise")
+
+
+class Invite(Base):
+    """A single-use deep-link token; only its hash is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # counselor | participant | contact
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_by_counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CheckIn(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (
+        # One check-in per participant and slot, however many ticks or workers see it.
+        UniqueConstraint("participant_id", "slot_at"),
+        Index("ix_checkins_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # daily | on_demand
+    slot_at: Mapped[datetime]
+    # pending -> sent -> completed | missed | skipped
+    status: Mapped[str] = mapped_column(String(20))
+    question_keys: Mapped[list[str]]
+    current_index: Mapped[int] = mapped_column(Integer, default=0)
+    question_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("checkin_id", "question_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(10))  # button | typed
+    answered_at: Mapped[datetime]
+
+
+class Note(Base):
+    """Free text a participant wrote that was not an answer: kept, never dropped."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_priority_due", "status", "priority", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Makes re-running a tick or a handler harmless: the same message is written once.
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    priority: Mapped[int] = mapped_column(SmallInteger)  # 0 crisis ... 3 reminders
+    # pending -> sending -> sent | failed | skipped
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class InboundUpdate(Base):
+    """Each Telegram update, stored before it is handled, keyed by Telegram's update_id."""
+
+    __tablename__ = "inbound_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(60))  # e.g. "counselor:3", "participant:7", "cli"
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str | None] = mapped_column(String(60))
+    details: Mapped[dict[str, Any] | None]
+
+
+class BotState(Base):
+    """Small key/value facts about the running bot (e.g. its username for deep links)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(400))

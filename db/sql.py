@@ -1,0 +1,31 @@
+"""Small SQL helpers that differ by dialect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def insert_ignore(
+    session: AsyncSession, model: type, values: dict[str, Any], conflict: list[str]
+) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None if it existed."""
+    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    ).returning(model.id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+def lock_skip_locked(session: AsyncSession, statement: Select) -> Select:
+    """Row locks so several workers on PostgreSQL never take the same row; SQLite has one."""
+    if dialect(session) == "postgresql":
+        return statement.with_for_update(skip_locked=True)
+    return statement

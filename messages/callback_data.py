@@ -1,0 +1,74 @@
+"""Typed callback data: every inline button's payload is built and read here, nowhere else.
+
+Telegram allows 64 bytes; encoding refuses anything longer, so a too-long button fails at
+build time in our tests rather than as a 400 in front of a participant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+
+
+@dataclass(frozen=True)
+class AnswerButton:
+    checkin_id: int
+    index: int  # position of the question in the check-in
+    value: str
+
+
+@dataclass(frozen=True)
+class ConsentButton:
+    agree: bool
+
+
+@dataclass(frozen=True)
+class TimezoneButton:
+    zone: str
+
+
+@dataclass(frozen=True)
+class TimeButton:
+    hhmm: str  # "09:30"
+
+
+CallbackData = AnswerButton | ConsentButton | TimezoneButton | TimeButton
+
+_ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
+_CONSENT = re.compile(r"c:([yn])")
+_ZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,58})")
+_TIME = re.compile(r"tm:(\d{2}:\d{2})")
+
+
+def encode(data: CallbackData) -> str:
+    match data:
+        case AnswerButton(checkin_id, index, value):
+            text = f"a:{checkin_id}:{index}:{value}"
+        case ConsentButton(agree):
+            text = "c:y" if agree else "c:n"
+        case TimezoneButton(zone):
+            text = f"tz:{zone}"
+        case TimeButton(hhmm):
+            text = f"tm:{hhmm}"
+        case _:
+            raise TypeError(f"not callback data: {data!r}")
+    if len(text.encode()) > MAX_BYTES or decode(text) != data:
+        raise ValueError(f"callback data does not fit Telegram's {MAX_BYTES} bytes: {text!r}")
+    return text
+
+
+def decode(text: str | None) -> CallbackData | None:
+    """The button behind `text`, or None for anything we did not make (forged or stale)."""
+    if not text or len(text.encode()) > MAX_BYTES:
+        return None
+    if m := _ANSWER.fullmatch(text):
+        return AnswerButton(int(m.group(1)), int(m.group(2)), m.group(3))
+    if m := _CONSENT.fullmatch(text):
+        return ConsentButton(m.group(1) == "y")
+    if m := _ZONE.fullmatch(text):
+        return TimezoneButton(m.group(1))
+    if m := _TIME.fullmatch(text):
+        return TimeButton(m.group(1))
+    return None

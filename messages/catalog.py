@@ -1,0 +1,275 @@
+"""The content catalog: messages/content/<locale>.toml loaded into typed, validated data.
+
+A broken content file must stop the bot at start-up with a message that says what is wrong,
+never half-work in front of a participant.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from messages.answers import parse_clock_time
+from messages.html import check_html
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+RISK_MEANINGS = ("none", "watch", "high", "lapse", "crisis")
+STAGES = ("emotional", "mental", "physical")
+CORE_DAILY = ("mood", "craving", "use")
+
+# Every text the code asks for, by section, with the placeholders it fills in.
+REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
+    "consent": {"text": {"name"}, "agree": set(), "decline": set(), "declined": set()},
+    "enrollment": {
+        "ask_timezone": set(),
+        "timezone_invalid": {"text"},
+        "ask_time": {"timezone"},
+        "time_invalid": {"text"},
+        "consent_needed": set(),
+        "done": {"name", "time", "timezone", "first"},
+    },
+    "invites": {
+        "invalid": set(),
+        "counselor_welcome": {"name"},
+        "counselor_already": {"name"},
+        "participant_already": {"name"},
+        "counselor_cannot_enroll": set(),
+        "participant_cannot_be_counselor": set(),
+        "created": {"for_label", "expires", "link"},
+        "for_label": {"label"},
+    },
+    "general": {
+        "not_enrolled": set(),
+        "unknown_command": set(),
+        "media_not_read": set(),
+        "note_saved": set(),
+        "error": set(),
+        "not_for_you": set(),
+        "edit_not_read": set(),
+        "expired_button": set(),
+        "participant_help": {"time", "timezone"},
+        "enrolling_help": set(),
+        "counselor_help": set(),
+    },
+    "commands": {"checkin": set(), "help": set()},
+    "checkin": {
+        "intro_daily": {"name"},
+        "intro_on_demand": {"name"},
+        "progress": {"n", "total"},
+        "scale_hint": {"min", "max"},
+        "choice_hint": {"options"},
+        "media_hint": {"hint"},
+        "answered": {"prompt", "answer"},
+        "already_answered": set(),
+        "closed": set(),
+        "resumed": set(),
+        "note_saved_during": set(),
+        "done": {"name", "summary"},
+        "summary_line": {"label", "answer"},
+        "support": set(),
+    },
+}
+
+
+class ContentError(ValueError):
+    """The content file is missing something or contradicts itself."""
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    typed: tuple[str, ...]
+    risk: str
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    stage: str
+    daily: Literal["core", "rotating", "none"]
+    kind: Literal["scale", "choice"]
+    prompt: str
+    summary_label: str
+    legend: str = ""
+    min: int = 0
+    max: int = 0
+    labels: dict[int, str] = field(default_factory=dict)
+    scale_risk: dict[int, str] = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
+
+    def values(self) -> list[str]:
+        if self.kind == "scale":
+            return [str(n) for n in range(self.min, self.max + 1)]
+        return [o.value for o in self.options]
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    def risk_of(self, value: str) -> str:
+        if self.kind == "scale":
+            return self.scale_risk.get(int(value), "none")
+        option = self.option(value)
+        return option.risk if option else "none"
+
+    def answer_label(self, value: str) -> str:
+        """How an answer reads back to a person: '4 (good)', 'Rather not say'."""
+        if self.kind == "scale":
+            word = self.labels.get(int(value))
+            scale = f"{value}/{self.max}"
+            return f"{scale} ({word})" if word else scale
+        option = self.option(value)
+        return option.label if option else value
+
+
+@dataclass(frozen=True)
+class Catalog:
+    locale: str
+    version: str
+    consent_version: str
+    texts: dict[str, dict[str, str]]
+    questions: dict[str, Question]
+    timezones: tuple[tuple[str, str], ...]  # (zone, label)
+    time_buttons: tuple[str, ...]
+
+    def text(self, section: str, key: str) -> str:
+        return self.texts[section][key]
+
+    def core_questions(self) -> list[str]:
+        return [k for k, q in self.questions.items() if q.daily == "core"]
+
+    def rotating_questions(self) -> list[str]:
+        return [k for k, q in self.questions.items() if q.daily == "rotating"]
+
+
+def _require(data: dict[str, Any], key: str, where: str) -> Any:
+    if key not in data:
+        raise ContentError(f"{where}: missing '{key}'")
+    return data[key]
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _parse_question(raw: dict[str, Any], index: int) -> Question:
+    where = f"questions[{index}]"
+    key = _require(raw, "key", where)
+    where = f"question '{key}'"
+    stage = _require(raw, "stage", where)
+    if stage not in STAGES:
+        raise ContentError(f"{where}: stage must be one of {STAGES}, not {stage!r}")
+    kind = _require(raw, "kind", where)
+    daily = raw.get("daily", "none")
+    if daily not in ("core", "rotating", "none"):
+        raise ContentError(f"{where}: daily must be core, rotating or none")
+    common = dict(
+        key=key,
+        stage=stage,
+        daily=daily,
+        kind=kind,
+        prompt=_require(raw, "prompt", where),
+        summary_label=_require(raw, "summary_label", where),
+        legend=raw.get("legend", ""),
+    )
+    if kind == "scale":
+        low, high = int(_require(raw, "min", where)), int(_require(raw, "max", where))
+        if not low < high or high - low > 10:
+            raise ContentError(f"{where}: a scale needs min < max and at most 11 points")
+        labels = {int(k): str(v) for k, v in raw.get("labels", {}).items()}
+        risk = {int(k): str(v) for k, v in raw.get("risk", {}).items()}
+        for n in [*labels, *risk]:
+            if not low <= n <= high:
+                raise ContentError(f"{where}: {n} is outside the scale {low}-{high}")
+        for meaning in risk.values():
+            if meaning not in RISK_MEANINGS:
+                raise ContentError(f"{where}: unknown risk meaning {meaning!r}")
+        return Question(**common, min=low, max=high, labels=labels, scale_risk=risk)
+    if kind == "choice":
+        options = []
+        for raw_option in _require(raw, "options", where):
+            value = _require(raw_option, "value", where)
+            risk = _require(raw_option, "risk", f"{where} option '{value}'")
+            if risk not in RISK_MEANINGS:
+                raise ContentError(f"{where} option '{value}': unknown risk meaning {risk!r}")
+            if not value.replace("_", "").isalnum() or len(value) > 16:
+                raise ContentError(f"{where} option '{value}': values are short [a-z0-9_] words")
+            typed = tuple(t.casefold() for t in raw_option.get("typed", []))
+            options.append(Option(value, _require(raw_option, "label", where), typed, risk))
+        if len(options) < 2 or len({o.value for o in options}) != len(options):
+            raise ContentError(f"{where}: a choice needs two or more distinct options")
+        return Question(**common, options=tuple(options))
+    raise ContentError(f"{where}: kind must be scale or choice, not {kind!r}")
+
+
+def parse_catalog(data: dict[str, Any]) -> Catalog:
+    texts: dict[str, dict[str, str]] = {}
+    for section, keys in REQUIRED_TEXTS.items():
+        raw_section = _require(data, section, "content")
+        texts[section] = {}
+        for key, expected in keys.items():
+            template = _require(raw_section, key, f"[{section}]")
+            found = _placeholders(template)
+            if found != expected:
+                raise ContentError(
+                    f"[{section}].{key}: placeholders {sorted(found)} should be {sorted(expected)}"
+                )
+            problem = check_html(template.replace("{", "").replace("}", ""))
+            if problem:
+                raise ContentError(f"[{section}].{key}: {problem}")
+            texts[section][key] = template.strip("\n")
+
+    questions: dict[str, Question] = {}
+    for index, raw in enumerate(_require(data, "questions", "content")):
+        question = _parse_question(raw, index)
+        if question.key in questions:
+            raise ContentError(f"question '{question.key}' is defined twice")
+        questions[question.key] = question
+    for key in CORE_DAILY:
+        if key not in questions or questions[key].daily != "core":
+            raise ContentError(f"the daily core needs a question '{key}' marked daily = \"core\"")
+    if not any(q.daily == "rotating" for q in questions.values()):
+        raise ContentError('at least one question must be marked daily = "rotating"')
+
+    zones = []
+    for raw in _require(data, "timezones", "content"):
+        zone = _require(raw, "zone", "[[timezones]]")
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ContentError(f"[[timezones]]: unknown zone {zone!r}") from exc
+        zones.append((zone, _require(raw, "label", "[[timezones]]")))
+    times = tuple(_require(_require(data, "schedule", "content"), "time_buttons", "[schedule]"))
+    for value in times:
+        if parse_clock_time(value) is None:
+            raise ContentError(f"[schedule].time_buttons: {value!r} is not HH:MM")
+
+    consent = data["consent"]
+    return Catalog(
+        locale=_require(data, "locale", "content"),
+        version=_require(data, "version", "content"),
+        consent_version=str(_require(consent, "version", "[consent]")),
+        texts=texts,
+        questions=questions,
+        timezones=tuple(zones),
+        time_buttons=times,
+    )
+
+
+def load_catalog(locale: str = "en", directory: Path = CONTENT_DIR) -> Catalog:
+    path = directory / f"{locale}.toml"
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ContentError(f"content file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ContentError(f"{path} is not valid TOML: {exc}") from exc
+    try:
+        return parse_catalog(data)
+    except ContentError as exc:
+        raise ContentError(f"{path}: {exc}") from exc

@@ -1,0 +1,124 @@
+"""Turning schedules into check-ins: the tick, on-demand check-ins, and the missed sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import checkins as checkin_db
+from db import outbox
+from db.models import CheckIn, Participant
+from messages import render
+from messages.answers import parse_clock_time
+from messages.catalog import Catalog
+from scheduler.schedule import next_checkin
+
+TICK_BATCH = 500
+
+
+@dataclass(frozen=True)
+class TickResult:
+    created: int = 0
+    skipped: int = 0
+
+
+def first_question(catalog: Catalog, participant: Participant, checkin: CheckIn) -> render.Rendered:
+    intro = render.intro(catalog, checkin.kind, participant.first_name or "")
+    return render.question(catalog, checkin.question_keys, 0, checkin.id, intro=intro)
+
+
+def current_question(catalog: Catalog, checkin: CheckIn, intro: str = "") -> render.Rendered:
+    return render.question(
+        catalog, checkin.question_keys, checkin.current_index, checkin.id, intro=intro
+    )
+
+
+def advance_schedule(participant: Participant, now: datetime) -> None:
+    at = parse_clock_time(participant.checkin_time or "")
+    if at is None or participant.timezone is None:
+        participant.next_checkin_at = None
+        return
+    participant.next_checkin_at = next_checkin(now, at, participant.timezone)
+
+
+async def _schedule_one(
+    session: AsyncSession,
+    catalog: Catalog,
+    participant: Participant,
+    now: datetime,
+    window: timedelta,
+) -> bool:
+    slot = participant.next_checkin_at
+    assert slot is not None
+    # Advance from now, not from the slot: after an outage, one check-in, not a backlog.
+    advance_schedule(participant, max(now, slot))
+    keys = render.compose_daily(catalog, participant.checkins_started)
+    stale = slot + window <= now
+    # A check-in they started themselves shortly before the slot stands in for it.
+    recent = await checkin_db.recent_checkin_since(session, participant.id, slot - window)
+    if stale or recent is not None:
+        await checkin_db.create_checkin(
+            session, participant, "daily", slot, now, window, keys, status="skipped"
+        )
+        return False
+    checkin = await checkin_db.create_checkin(
+        session, participant, "daily", slot, now, window, keys
+    )
+    if checkin is None:
+        return False
+    await checkin_db.close_older_open(session, participant.id, checkin.id)
+    await outbox.enqueue(
+        session,
+        f"checkin:{checkin.id}:q0",
+        participant.chat_id,
+        first_question(catalog, participant, checkin).payload(),
+        outbox.PRIORITY_CHECKIN,
+        now,
+        participant_id=participant.id,
+        checkin_id=checkin.id,
+    )
+    return True
+
+
+async def run_tick(
+    sessionmaker: async_sessionmaker, catalog: Catalog, now: datetime, window: timedelta
+) -> TickResult:
+    """Turn every due participant into a check-in plus an outbox message. Safe to re-run."""
+    created = skipped = 0
+    while True:
+        async with sessionmaker.begin() as session:
+            due = await checkin_db.due_participants(session, now, TICK_BATCH)
+            for participant in due:
+                if await _schedule_one(session, catalog, participant, now, window):
+                    created += 1
+                else:
+                    skipped += 1
+        if len(due) < TICK_BATCH:
+            return TickResult(created, skipped)
+
+
+async def start_on_demand(
+    session: AsyncSession,
+    catalog: Catalog,
+    participant: Participant,
+    now: datetime,
+    window: timedelta,
+) -> tuple[CheckIn, bool]:
+    """The open check-in to continue, or a new one; the flag says whether it was resumed."""
+    existing = await checkin_db.open_checkin(session, participant.id, now)
+    if existing is not None:
+        return existing, True
+    keys = render.compose_daily(catalog, participant.checkins_started)
+    checkin = await checkin_db.create_checkin(
+        session, participant, "on_demand", now, now, window, keys, status="sent"
+    )
+    assert checkin is not None  # slot_at=now is new unless two land in the same microsecond
+    await checkin_db.close_older_open(session, participant.id, checkin.id)
+    return checkin, False
+
+
+async def run_missed_sweep(sessionmaker: async_sessionmaker, now: datetime) -> int:
+    async with sessionmaker.begin() as session:
+        return await checkin_db.mark_missed(session, now)

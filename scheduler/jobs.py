@@ -1,0 +1,54 @@
+"""APScheduler wiring: a few fixed interval jobs in UTC, never a job per participant."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from telegram import Bot
+
+from messages.catalog import Catalog
+from scheduler.checkins import run_missed_sweep, run_tick
+from scheduler.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    tick_seconds: float
+    dispatch_seconds: float
+    sweep_seconds: float
+
+
+def build_scheduler(
+    sessionmaker: async_sessionmaker,
+    catalog: Catalog,
+    bot: Bot,
+    clock: Callable[[], datetime],
+    response_window: timedelta,
+    intervals: Intervals,
+) -> AsyncIOScheduler:
+    dispatcher = Dispatcher(sessionmaker, bot, clock)
+
+    async def tick() -> None:
+        result = await run_tick(sessionmaker, catalog, clock(), response_window)
+        if result.created or result.skipped:
+            log.info("check-in tick: %s created, %s skipped", result.created, result.skipped)
+        await dispatcher.drain()
+
+    async def sweep() -> None:
+        missed = await run_missed_sweep(sessionmaker, clock())
+        if missed:
+            log.info("missed sweep: %s check-ins marked missed", missed)
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    common = dict(trigger="interval", max_instances=1, coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(tick, seconds=intervals.tick_seconds, id="checkin_tick", **common)
+    scheduler.add_job(dispatcher.drain, seconds=intervals.dispatch_seconds, id="dispatch", **common)
+    scheduler.add_job(sweep, seconds=intervals.sweep_seconds, id="missed_sweep", **common)
+    return scheduler

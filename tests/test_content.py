@@ -1,0 +1,187 @@
+"""The content file, answer parsing, callback data and rendering: pure, no bot, no database."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from messages import render
+from messages.answers import parse_answer, parse_clock_time, parse_timezone
+from messages.callback_data import (
+    AnswerButton,
+    ConsentButton,
+    TimeButton,
+    TimezoneButton,
+    decode,
+    encode,
+)
+from messages.catalog import CONTENT_DIR, ContentError, load_catalog, parse_catalog
+from messages.html import check_html, escape, strip_html
+
+CATALOG = load_catalog()
+RAW = tomllib.loads((CONTENT_DIR / "en.toml").read_text())
+
+
+def test_shipped_content_is_valid_and_has_the_daily_core():
+    assert CATALOG.core_questions() == ["mood", "craving", "use"]
+    assert len(CATALOG.rotating_questions()) >= 5
+    stages = {CATALOG.questions[k].stage for k in CATALOG.questions}
+    assert stages == {"emotional", "mental", "physical"}
+
+
+def test_crisis_numbers_are_in_content_not_code():
+    assert "988" in CATALOG.text("general", "not_enrolled")
+    assert "1-800-662-4357" in CATALOG.text("general", "not_enrolled")
+
+
+@pytest.mark.parametrize(
+    "break_it, complaint",
+    [
+        (lambda d: d["general"].pop("note_saved"), "missing 'note_saved'"),
+        (lambda d: d["checkin"].update(done="Thanks {nme}"), "placeholders"),
+        (lambda d: d["general"].update(error="<blink>oops</blink>"), "unsupported tag"),
+        (lambda d: d["general"].update(error="Tom & Jerry"), "bare &"),
+        (lambda d: d["questions"][0].update(max=99), "at most 11 points"),
+        (lambda d: d["questions"][2]["options"][0].update(risk="scary"), "unknown risk"),
+        (lambda d: d["questions"].pop(0), "'mood'"),
+        (lambda d: d["timezones"][0].update(zone="Mars/Olympus"), "unknown zone"),
+        (lambda d: d["schedule"].update(time_buttons=["25:00"]), "not HH:MM"),
+        (lambda d: d["questions"].append(copy.deepcopy(d["questions"][0])), "defined twice"),
+    ],
+)
+def test_broken_content_is_refused_with_a_clear_message(break_it, complaint):
+    data = copy.deepcopy(RAW)
+    break_it(data)
+    with pytest.raises(ContentError, match=complaint):
+        parse_catalog(data)
+
+
+def test_missing_content_file(tmp_path):
+    with pytest.raises(ContentError, match="not found"):
+        load_catalog("xx", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "key, text, value, problem",
+    [
+        ("craving", "7", "7", None),
+        ("craving", " 10 ", "10", None),
+        ("craving", "0", "0", None),
+        ("craving", "11", None, "out_of_range"),
+        ("craving", "-1", None, "out_of_range"),
+        ("craving", "5.5", None, "not_a_number"),
+        ("craving", "seven", None, "not_a_number"),
+        ("craving", "99999999999999999999", None, "out_of_range"),
+        ("mood", "0", None, "out_of_range"),
+        ("mood", "5", "5", None),
+        ("use", "Yes", "yes", None),
+        ("use", "no.", "no", None),
+        ("use", "rather not say", "skip", None),
+        ("use", "maybe", None, "not_an_option"),
+    ],
+)
+def test_typed_answers(key, text, value, problem):
+    parsed = parse_answer(CATALOG.questions[key], text)
+    assert (parsed.value, parsed.problem) == (value, problem)
+
+
+@given(st.text(max_size=50))
+def test_any_text_parses_to_a_valid_value_or_a_problem(text):
+    for question in CATALOG.questions.values():
+        parsed = parse_answer(question, text)
+        assert parsed.ok != (parsed.problem is not None)
+        if parsed.ok:
+            assert parsed.value in question.values()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("09:30", "09:30"), ("9:30", "09:30"), ("21.15", "21:15"), ("24:00", None), ("9", None),
+     ("noon", None), ("12:60", None)],
+)  # fmt: skip
+def test_clock_times(text, expected):
+    parsed = parse_clock_time(text)
+    assert (parsed.strftime("%H:%M") if parsed else None) == expected
+
+
+def test_time_zones():
+    assert parse_timezone("America/Chicago") == "America/Chicago"
+    assert parse_timezone("america/new york") == "America/New_York"
+    assert parse_timezone("Mars/Olympus") is None
+    assert parse_timezone("../../etc/passwd") is None
+    assert parse_timezone("") is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        AnswerButton(123456789012, 3, "rather_not"),
+        ConsentButton(True),
+        ConsentButton(False),
+        TimezoneButton("America/Argentina/ComodRivadavia"),
+        TimeButton("09:30"),
+    ],
+)
+def test_callback_data_round_trip(data):
+    text = encode(data)
+    assert len(text.encode()) <= 64
+    assert decode(text) == data
+
+
+def test_callback_data_refuses_what_it_cannot_carry():
+    with pytest.raises(ValueError):
+        encode(TimezoneButton("x" * 70))
+    with pytest.raises(ValueError):
+        encode(AnswerButton(1, 0, "has:colon"))
+
+
+@given(st.text(max_size=80))
+def test_decode_never_raises(text):
+    decoded = decode(text)
+    assert decoded is None or decode(encode(decoded)) == decoded
+
+
+def test_every_question_keyboard_fits_telegram():
+    big_id = 10**12 - 1
+    for key in CATALOG.questions:
+        rendered = render.question(CATALOG, [key] * 10, 9, big_id)
+        markup = rendered.reply_markup()
+        assert markup and all(len(b["callback_data"].encode()) <= 64
+                              for row in markup["inline_keyboard"] for b in row)  # fmt: skip
+        assert check_html(rendered.text) is None
+
+
+def test_values_are_escaped_in_rendered_html():
+    name = "<b>Ana</b> & co"
+    rendered = render.consent(CATALOG, name)
+    assert check_html(rendered.text) is None
+    assert escape(name) in rendered.text
+    assert name in strip_html(rendered.text)
+
+
+def test_summary_adds_support_only_when_an_answer_carries_risk():
+    calm = render.summary(CATALOG, "Ana", [("mood", "4"), ("craving", "2"), ("use", "no")])
+    hard = render.summary(CATALOG, "Ana", [("mood", "4"), ("craving", "9"), ("use", "no")])
+    support = CATALOG.text("checkin", "support")
+    assert support not in calm
+    assert support in hard
+    assert "9/10" in strip_html(hard)
+
+
+def test_daily_composition_rotates():
+    seen = [render.compose_daily(CATALOG, n)[-1] for n in range(len(CATALOG.rotating_questions()))]
+    assert sorted(seen) == sorted(CATALOG.rotating_questions())
+    assert render.compose_daily(CATALOG, 0)[:3] == ["mood", "craving", "use"]
+
+
+@pytest.mark.parametrize(
+    "text, ok",
+    [("<b>x</b>", True), ("<b>x", False), ("<foo>x</foo>", False), ("a &amp; b", True),
+     ("a & b", False), ("<i><b>x</i></b>", False), ("&#128154;", True), ("1 < 2", False)],
+)  # fmt: skip
+def test_html_checker(text, ok):
+    assert (check_html(text) is None) == ok

@@ -95,7 +95,7 @@ async def answers_of(session: AsyncSession, checkin: CheckIn) -> list[tuple[str,
     rows = await session.execute(
         select(Answer.question_key, Answer.value).where(Answer.checkin_id == checkin.id)
     )
-    by_key = dict(rows.tuples().all())
+    by_key = {key: value for key, value in rows}
     return [(k, by_key[k]) for k in checkin.question_keys if k in by_key]
 
 

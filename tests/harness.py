@@ -8,59 +8,21 @@ assert "time zone" in ana.last_text()
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
-from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.scripted import SettableClock as Clock
+from bot.scripted import TrackingApplication
 from bot.services import Services
 from db.engine import create_engine, create_sessionmaker
 from messages.catalog import load_catalog
 from messages.html import strip_html
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
-
-SETTLE_TIMEOUT = 10.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        self.current = instant
-
-    def advance(self, **delta: float) -> datetime:
-        self.current += timedelta(**delta)
-        return self.current
-
-
-class TrackingApplication(Application):
-    """Notes which updates the bot has finished handling, so a test can wait for exactly that."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.handled: set[int] = set()
-        self.handled_event = asyncio.Event()
-
-    async def process_update(self, update: object) -> None:
-        try:
-            await super().process_update(update)
-        finally:
-            update_id = getattr(update, "update_id", None)
-            if update_id is not None:
-                self.handled.add(update_id)
-                self.handled_event.set()
 
 
 class BotHarness:
@@ -143,14 +105,7 @@ class BotHarness:
 
     async def settle(self, update_id: int) -> None:
         """Wait until the bot has finished handling this update."""
-        app = self.app
-
-        async def handled() -> None:
-            while update_id not in app.handled:
-                app.handled_event.clear()
-                await app.handled_event.wait()
-
-        await asyncio.wait_for(handled(), SETTLE_TIMEOUT)
+        await self.app.settle(update_id)
 
 
 @dataclass
@@ -218,3 +173,47 @@ class Person:
         await self.bot.settle(update_id)
         self.last_callback_answer = self.bot.tg.callback_answers.get(cq_id)
         return self.messages()[before:]
+
+
+async def register_counselor(bot: BotHarness, user_id: int = 1001, name: str = "Dana") -> Person:
+    """A counselor enrolled the way an operator does it: the CLI link, then /start."""
+    from bot.runner import invite_counselor
+
+    link = await invite_counselor(bot.settings, name, admin=False)
+    counselor = bot.person(user_id, name)
+    await counselor.say("/start " + link.rsplit("=", 1)[1])
+    return counselor
+
+
+async def invite_link(counselor: Person, label: str = "") -> str:
+    await counselor.say(f"/invite {label}".strip())
+    text = counselor.last_text()
+    return next(word for word in text.split() if "?start=" in word)
+
+
+async def enroll_participant(
+    bot: BotHarness,
+    counselor: Person,
+    user_id: int = 2001,
+    name: str = "Sam",
+    zone: str = "America/New_York",
+    at: str = "09:00",
+) -> Person:
+    link = await invite_link(counselor, name)
+    participant = bot.person(user_id, name)
+    await participant.say("/start " + link.rsplit("=", 1)[1])
+    await participant.press("Yes, I agree")
+    await participant.say(zone)
+    await participant.say(at)
+    assert "You're all set" in participant.last_text(), participant.last_text()
+    return participant
+
+
+async def participant_row(bot: BotHarness, user_id: int = 2001):
+    from sqlalchemy import select
+
+    from db.models import Participant
+
+    async with bot.sessionmaker() as session:
+        statement = select(Participant).where(Participant.telegram_user_id == user_id)
+        return await session.scalar(statement)

@@ -1,0 +1,167 @@
+"""`aftercare demo`: the real bot against the local Bot API server, with a scripted counselor
+and participant going through enrollment and one check-in, printed as a transcript."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+from pydantic import SecretStr
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.runner import invite_counselor, migrate
+from bot.scripted import SettableClock, TrackingApplication
+from bot.services import Services, utcnow
+from db import people
+from db.engine import create_engine, create_sessionmaker
+from messages.catalog import load_catalog
+from messages.html import strip_html
+from scheduler.checkins import run_tick
+from scheduler.dispatcher import Dispatcher
+
+DEMO_TOKEN = "123456:DEMO-local-only"  # noqa: S105 - never leaves this machine
+FAKE_SERVER = Path(__file__).resolve().parents[1] / "tests" / "fake_telegram.py"
+COUNSELOR = (1001, "Dana")
+PARTICIPANT = (2001, "Sam")
+
+
+def _load_fake_telegram() -> ModuleType:
+    if not FAKE_SERVER.exists():
+        raise RuntimeError(
+            f"the demo needs the local Bot API server at {FAKE_SERVER}; "
+            "run it from a source checkout (pip install -e .)"
+        )
+    spec = importlib.util.spec_from_file_location("aftercare_fake_telegram", FAKE_SERVER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Transcript:
+    def __init__(self, tg, app: TrackingApplication) -> None:
+        self.tg = tg
+        self.app = app
+        self.seen: dict[int, int] = {}
+        self.names: dict[int, str] = {}
+
+    def say(self, who: str, text: str) -> None:
+        lines = text.splitlines() or [""]
+        print(f"{who:>9} │ {lines[0]}")
+        for line in lines[1:]:
+            print(f"{'':>9} │ {line}")
+
+    def note(self, text: str) -> None:
+        print(f"{'':>9} ┆ ({text})")
+
+    def bot_replies(self, chat_id: int) -> list[dict]:
+        sent = self.tg.sent(chat_id)
+        new = sent[self.seen.get(chat_id, 0) :]
+        self.seen[chat_id] = len(sent)
+        for message in new:
+            self.say(f"bot→{self.names[chat_id]}", strip_html(message.get("text") or ""))
+            markup = message.get("reply_markup") or {}
+            rows = markup.get("inline_keyboard", [])
+            for row in rows:
+                self.say("", "  ".join(f"[{b['text']}]" for b in row))
+        return new
+
+    async def user_says(self, user_id: int, text: str) -> None:
+        self.say(self.names[user_id], text)
+        update = self.tg.push_message(user_id, text)
+        await self.app.settle(update["update_id"])
+        self.bot_replies(user_id)
+
+    async def user_taps(self, user_id: int, label: str) -> None:
+        message = next(
+            m
+            for m in reversed(self.tg.sent(user_id))
+            if any(b["text"] == label for b in self.tg.buttons(m))
+        )
+        self.say(self.names[user_id], f"taps [{label}]")
+        data = self.tg.button_data(message, label)
+        self.tg.push_callback(user_id, message["message_id"], data)
+        await self.app.settle(self.tg.last_update_id)
+        self.bot_replies(user_id)
+
+
+async def run_demo() -> int:
+    fake = _load_fake_telegram()
+    with tempfile.TemporaryDirectory(prefix="aftercare-demo-") as folder:
+        async with fake.FakeTelegram(token=DEMO_TOKEN, bot_username="aftercare_demo_bot") as tg:
+            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
+            settings = Settings(
+                _env_file=None,
+                telegram_bot_token=SecretStr(DEMO_TOKEN),
+                telegram_api_base_url=tg.base_url,
+                database_url=database_url,
+            )
+            print("aftercare demo: the real bot, a local Bot API server, a temporary database\n")
+            await migrate(database_url)
+            return await _script(tg, settings)
+
+
+async def _script(tg, settings: Settings) -> int:
+    clock = SettableClock(utcnow())
+    engine = create_engine(settings.database_url)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        catalog=load_catalog(),
+        clock=clock,
+        run_jobs=False,
+    )
+    app = build_application(services, application_class=TrackingApplication)
+    await app.initialize()
+    await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    script = Transcript(tg, app)
+    try:
+        for user_id, name in (COUNSELOR, PARTICIPANT):
+            tg.user(user_id, first_name=name)
+            script.names[user_id] = name
+        counselor, participant = COUNSELOR[0], PARTICIPANT[0]
+
+        script.say("operator", '$ aftercare invite-counselor --name "Dana Reyes"')
+        link = await invite_counselor(settings, "Dana Reyes", admin=True)
+        script.say("", link)
+        token = link.rsplit("=", 1)[1]
+        await script.user_says(counselor, f"/start {token}")
+        await script.user_says(counselor, "/invite Sam")
+        invite_text = strip_html(tg.sent(counselor)[-1]["text"])
+        participant_token = invite_text.split("?start=")[1].split()[0]
+
+        await script.user_says(participant, f"/start {participant_token}")
+        await script.user_taps(participant, "Yes, I agree")
+        await script.user_says(participant, "America/Chicago")
+        await script.user_taps(participant, "09:00")
+
+        async with services.sessionmaker() as session:
+            sam = await people.participant_by_telegram(session, participant)
+            due = sam.next_checkin_at
+        clock.set(due)
+        script.note(f"clock moved to the first check-in, {due:%Y-%m-%d %H:%M} UTC; scheduler tick")
+        await run_tick(services.sessionmaker, services.catalog, clock(), settings.response_window)
+        await Dispatcher(services.sessionmaker, app.bot, clock).drain()
+        script.bot_replies(participant)
+        clock.advance(minutes=2)
+        await script.user_taps(participant, "4")
+        await script.user_says(participant, "3")
+        await script.user_taps(participant, "No")
+        rotating = tg.sent(participant)[-1]
+        first_option = tg.buttons(rotating)[0]["text"]
+        await script.user_taps(participant, first_option)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await app.post_shutdown(app)
+    print("\ndemo finished: counselor registered, participant enrolled, one check-in completed")
+    return 0

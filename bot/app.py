@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -64,9 +65,12 @@ async def _post_init(app: Application) -> None:
     catalog = services.catalog
     async with services.sessionmaker.begin() as session:
         await state.put(session, "bot_username", app.bot.username)
-    await app.bot.set_my_commands(
-        [BotCommand(name, catalog.text("commands", name)) for name in ("checkin", "help")]
-    )
+    try:
+        await app.bot.set_my_commands(
+            [BotCommand(name, catalog.text("commands", name)) for name in ("checkin", "help")]
+        )
+    except TelegramError as exc:  # a menu is a convenience; never a reason not to start
+        log.warning("could not set the command menu: %s", exc)
     await replay_unprocessed(app)
     if services.run_jobs:
         settings = services.settings

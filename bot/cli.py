@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import runner
+    from bot import runner  # imported here so `aftercare --help` stays instant
 
     if args.command == "run":
         return runner.run(settings)

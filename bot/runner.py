@@ -13,7 +13,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.links import deep_link
 from bot.logs import configure_logging
-from bot.services import Services
+from bot.services import Services, utcnow
 from db import audit, invites, state
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
@@ -89,8 +89,6 @@ async def bot_username(settings: Settings) -> str | None:
 
 async def invite_counselor(settings: Settings, name: str, admin: bool) -> str:
     """A single-use counselor deep link; raises RuntimeError when no link can be made."""
-    from bot.services import utcnow
-
     await migrate(settings.database_url)
     username = await bot_username(settings)
     if not username:

@@ -13,6 +13,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PrefixHandler,
     TypeHandler,
     filters,
 )
@@ -33,22 +34,31 @@ GROUP_DONE = 100
 
 def register_handlers(app: Application) -> None:
     new_messages = filters.UpdateType.MESSAGE  # edits are handled on their own, below
+    commands = [
+        # everyone
+        ("start", start.on_start),
+        ("help", common.on_help),
+        # counselors
+        ("invite", counselor.on_invite),
+        # participants
+        ("checkin", participant.on_checkin_command),
+    ]
 
     app.add_handler(TypeHandler(Update, gate.private_chats_only), group=GROUP_GATE)
     app.add_handler(TypeHandler(Update, gate.store_update), group=GROUP_STORE)
 
     app.add_handlers(
         [
-            # everyone
-            CommandHandler("start", start.on_start, filters=new_messages),
-            CommandHandler("help", common.on_help, filters=new_messages),
-            # counselor
-            CommandHandler("invite", counselor.on_invite, filters=new_messages),
-            # participant
-            CommandHandler("checkin", participant.on_checkin_command, filters=new_messages),
+            *(CommandHandler(name, callback, filters=new_messages) for name, callback in commands),
+            # Some Bot API servers omit the bot_command entity; read the text as a command too.
+            *(
+                PrefixHandler("/", name, callback, filters=new_messages)
+                for name, callback in commands
+            ),
             CallbackQueryHandler(participant.on_button),
-            # anything else
-            MessageHandler(new_messages & filters.COMMAND, common.on_unknown_command),
+            MessageHandler(
+                new_messages & (filters.COMMAND | filters.Regex(r"^/")), common.on_unknown_command
+            ),
             MessageHandler(new_messages & filters.TEXT, participant.on_text),
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, common.on_edited_message),
             MessageHandler(new_messages, participant.on_media),

@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.services import services_of
-from db import inbound
+from db import inbound, people
 
 
 async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,8 +20,12 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Keep the update before handling it; a duplicate delivery is handled once."""
     services = services_of(context)
+    now = services.now()
     async with services.sessionmaker.begin() as session:
-        fresh = await inbound.store(session, update.update_id, update.to_dict(), services.now())
+        fresh = await inbound.store(session, update.update_id, update.to_dict(), now)
+        if fresh:
+            # Writing to us means they can be reached again (they had blocked the bot).
+            await people.mark_reachable(session, update.effective_user.id, now)
     if not fresh:
         raise ApplicationHandlerStop
 

@@ -88,3 +88,11 @@ async def pending_count(session: AsyncSession) -> int:
         select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")))
     )
     return len(rows.all())
+
+
+async def skip_pending_for_checkin(session: AsyncSession, checkin_id: int, reason: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.checkin_id == checkin_id, OutboxMessage.status == "pending")
+        .values(status="skipped", last_error=reason)
+    )

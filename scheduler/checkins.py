@@ -109,6 +109,8 @@ async def start_on_demand(
     """The open check-in to continue, or a new one; the flag says whether it was resumed."""
     existing = await checkin_db.open_checkin(session, participant.id, now)
     if existing is not None:
+        # The question is asked again now; an unsent copy in the outbox would only repeat it.
+        await outbox.skip_pending_for_checkin(session, existing.id, "asked again by /checkin")
         return existing, True
     keys = render.compose_daily(catalog, participant.checkins_started)
     checkin = await checkin_db.create_checkin(

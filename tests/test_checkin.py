@@ -188,3 +188,59 @@ async def test_server_errors_are_retried(bot, clock):
     async with bot.sessionmaker() as session:
         row = await session.scalar(select(OutboxMessage))
     assert row.status == "sent" and row.attempts == 2
+
+
+async def test_unreachable_participant_who_writes_again_is_active_again(bot, clock):
+    _, sam = await enrolled(bot)
+    bot.tg.block(sam.chat_id)
+    await move_to_next_checkin(bot, clock)
+    assert (await participant_row(bot)).status == "unreachable"
+    bot.tg.unblock(sam.chat_id)
+    await sam.say("sorry, I was away")
+    assert (await participant_row(bot)).status == "active"
+    result = await move_to_next_checkin(bot, clock)
+    assert result.created == 1
+
+
+async def test_stored_but_unhandled_update_is_handled_after_a_restart(bot, clock):
+    from db.models import InboundUpdate
+
+    _, sam = await enrolled(bot)
+    await bot.stop()
+    # The bot stored this update, then died before handling it.
+    update = {
+        "update_id": 5_000_000,
+        "message": {
+            "message_id": 4242,
+            "date": int(clock().timestamp()),
+            "chat": {"id": sam.chat_id, "type": "private", "first_name": "Sam"},
+            "from": {"id": sam.user_id, "is_bot": False, "first_name": "Sam"},
+            "text": "/checkin",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+        },
+    }
+    async with bot.sessionmaker.begin() as session:
+        session.add(InboundUpdate(update_id=5_000_000, payload=update, received_at=clock()))
+    before = len(sam.messages())
+    await bot.start()
+    assert "Let's check in, Sam" in sam.texts()[before]
+    async with bot.sessionmaker() as session:
+        stored = await session.get(InboundUpdate, 5_000_000)
+    assert stored.processed_at is not None
+
+
+async def test_command_without_an_entity_still_works(bot, clock):
+    _, sam = await enrolled(bot)
+    update = bot.tg.push_update(
+        {
+            "message": {
+                "message_id": 777,
+                "date": int(clock().timestamp()),
+                "chat": {"id": sam.chat_id, "type": "private", "first_name": "Sam"},
+                "from": {"id": sam.user_id, "is_bot": False, "first_name": "Sam"},
+                "text": "/checkin",
+            }
+        }
+    )
+    await bot.settle(update["update_id"])
+    assert "Let's check in, Sam" in sam.last_text()

@@ -45,4 +45,6 @@ def configure_logging(level: str, token: str | None) -> None:
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(max(logging.INFO, root.level))
+    # These log every query or job run at DEBUG, burying ours; they keep INFO and up.
+    for noisy in ("aiosqlite", "apscheduler", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))

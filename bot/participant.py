@@ -6,10 +6,12 @@ replies. Nothing a participant writes is dropped: if it is not an answer it is k
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -160,9 +162,13 @@ async def _enrollment_text(services: Services, participant: Participant, text: s
 
 
 async def _after_answer(
-    services: Services, session, participant: Participant, checkin: CheckIn, value: str,
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    checkin: CheckIn,
+    value: str,
     source: str,
-) -> Reply:  # fmt: skip
+) -> Reply:
     """Record the answer to the current question; the reply is the next question or the close."""
     catalog, now = services.catalog, services.now()
     key = checkin.question_keys[checkin.current_index]
@@ -204,7 +210,7 @@ async def _answer_button(services: Services, user_id: int, data: AnswerButton) -
 
 
 async def _checkin_text(
-    services: Services, session, participant: Participant, checkin: CheckIn, text: str
+    services: Services, session: AsyncSession, participant: Participant, checkin: CheckIn, text: str
 ) -> Reply:
     catalog = services.catalog
     key = checkin.question_keys[checkin.current_index]
@@ -237,73 +243,83 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _deliver(context, update, reply)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Typed text from a participant: an answer, an enrollment step, or a note."""
+ActiveWork = Callable[[Services, AsyncSession, Participant], Awaitable[Reply]]
+EnrollingWork = Callable[[Services, Participant], Awaitable[Reply]]
+
+
+async def _prompt_enrollment(services: Services, participant: Participant) -> Reply:
+    return Reply([enrollment_prompt(services.catalog, participant)])
+
+
+async def _as_participant(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    active: ActiveWork,
+    enrolling: EnrollingWork = _prompt_enrollment,
+) -> None:
+    """Run `active` (or `enrolling`) for the sender in one transaction, then reply.
+    Counselors and strangers get the reply that fits them instead."""
     services = services_of(context)
-    text = update.effective_message.text or ""
-    now = services.now()
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, update.effective_user.id)
         if participant is None:
             reply = None
         elif participant.status == "enrolling":
-            reply = await _enrollment_text(services, participant, text)
+            reply = await enrolling(services, participant)
         else:
-            checkin = await checkin_db.open_checkin(session, participant.id, now)
-            if checkin is not None:
-                reply = await _checkin_text(services, session, participant, checkin, text)
-            else:
-                notes.save_note(session, participant.id, text, now)
-                reply = Reply([services.catalog.text("general", "note_saved")])
+            reply = await active(services, session, participant)
     if reply is None:
         await reply_to_non_participant(update, context)
-        return
-    await _deliver(context, update, reply)
+    else:
+        await _deliver(context, update, reply)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Typed text from a participant: an answer, an enrollment step, or a note."""
+    text = update.effective_message.text or ""
+
+    async def active(services: Services, session: AsyncSession, participant: Participant):
+        now = services.now()
+        checkin = await checkin_db.open_checkin(session, participant.id, now)
+        if checkin is not None:
+            return await _checkin_text(services, session, participant, checkin, text)
+        notes.save_note(session, participant.id, text, now)
+        return Reply([services.catalog.text("general", "note_saved")])
+
+    async def enrolling(services: Services, participant: Participant) -> Reply:
+        return await _enrollment_text(services, participant, text)
+
+    await _as_participant(update, context, active, enrolling)
+
+
+async def _media(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    catalog = services.catalog
+    checkin = await checkin_db.open_checkin(session, participant.id, services.now())
+    if checkin is None:
+        return Reply([catalog.text("general", "media_not_read")])
+    key = checkin.question_keys[checkin.current_index]
+    text = fill(catalog.text("checkin", "media_hint"), hint=render.hint(catalog, key))
+    return Reply([Rendered(text, current_question(catalog, checkin).buttons)])
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes, files: we can't read them, and we say so kindly."""
-    services = services_of(context)
-    catalog, now = services.catalog, services.now()
-    async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, update.effective_user.id)
-        if participant is None:
-            reply = None
-        elif participant.status == "enrolling":
-            reply = Reply([enrollment_prompt(catalog, participant)])
-        else:
-            checkin = await checkin_db.open_checkin(session, participant.id, now)
-            if checkin is None:
-                reply = Reply([catalog.text("general", "media_not_read")])
-            else:
-                key = checkin.question_keys[checkin.current_index]
-                text = fill(catalog.text("checkin", "media_hint"), hint=render.hint(catalog, key))
-                reply = Reply([Rendered(text, current_question(catalog, checkin).buttons)])
-    if reply is None:
-        await reply_to_non_participant(update, context)
-        return
-    await _deliver(context, update, reply)
+    await _as_participant(update, context, _media)
+
+
+async def _checkin_now(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Reply:
+    catalog = services.catalog
+    checkin, resumed = await start_on_demand(
+        session, catalog, participant, services.now(), services.settings.response_window
+    )
+    if resumed:
+        intro = catalog.text("checkin", "resumed")
+    else:
+        intro = render.intro(catalog, "on_demand", _name(participant))
+    return Reply([current_question(catalog, checkin, intro)], ask_checkin_id=checkin.id)
 
 
 async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services = services_of(context)
-    catalog, now = services.catalog, services.now()
-    async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, update.effective_user.id)
-        if participant is None:
-            reply = None
-        elif participant.status == "enrolling":
-            reply = Reply([enrollment_prompt(catalog, participant)])
-        else:
-            checkin, resumed = await start_on_demand(
-                session, catalog, participant, now, services.settings.response_window
-            )
-            if resumed:
-                intro = catalog.text("checkin", "resumed")
-            else:
-                intro = render.intro(catalog, "on_demand", _name(participant))
-            reply = Reply([current_question(catalog, checkin, intro)], ask_checkin_id=checkin.id)
-    if reply is None:
-        await reply_to_non_participant(update, context)
-        return
-    await _deliver(context, update, reply)
+    await _as_participant(update, context, _checkin_now)

@@ -17,23 +17,20 @@ def alembic_config() -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def _run(engine: AsyncEngine, command_fn, revision: str) -> None:
     cfg = alembic_config()
 
-    def _run(connection) -> None:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    def run(connection) -> None:
+        cfg.attributes["connection"] = connection  # env.py runs on this connection
+        command_fn(cfg, revision)
 
     async with engine.begin() as connection:
-        await connection.run_sync(_run)
+        await connection.run_sync(run)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
-    cfg = alembic_config()
-
-    def _run(connection) -> None:
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(_run)
+    await _run(engine, command.downgrade, revision)

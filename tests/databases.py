@@ -16,8 +16,8 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.runner import migrate
 from db.engine import create_engine
-from db.migrate import upgrade
 from db.models import Base
 
 CI_DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -59,14 +59,6 @@ async def drop_postgres_database(admin_url: str, url: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
-
-
-async def migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
 
 
 def sqlite_template(directory: Path) -> Path:

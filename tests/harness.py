@@ -9,6 +9,7 @@ assert "time zone" in ana.last_text()
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -217,3 +218,14 @@ async def participant_row(bot: BotHarness, user_id: int = 2001):
     async with bot.sessionmaker() as session:
         statement = select(Participant).where(Participant.telegram_user_id == user_id)
         return await session.scalar(statement)
+
+
+def raw_message(person: Person, text: str, when: datetime, message_id: int = 777) -> dict:
+    """A Bot API Message from `person` in their private chat, as Telegram would send it."""
+    return {
+        "message_id": message_id,
+        "date": int(when.timestamp()),
+        "chat": {"id": person.chat_id, "type": "private", "first_name": person.first_name},
+        "from": {"id": person.user_id, "is_bot": False, "first_name": person.first_name},
+        "text": text,
+    }

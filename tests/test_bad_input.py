@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from db.models import Answer, CheckIn, InboundUpdate, Note
-from tests.harness import enroll_participant, register_counselor
+from tests.harness import enroll_participant, raw_message, register_counselor
 
 
 async def setup_checkin(bot):
@@ -145,18 +145,9 @@ async def test_duplicate_update_is_handled_once(bot):
 async def test_edited_message_does_not_change_an_answer(bot):
     _, sam = await setup_checkin(bot)
     before = await state(bot)
-    update = bot.tg.push_update(
-        {
-            "edited_message": {
-                "message_id": 999,
-                "date": 1767621600,
-                "edit_date": 1767621660,
-                "chat": {"id": sam.chat_id, "type": "private", "first_name": "Sam"},
-                "from": {"id": sam.user_id, "is_bot": False, "first_name": "Sam"},
-                "text": "9",
-            }
-        }
-    )
+    edited = raw_message(sam, "9", bot.clock(), message_id=999)
+    edited["edit_date"] = edited["date"] + 60
+    update = bot.tg.push_update({"edited_message": edited})
     await bot.settle(update["update_id"])
     assert "can't see changes" in sam.last_text()
     assert await state(bot) == before

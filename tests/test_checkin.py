@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from db.models import Answer, CheckIn, OutboxMessage
-from tests.harness import enroll_participant, participant_row, register_counselor
+from tests.harness import enroll_participant, participant_row, raw_message, register_counselor
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -208,17 +208,9 @@ async def test_stored_but_unhandled_update_is_handled_after_a_restart(bot, clock
     _, sam = await enrolled(bot)
     await bot.stop()
     # The bot stored this update, then died before handling it.
-    update = {
-        "update_id": 5_000_000,
-        "message": {
-            "message_id": 4242,
-            "date": int(clock().timestamp()),
-            "chat": {"id": sam.chat_id, "type": "private", "first_name": "Sam"},
-            "from": {"id": sam.user_id, "is_bot": False, "first_name": "Sam"},
-            "text": "/checkin",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
-        },
-    }
+    message = raw_message(sam, "/checkin", clock(), message_id=4242)
+    message["entities"] = [{"type": "bot_command", "offset": 0, "length": 8}]
+    update = {"update_id": 5_000_000, "message": message}
     async with bot.sessionmaker.begin() as session:
         session.add(InboundUpdate(update_id=5_000_000, payload=update, received_at=clock()))
     before = len(sam.messages())
@@ -231,16 +223,6 @@ async def test_stored_but_unhandled_update_is_handled_after_a_restart(bot, clock
 
 async def test_command_without_an_entity_still_works(bot, clock):
     _, sam = await enrolled(bot)
-    update = bot.tg.push_update(
-        {
-            "message": {
-                "message_id": 777,
-                "date": int(clock().timestamp()),
-                "chat": {"id": sam.chat_id, "type": "private", "first_name": "Sam"},
-                "from": {"id": sam.user_id, "is_bot": False, "first_name": "Sam"},
-                "text": "/checkin",
-            }
-        }
-    )
+    update = bot.tg.push_update({"message": raw_message(sam, "/checkin", clock())})
     await bot.settle(update["update_id"])
     assert "Let's check in, Sam" in sam.last_text()

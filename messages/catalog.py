@@ -6,6 +6,7 @@ never half-work in front of a participant.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from messages.html import check_html
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 RISK_MEANINGS = ("none", "watch", "high", "lapse", "crisis")
-STAGES = ("emotional", "mental", "physical")
+STAGES = ("emotional", "mental", "physical", "safety")  # safety: the suicide screen
 CORE_DAILY = ("mood", "craving", "use")
 
 # Every text the code asks for, by section, with the placeholders it fills in.
@@ -55,7 +56,19 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "enrolling_help": set(),
         "counselor_help": set(),
     },
-    "commands": {"checkin": set(), "help": set()},
+    "commands": {"checkin": set(), "coping": set(), "sos": set(), "help": set()},
+    "crisis": {"resources": set(), "alerted": set(), "no_counselor": set(), "help_button": set()},
+    "lapse": {"support": {"days"}, "overdose": set()},
+    "craving": {"intro": set(), "another": set(), "help_now": set()},
+    "coping": {"intro": set(), "none_left": set()},
+    "screen": {"acknowledged": set()},
+    "milestones": {"text": {"milestone"}},
+    "alerts": {
+        "counselor": {"level", "name", "reasons"},
+        "level_crisis": set(),
+        "level_high": set(),
+        "level_watch": set(),
+    },
     "checkin": {
         "intro_daily": {"name"},
         "intro_on_demand": {"name"},
@@ -70,6 +83,8 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "note_saved_during": set(),
         "done": {"name", "summary"},
         "summary_line": {"label", "answer"},
+        "days": {"days", "checked", "checked_days"},
+        "safety_summary": set(),
         "support": set(),
     },
 }
@@ -101,6 +116,16 @@ class Question:
     labels: dict[int, str] = field(default_factory=dict)
     scale_risk: dict[int, str] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
+    in_summary: bool = True
+    # (answers that trigger, questions asked next), e.g. a low mood -> the safety question
+    follow_ups: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = ()
+
+    def follow_ups_for(self, value: str) -> tuple[str, ...]:
+        asked: list[str] = []
+        for when, ask in self.follow_ups:
+            if value in when:
+                asked.extend(ask)
+        return tuple(asked)
 
     def values(self) -> list[str]:
         if self.kind == "scale":
@@ -127,6 +152,38 @@ class Question:
 
 
 @dataclass(frozen=True)
+class CopingPrompt:
+    key: str
+    stages: tuple[str, ...]
+    triggers: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class ScreenCategory:
+    name: str
+    response: str  # crisis | lapse | craving
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class ScreenRules:
+    negations: frozenset[str]
+    fillers: frozenset[str]
+    categories: tuple[ScreenCategory, ...]
+
+
+@dataclass(frozen=True)
+class RiskThresholds:
+    low_mood_at_most: int
+    low_mood_days: int
+    craving_rise_points: int
+    craving_rise_checkins: int
+    missed_watch: int
+    missed_high: int
+
+
+@dataclass(frozen=True)
 class Catalog:
     locale: str
     version: str
@@ -135,6 +192,12 @@ class Catalog:
     questions: dict[str, Question]
     timezones: tuple[tuple[str, str], ...]  # (zone, label)
     time_buttons: tuple[str, ...]
+    rotating_per_day: int
+    weekly: tuple[str, ...]
+    thresholds: RiskThresholds
+    coping_prompts: tuple[CopingPrompt, ...]
+    screen: ScreenRules
+    milestones: dict[int, str]  # day number -> words
 
     def text(self, section: str, key: str) -> str:
         return self.texts[section][key]
@@ -167,8 +230,14 @@ def _parse_question(raw: dict[str, Any], index: int) -> Question:
     daily = raw.get("daily", "none")
     if daily not in ("core", "rotating", "none"):
         raise ContentError(f"{where}: daily must be core, rotating or none")
+    follow_ups = tuple(
+        (frozenset(str(v) for v in _require(f, "when", where)), tuple(_require(f, "ask", where)))
+        for f in raw.get("follow_ups", [])
+    )
     common = dict(
         key=key,
+        in_summary=bool(raw.get("in_summary", True)),
+        follow_ups=follow_ups,
         stage=stage,
         daily=daily,
         kind=kind,
@@ -248,6 +317,80 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
         if parse_clock_time(value) is None:
             raise ContentError(f"[schedule].time_buttons: {value!r} is not HH:MM")
 
+    for question in questions.values():
+        for when, ask in question.follow_ups:
+            unknown = [k for k in ask if k not in questions]
+            if unknown or not when <= set(question.values()):
+                raise ContentError(f"question '{question.key}': follow_ups name unknown {unknown}")
+
+    composition = _require(data, "checkins", "content")
+    weekly = tuple(_require(composition, "weekly", "[checkins]"))
+    if unknown := [k for k in weekly if k not in questions]:
+        raise ContentError(f"[checkins].weekly names unknown questions {unknown}")
+    rotating_per_day = int(_require(composition, "rotating_per_day", "[checkins]"))
+    if not 1 <= rotating_per_day <= 2:
+        raise ContentError("[checkins].rotating_per_day must be 1 or 2")
+
+    raw_risk = _require(data, "risk", "content")
+    thresholds = RiskThresholds(
+        **{f: int(_require(raw_risk, f, "[risk]")) for f in RiskThresholds.__dataclass_fields__}
+    )
+
+    prompts = []
+    for raw in _require(data, "coping_prompts", "content"):
+        where = f"coping prompt '{raw.get('key')}'"
+        text = _require(raw, "text", where).strip()
+        if problem := check_html(text):
+            raise ContentError(f"{where}: {problem}")
+        prompts.append(
+            CopingPrompt(
+                _require(raw, "key", where),
+                tuple(_require(raw, "stages", where)),
+                tuple(_require(raw, "triggers", where)),
+                text,
+            )
+        )
+    if len(prompts) < 2:
+        raise ContentError("at least two coping prompts are needed (never the same twice)")
+
+    milestones = {}
+    for key, words in _require(data, "milestones", "content").items():
+        if key != "text":
+            if not key.isdigit():
+                raise ContentError(f"[milestones]: {key!r} is not a day number")
+            milestones[int(key)] = str(words)
+
+    return _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds,
+                  tuple(prompts), _parse_screen(data), milestones)  # fmt: skip
+
+
+def _parse_screen(data: dict[str, Any]) -> ScreenRules:
+    rules = _require(data, "screen_rules", "content")
+    categories = []
+    for raw in _require(data, "screen_categories", "content"):
+        name = _require(raw, "name", "[[screen_categories]]")
+        response = _require(raw, "response", f"screen category '{name}'")
+        if response not in ("crisis", "lapse", "craving"):
+            raise ContentError(
+                f"screen category '{name}': response must be crisis, lapse or craving"
+            )
+        patterns = []
+        for pattern in _require(raw, "patterns", f"screen category '{name}'"):
+            try:
+                patterns.append(re.compile(pattern))
+            except re.error as exc:
+                message = f"screen category '{name}': bad pattern {pattern!r}: {exc}"
+                raise ContentError(message) from exc
+        categories.append(ScreenCategory(name, response, tuple(patterns)))
+    return ScreenRules(
+        negations=frozenset(_require(rules, "negations", "[screen_rules]")),
+        fillers=frozenset(_require(rules, "negation_fillers", "[screen_rules]")),
+        categories=tuple(categories),
+    )
+
+
+def _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds, prompts,
+           screen, milestones) -> Catalog:  # fmt: skip
     consent = data["consent"]
     return Catalog(
         locale=_require(data, "locale", "content"),
@@ -257,6 +400,12 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
         questions=questions,
         timezones=tuple(zones),
         time_buttons=times,
+        rotating_per_day=rotating_per_day,
+        weekly=weekly,
+        thresholds=thresholds,
+        coping_prompts=prompts,
+        screen=screen,
+        milestones=milestones,
     )
 
 

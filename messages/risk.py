@@ -1,0 +1,157 @@
+"""Risk rules: a check-in's answers plus recent history -> a level, reasons and a stage. Pure.
+
+What a single answer means (craving 8 is high, any use is a lapse, a yes to a plan is crisis) is
+content, on each answer option. The rules here add what needs history: low mood several days
+running, a rising craving, and missed check-ins. Thresholds come from the content's [risk].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from messages.catalog import Catalog
+
+LEVELS = ("none", "watch", "high", "crisis")
+# What an answer's risk meaning contributes to the level.
+MEANING_LEVEL = {
+    "none": "none",
+    "watch": "watch",
+    "high": "high",
+    "lapse": "high",
+    "crisis": "crisis",
+}
+STAGE_ORDER = ("emotional", "mental", "physical", "safety")
+
+
+def rank(level: str) -> int:
+    return LEVELS.index(level)
+
+
+@dataclass(frozen=True)
+class PastCheckin:
+    """An earlier check-in as the rules see it: its local day, whether answered, its answers."""
+
+    day: date
+    answers: Mapping[str, str]
+    missed: bool = False
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    level: str = "none"
+    reasons: tuple[str, ...] = ()
+    stage: str | None = None  # the furthest stage any reason points to
+    lapse: bool = False
+    crisis: bool = False
+    high_craving: bool = False
+    triggers: frozenset[str] = field(default_factory=frozenset)  # for choosing coping prompts
+
+
+class _Findings:
+    def __init__(self) -> None:
+        self.level = "none"
+        self.reasons: list[str] = []
+        self.stages: set[str] = set()
+
+    def add(self, level: str, reason: str, stage: str) -> None:
+        if level == "none":
+            return
+        if rank(level) > rank(self.level):
+            self.level = level
+        self.reasons.append(reason)
+        self.stages.add(stage)
+
+
+def _day_name(day: date) -> str:
+    return day.strftime("%A")
+
+
+def _previous_value(history: Sequence[PastCheckin], key: str) -> tuple[int, date] | None:
+    for past in history:
+        if not past.missed and key in past.answers:
+            return int(past.answers[key]), past.day
+    return None
+
+
+def _recent_values(history: Sequence[PastCheckin], key: str, count: int) -> list[int]:
+    values = [int(p.answers[key]) for p in history if not p.missed and key in p.answers]
+    return values[:count]
+
+
+def assess(
+    catalog: Catalog,
+    answers: Mapping[str, str],
+    history: Sequence[PastCheckin] = (),
+    consecutive_missed: int = 0,
+) -> RiskAssessment:
+    """`history` is newest first and excludes this check-in."""
+    rules = catalog.thresholds
+    found = _Findings()
+    lapse = crisis = high_craving = False
+    triggers: set[str] = set()
+
+    for key, value in answers.items():
+        question = catalog.questions[key]
+        meaning = question.risk_of(value)
+        level = MEANING_LEVEL[meaning]
+        if level == "none":
+            continue
+        reason = f"{question.summary_label}: {question.answer_label(value)}"
+        if key == "craving":
+            previous = _previous_value(history, "craving")
+            if previous is not None and previous[0] != int(value):
+                reason += f", {'up' if int(value) > previous[0] else 'down'} from {previous[0]}"
+                reason += f" on {_day_name(previous[1])}"
+        found.add(level, reason, question.stage)
+        lapse = lapse or meaning == "lapse"
+        crisis = crisis or meaning == "crisis"
+        high_craving = high_craving or (key == "craving" and rank(level) >= rank("high"))
+
+    if "craving" in answers:
+        craving = int(answers["craving"])
+        if craving >= 5:
+            triggers.add("craving")
+        span = rules.craving_rise_checkins
+        earlier = _recent_values(history, "craving", span - 1)
+        series = [*reversed(earlier), craving]  # oldest first
+        rising = all(a <= b for a, b in zip(series, series[1:], strict=False))
+        if len(series) == span and rising and series[-1] - series[0] >= rules.craving_rise_points:
+            found.add(
+                "watch",
+                f"Cravings rising over {span} check-ins: {' → '.join(map(str, series))}",
+                "mental",
+            )
+
+    if "mood" in answers:
+        mood = int(answers["mood"])
+        if mood <= rules.low_mood_at_most:
+            triggers.add("low_mood")
+            days = rules.low_mood_days
+            earlier = _recent_values(history, "mood", days - 1)
+            if len(earlier) == days - 1 and all(m <= rules.low_mood_at_most for m in earlier):
+                found.add("high", f"Low mood (≤ {rules.low_mood_at_most}) {days} check-ins running",
+                          "emotional")  # fmt: skip
+
+    for key, trigger in (("isolation", "isolation"), ("anger_anxiety", "anxiety")):
+        if key in answers and catalog.questions[key].risk_of(answers[key]) != "none":
+            triggers.add(trigger)
+    if lapse:
+        triggers.add("lapse")
+
+    if consecutive_missed >= rules.missed_high:
+        found.add("high", f"{consecutive_missed} check-ins missed in a row", "emotional")
+    elif consecutive_missed >= rules.missed_watch:
+        found.add("watch", f"{consecutive_missed} check-ins missed in a row", "emotional")
+
+    stage = max(found.stages, key=STAGE_ORDER.index) if found.stages else None
+    return RiskAssessment(
+        level=found.level,
+        reasons=tuple(found.reasons),
+        stage=stage,
+        lapse=lapse,
+        crisis=crisis,
+        high_craving=high_craving,
+        triggers=frozenset(triggers),
+    )

@@ -30,7 +30,7 @@ def test_shipped_content_is_valid_and_has_the_daily_core():
     assert CATALOG.core_questions() == ["mood", "craving", "use"]
     assert len(CATALOG.rotating_questions()) >= 5
     stages = {CATALOG.questions[k].stage for k in CATALOG.questions}
-    assert stages == {"emotional", "mental", "physical"}
+    assert stages == {"emotional", "mental", "physical", "safety"}
 
 
 def test_crisis_numbers_are_in_content_not_code():

@@ -74,13 +74,25 @@ async def close_older_open(session: AsyncSession, participant_id: int, keep_id: 
 
 
 async def record_answer(
-    session: AsyncSession, checkin: CheckIn, value: str, source: str, now: datetime
+    session: AsyncSession,
+    checkin: CheckIn,
+    value: str,
+    source: str,
+    now: datetime,
+    follow_ups: Sequence[str] = (),
 ) -> bool:
-    """Store the answer to the current question and move on; True when that was the last one."""
-    key = checkin.question_keys[checkin.current_index]
+    """Store the answer to the current question, ask `follow_ups` next (those not already in
+    this check-in), and move on; True when that was the last question."""
+    index = checkin.current_index
+    key = checkin.question_keys[index]
     session.add(
         Answer(checkin_id=checkin.id, question_key=key, value=value, source=source, answered_at=now)
     )
+    new = [k for k in dict.fromkeys(follow_ups) if k not in checkin.question_keys]
+    if new:
+        # A new list, so the JSON column sees the change.
+        keys = list(checkin.question_keys)
+        checkin.question_keys = keys[: index + 1] + new + keys[index + 1 :]
     checkin.current_index += 1
     checkin.status = "sent"
     if checkin.current_index >= len(checkin.question_keys):
@@ -140,3 +152,49 @@ async def mark_missed(session: AsyncSession, now: datetime) -> int:
         .values(status="skipped", last_error="check-in expired before it was sent")
     )
     return len(ids)
+
+
+def add_response(checkin: CheckIn, response: str) -> bool:
+    """Note an immediate response given in this check-in; False if it was given already."""
+    if response in (checkin.responses or []):
+        return False
+    checkin.responses = [*(checkin.responses or []), response]
+    return True
+
+
+async def history(
+    session: AsyncSession, participant_id: int, before: datetime, limit: int = 10
+) -> list[tuple[CheckIn, dict[str, str]]]:
+    """Earlier check-ins (newest first) that were answered or missed, with their answers."""
+    rows = (
+        await session.scalars(
+            select(CheckIn)
+            .where(
+                CheckIn.participant_id == participant_id,
+                CheckIn.slot_at < before,
+                CheckIn.status.in_(("completed", "missed", "sent")),
+            )
+            .order_by(CheckIn.slot_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    if not rows:
+        return []
+    answer_rows = await session.execute(
+        select(Answer.checkin_id, Answer.question_key, Answer.value).where(
+            Answer.checkin_id.in_([r.id for r in rows])
+        )
+    )
+    by_checkin: dict[int, dict[str, str]] = {}
+    for checkin_id, key, value in answer_rows:
+        by_checkin.setdefault(checkin_id, {})[key] = value
+    return [(r, by_checkin.get(r.id, {})) for r in rows]
+
+
+async def completed_dates(session: AsyncSession, participant_id: int) -> list[datetime]:
+    rows = await session.scalars(
+        select(CheckIn.completed_at).where(
+            CheckIn.participant_id == participant_id, CheckIn.status == "completed"
+        )
+    )
+    return [r for r in rows.all() if r is not None]

@@ -73,6 +73,10 @@ class Participant(Base):
     consented_at: Mapped[datetime | None]
     recovery_start: Mapped[date | None] = mapped_column(Date)
     checkins_started: Mapped[int] = mapped_column(Integer, default=0)
+    # The weekly (fuller) check-in's local weekday, 0 = Monday.
+    weekly_day: Mapped[int | None] = mapped_column(SmallInteger)
+    last_coping_key: Mapped[str | None] = mapped_column(String(40))
+    last_milestone: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
 
@@ -112,6 +116,9 @@ class CheckIn(Base):
     question_keys: Mapped[list[str]]
     current_index: Mapped[int] = mapped_column(Integer, default=0)
     question_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Immediate responses already given in this check-in (crisis, lapse, coping): never twice.
+    responses: Mapped[list[str]] = mapped_column(default=list)
+    risk_level: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
@@ -128,6 +135,24 @@ class Answer(Base):
     value: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(10))  # button | typed
     answered_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """A risk signal that a person must see. Delivery to people goes through the outbox."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_participant_id_status", "participant_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
+    level: Mapped[str] = mapped_column(String(10))  # watch | high | crisis
+    # checkin | lapse | craving | screen | sos | missed
+    cause: Mapped[str] = mapped_column(String(20))
+    reasons: Mapped[list[str]]
+    status: Mapped[str] = mapped_column(String(20))  # open (acknowledged, resolved: alerts issue)
+    created_at: Mapped[datetime]
 
 
 class Note(Base):

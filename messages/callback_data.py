@@ -34,12 +34,36 @@ class TimeButton:
     hhmm: str  # "09:30"
 
 
-CallbackData = AnswerButton | ConsentButton | TimezoneButton | TimeButton
+@dataclass(frozen=True)
+class CopingButton:
+    """ "Another idea": a different coping prompt."""
+
+
+@dataclass(frozen=True)
+class SosButton:
+    """ "I need help now"."""
+
+
+@dataclass(frozen=True)
+class WeekdayButton:
+    day: int  # 0 = Monday
+
+
+CallbackData = (
+    AnswerButton
+    | ConsentButton
+    | TimezoneButton
+    | TimeButton
+    | CopingButton
+    | SosButton
+    | WeekdayButton
+)
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
 _CONSENT = re.compile(r"c:([yn])")
 _ZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,58})")
 _TIME = re.compile(r"tm:(\d{2}:\d{2})")
+_WEEKDAY = re.compile(r"wd:([0-6])")
 
 
 def encode(data: CallbackData) -> str:
@@ -52,6 +76,12 @@ def encode(data: CallbackData) -> str:
             text = f"tz:{zone}"
         case TimeButton(hhmm):
             text = f"tm:{hhmm}"
+        case CopingButton():
+            text = "cp"
+        case SosButton():
+            text = "sos"
+        case WeekdayButton(day):
+            text = f"wd:{day}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -71,4 +101,6 @@ def decode(text: str | None) -> CallbackData | None:
         return TimezoneButton(m.group(1))
     if m := _TIME.fullmatch(text):
         return TimeButton(m.group(1))
-    return None
+    if m := _WEEKDAY.fullmatch(text):
+        return WeekdayButton(int(m.group(1)))
+    return {"cp": CopingButton(), "sos": SosButton()}.get(text)

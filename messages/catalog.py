@@ -168,6 +168,7 @@ class ScreenCategory:
 
 @dataclass(frozen=True)
 class ScreenRules:
+    idioms: tuple[str, ...]
     negations: frozenset[str]
     fillers: frozenset[str]
     categories: tuple[ScreenCategory, ...]
@@ -383,6 +384,7 @@ def _parse_screen(data: dict[str, Any]) -> ScreenRules:
                 raise ContentError(message) from exc
         categories.append(ScreenCategory(name, response, tuple(patterns)))
     return ScreenRules(
+        idioms=tuple(rules.get("idioms", [])),
         negations=frozenset(_require(rules, "negations", "[screen_rules]")),
         fillers=frozenset(_require(rules, "negation_fillers", "[screen_rules]")),
         categories=tuple(categories),

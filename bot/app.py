@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot import common, counselor, gate, participant, start
 from bot.services import Services
 from db import inbound, state
+from messages.catalog import Catalog
 from scheduler.jobs import Intervals, build_scheduler
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,12 @@ GROUP_GATE = -20
 GROUP_STORE = -10
 GROUP_MAIN = 0
 GROUP_DONE = 100
+MENU = ("checkin", "coping", "sos", "help")
 
 
-def register_handlers(app: Application) -> None:
+def register_handlers(app: Application, catalog: Catalog) -> None:
     new_messages = filters.UpdateType.MESSAGE  # edits are handled on their own, below
+    help_button = filters.Text([catalog.text("crisis", "help_button")])
     commands = [
         # everyone
         ("start", start.on_start),
@@ -42,6 +45,8 @@ def register_handlers(app: Application) -> None:
         ("invite", counselor.on_invite),
         # participants
         ("checkin", participant.on_checkin_command),
+        ("sos", participant.on_sos),
+        ("coping", participant.on_coping),
     ]
 
     app.add_handler(TypeHandler(Update, gate.private_chats_only), group=GROUP_GATE)
@@ -56,6 +61,7 @@ def register_handlers(app: Application) -> None:
                 for name, callback in commands
             ),
             CallbackQueryHandler(participant.on_button),
+            MessageHandler(new_messages & help_button, participant.on_sos),
             MessageHandler(
                 new_messages & (filters.COMMAND | filters.Regex(r"^/")), common.on_unknown_command
             ),
@@ -77,7 +83,7 @@ async def _post_init(app: Application) -> None:
         await state.put(session, "bot_username", app.bot.username)
     try:
         await app.bot.set_my_commands(
-            [BotCommand(name, catalog.text("commands", name)) for name in ("checkin", "help")]
+            [BotCommand(name, catalog.text("commands", name)) for name in MENU]
         )
     except TelegramError as exc:  # a menu is a convenience; never a reason not to start
         log.warning("could not set the command menu: %s", exc)
@@ -138,5 +144,5 @@ def build_application(
         .build()
     )
     app.bot_data["services"] = services
-    register_handlers(app)
+    register_handlers(app, services.catalog)
     return app

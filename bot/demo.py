@@ -81,7 +81,7 @@ class Transcript:
         message = next(
             m
             for m in reversed(self.tg.sent(user_id))
-            if any(b["text"] == label for b in self.tg.buttons(m))
+            if any(b.get("text") == label for b in self.tg.buttons(m))
         )
         self.say(self.names[user_id], f"taps [{label}]")
         data = self.tg.button_data(message, label)
@@ -142,6 +142,7 @@ async def _script(tg, settings: Settings) -> int:
         await script.user_taps(participant, "Yes, I agree")
         await script.user_says(participant, "America/Chicago")
         await script.user_taps(participant, "09:00")
+        await script.user_taps(participant, "Sun")
 
         async with services.sessionmaker() as session:
             sam = await people.participant_by_telegram(session, participant)
@@ -155,9 +156,9 @@ async def _script(tg, settings: Settings) -> int:
         await script.user_taps(participant, "4")
         await script.user_says(participant, "3")
         await script.user_taps(participant, "No")
-        rotating = tg.sent(participant)[-1]
-        first_option = tg.buttons(rotating)[0]["text"]
-        await script.user_taps(participant, first_option)
+        # The rest (one question on a daily check-in, more on the weekly day): a calm answer.
+        while "Thank you for checking in" not in (tg.sent(participant)[-1].get("text") or ""):
+            await script.user_taps(participant, _calm_answer(services, tg.sent(participant)[-1]))
     finally:
         await app.updater.stop()
         await app.stop()
@@ -165,3 +166,10 @@ async def _script(tg, settings: Settings) -> int:
         await app.post_shutdown(app)
     print("\ndemo finished: counselor registered, participant enrolled, one check-in completed")
     return 0
+
+
+def _calm_answer(services: Services, message: dict) -> str:
+    """The first answer with no risk meaning for the question in this message."""
+    text = strip_html(message.get("text") or "")
+    question = next(q for q in services.catalog.questions.values() if q.prompt in text)
+    return next(o.label for o in question.options if o.risk == "none")

@@ -15,23 +15,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import safety, telegram_io
 from bot.common import reply_to_non_participant
 from bot.services import Services, services_of
 from db import audit, notes, people
 from db import checkins as checkin_db
 from db.models import CheckIn, Participant
 from messages import render
-from messages.answers import is_valid_button_value, parse_answer, parse_clock_time, parse_timezone
+from messages.answers import (
+    is_valid_button_value,
+    parse_answer,
+    parse_clock_time,
+    parse_timezone,
+    parse_weekday,
+)
 from messages.callback_data import (
     AnswerButton,
     ConsentButton,
+    CopingButton,
+    SosButton,
     TimeButton,
     TimezoneButton,
+    WeekdayButton,
     decode,
 )
 from messages.catalog import Catalog
 from messages.render import Markup, Rendered, fill
+from messages.risk import assess
+from messages.screen import screen
 from scheduler.checkins import advance_schedule, current_question, start_on_demand
 
 # A reply to a bad answer also keeps the text as a note once it reads like more than a slip.
@@ -43,6 +54,8 @@ class Reply:
     """What to send after a transaction commits (sending inside it would hold locks)."""
 
     messages: list[Rendered | str] = field(default_factory=list)
+    # Crisis, lapse and craving responses: sent before anything else.
+    urgent: list[Rendered] = field(default_factory=list)
     toast: str | None = None  # callback answer text
     edit_pressed: str | None = None  # replace the pressed question with this line
     edit_message_id: int | None = None  # or replace this earlier message
@@ -55,6 +68,9 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Re
     query = update.callback_query
     if query is not None:
         await query.answer(reply.toast)
+    for message in reply.urgent:
+        await telegram_io.send(context.bot, chat_id, message)
+    if query is not None:
         if reply.edit_pressed and query.message is not None:
             await telegram_io.replace_keyboard_message(
                 context.bot, chat_id, query.message.message_id, reply.edit_pressed
@@ -86,31 +102,44 @@ def enrollment_prompt(catalog: Catalog, participant: Participant) -> Rendered:
         return render.timezone_prompt(catalog)
     if participant.enroll_step == "time":
         return render.time_prompt(catalog, participant.timezone or "")
+    if participant.enroll_step == "weekly":
+        return render.weekday_prompt(catalog, participant.checkin_time or "")
     return render.consent(catalog, _name(participant))
 
 
+def _choose_time(services: Services, participant: Participant, hhmm: str) -> Rendered:
+    participant.checkin_time = hhmm
+    participant.enroll_step = "weekly"
+    return render.weekday_prompt(services.catalog, hhmm)
+
+
 def _finish_enrollment(
-    services: Services, participant: Participant, hhmm: str, now: datetime
-) -> Markup:
+    services: Services, participant: Participant, weekday: int, now: datetime
+) -> Rendered:
     catalog = services.catalog
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
     today = now.astimezone(zone).date()
-    participant.checkin_time = hhmm
+    hhmm = participant.checkin_time or ""
+    participant.weekly_day = weekday
     advance_schedule(participant, now)
     assert participant.next_checkin_at is not None
     people.activate(participant, hhmm, participant.next_checkin_at, today, now)
     first = render.when(participant.next_checkin_at.astimezone(zone), today)
-    return fill(
+    text = fill(
         catalog.text("enrollment", "done"),
         name=_name(participant),
         time=hhmm,
         timezone=participant.timezone,
         first=first,
+        weekday=render.WEEKDAY_NAMES[weekday],
     )
+    return render.help_keyboard(catalog, text)
 
 
 async def _enrollment_button(
-    services: Services, user_id: int, data: ConsentButton | TimezoneButton | TimeButton
+    services: Services,
+    user_id: int,
+    data: ConsentButton | TimezoneButton | TimeButton | WeekdayButton,
 ) -> Reply:
     catalog, now = services.catalog, services.now()
     expired = Reply(toast=catalog.text("general", "expired_button"))
@@ -133,7 +162,9 @@ async def _enrollment_button(
                 people.set_timezone(participant, zone)
                 return Reply([render.time_prompt(catalog, zone)])
             case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
-                return Reply([_finish_enrollment(services, participant, hhmm, now)])
+                return Reply([_choose_time(services, participant, hhmm)])
+            case WeekdayButton(day) if step == "weekly":
+                return Reply([_finish_enrollment(services, participant, day, now)])
         return expired
 
 
@@ -153,12 +184,36 @@ async def _enrollment_text(services: Services, participant: Participant, text: s
             shown = text if len(text) <= 40 else text[:40] + "…"
             message = fill(catalog.text("enrollment", "time_invalid"), text=shown)
             return Reply([Rendered(message, render.time_prompt(catalog, "").buttons)])
-        hhmm = at.strftime("%H:%M")
-        return Reply([_finish_enrollment(services, participant, hhmm, services.now())])
+        return Reply([_choose_time(services, participant, at.strftime("%H:%M"))])
+    if participant.enroll_step == "weekly":
+        day = parse_weekday(text)
+        if day is None:
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            message = fill(catalog.text("enrollment", "weekly_invalid"), text=shown)
+            buttons = render.weekday_prompt(catalog, "").buttons
+            return Reply([Rendered(message, buttons)])
+        return Reply([_finish_enrollment(services, participant, day, services.now())])
     return Reply([catalog.text("enrollment", "consent_needed")])
 
 
 # --- check-ins --------------------------------------------------------------------------------
+
+
+async def _progress(
+    services: Services, session: AsyncSession, participant: Participant
+) -> render.Progress:
+    now = services.now()
+    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+    completed = await checkin_db.completed_dates(session, participant.id)
+    checked = len({c.astimezone(zone).date() for c in completed})
+    days = safety.days_in_recovery(services, participant, now)
+    reached = [m for m in services.catalog.milestones if m <= days]
+    milestone = max(reached) if reached else None
+    if milestone is not None and milestone > participant.last_milestone:
+        participant.last_milestone = milestone
+    else:
+        milestone = None
+    return render.Progress(days=days, checked_in_days=checked, milestone=milestone)
 
 
 async def _after_answer(
@@ -169,21 +224,27 @@ async def _after_answer(
     value: str,
     source: str,
 ) -> Reply:
-    """Record the answer to the current question; the reply is the next question or the close."""
-    catalog, now = services.catalog, services.now()
+    """Record the answer to the current question, respond at once to what it means, then ask
+    the next question or close the check-in."""
+    catalog = services.catalog
     key = checkin.question_keys[checkin.current_index]
     previous_message = checkin.question_message_id
-    done = await checkin_db.record_answer(session, checkin, value, source, now)
+    follow_ups = catalog.questions[key].follow_ups_for(value)
+    done = await checkin_db.record_answer(session, checkin, value, source, services.now(),
+                                          follow_ups)  # fmt: skip
+    answers = dict(await checkin_db.answers_of(session, checkin))
+    answers[key] = value
+    urgent = await safety.on_answer(session, services, participant, checkin, answers, key, value)
     line = render.answered(catalog, key, value)
     if done:
-        answers = await checkin_db.answers_of(session, checkin)
-        # The answer just added is not flushed into answers_of's view on every backend.
-        if key not in dict(answers):
-            answers.append((key, value))
-        closing = render.summary(catalog, _name(participant), answers)
-        return Reply([closing], edit_pressed=line, edit_message_id=previous_message)
+        await safety.on_complete(session, services, participant, checkin, answers)
+        progress = await _progress(services, session, participant)
+        ordered = [(k, answers[k]) for k in checkin.question_keys if k in answers]
+        closing = render.summary(catalog, _name(participant), ordered, progress)
+        return Reply([closing], urgent=urgent, edit_pressed=line, edit_message_id=previous_message)
     return Reply(
         [current_question(catalog, checkin)],
+        urgent=urgent,
         edit_pressed=line,
         edit_message_id=previous_message,
         ask_checkin_id=checkin.id,
@@ -218,10 +279,14 @@ async def _checkin_text(
     if parsed.ok:
         return await _after_answer(services, session, participant, checkin, parsed.value, "typed")
     hint = render.hint(catalog, key)
-    if len(text.split()) >= NOTE_MIN_WORDS:
+    result = screen(text, catalog.screen)
+    urgent: list[Rendered] = []
+    if result.response is not None:
+        urgent = await safety.on_free_text(session, services, participant, result, checkin.id)
+    if result.response is not None or len(text.split()) >= NOTE_MIN_WORDS:
         notes.save_note(session, participant.id, text, services.now(), checkin.id)
         hint = Markup(catalog.text("checkin", "note_saved_during") + "\n\n" + hint)
-    return Reply([Rendered(hint, current_question(catalog, checkin).buttons)])
+    return Reply([Rendered(hint, current_question(catalog, checkin).buttons)], urgent=urgent)
 
 
 # --- handlers ---------------------------------------------------------------------------------
@@ -233,11 +298,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = decode(query.data)
     if isinstance(data, AnswerButton):
         reply = await _answer_button(services, query.from_user.id, data)
+    elif isinstance(data, SosButton):
+        await _as_participant(update, context, _sos, enrolling=_sos_enrolling)
+        return
+    elif isinstance(data, CopingButton):
+        await _as_participant(update, context, _coping)
+        return
     elif data is not None:
         reply = await _enrollment_button(services, query.from_user.id, data)
     else:
         reply = Reply(toast=services.catalog.text("general", "expired_button"))
-    if isinstance(data, ConsentButton | TimezoneButton | TimeButton) and reply.messages:
+    enrollment_buttons = ConsentButton | TimezoneButton | TimeButton | WeekdayButton
+    if isinstance(data, enrollment_buttons) and reply.messages:
         # Enrollment buttons are one-shot: remove them so the chat reads as a clean record.
         await query.edit_message_reply_markup(reply_markup=None)
     await _deliver(context, update, reply)
@@ -284,7 +356,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if checkin is not None:
             return await _checkin_text(services, session, participant, checkin, text)
         notes.save_note(session, participant.id, text, now)
-        return Reply([services.catalog.text("general", "note_saved")])
+        result = screen(text, services.catalog.screen)
+        if result.response is None:
+            return Reply([services.catalog.text("general", "note_saved")])
+        urgent = await safety.on_free_text(session, services, participant, result, None)
+        return Reply([services.catalog.text("screen", "acknowledged")], urgent=urgent)
 
     async def enrolling(services: Services, participant: Participant) -> Reply:
         return await _enrollment_text(services, participant, text)
@@ -323,3 +399,39 @@ async def _checkin_now(
 
 async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _as_participant(update, context, _checkin_now)
+
+
+# --- help now and coping ----------------------------------------------------------------------
+
+
+async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    reasons = [services.catalog.text("commands", "sos")]
+    urgent = await safety.crisis(session, services, participant, "sos", reasons)
+    return Reply(urgent=urgent)
+
+
+async def on_sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sos and the "I need help now" buttons: crisis resources and an urgent alert, at once."""
+    await _as_participant(update, context, _sos, enrolling=_sos_enrolling)
+
+
+async def _sos_enrolling(services: Services, participant: Participant) -> Reply:
+    # Not set up yet, but help comes first: the resources, without an alert.
+    return Reply(urgent=[render.crisis(services.catalog, counselor_alerted=False)])
+
+
+async def _recent_assessment(services: Services, session: AsyncSession, participant: Participant):
+    rows = await checkin_db.history(session, participant.id, services.now(), limit=1)
+    if not rows or not rows[0][1]:
+        return None
+    return assess(services.catalog, rows[0][1])
+
+
+async def _coping(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    assessment = await _recent_assessment(services, session, participant)
+    return Reply([safety.coping_prompt(services, participant, assessment)])
+
+
+async def on_coping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/coping: an idea for the moment, chosen for the recent stage, never the last one."""
+    await _as_participant(update, context, _coping)

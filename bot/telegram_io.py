@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -13,9 +13,13 @@ from messages.render import Rendered
 log = logging.getLogger(__name__)
 
 
-def markup_of(rendered: Rendered, bot: Bot) -> InlineKeyboardMarkup | None:
+def markup_of(rendered: Rendered, bot: Bot) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     data = rendered.reply_markup()
-    return InlineKeyboardMarkup.de_json(data, bot) if data else None
+    if not data:
+        return None
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, bot)
+    return InlineKeyboardMarkup.de_json(data, bot)
 
 
 async def send(bot: Bot, chat_id: int, message: Rendered | str) -> Message:

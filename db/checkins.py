@@ -139,19 +139,23 @@ async def recent_checkin_since(
     )
 
 
-async def mark_missed(session: AsyncSession, now: datetime) -> int:
-    """Open check-ins past their response window become missed; unsent messages are dropped."""
-    expired = select(CheckIn.id).where(CheckIn.status.in_(OPEN), CheckIn.expires_at <= now)
-    ids = list((await session.scalars(expired)).all())
+async def mark_missed(session: AsyncSession, now: datetime) -> list[int]:
+    """Open check-ins past their response window become missed; unsent messages are dropped.
+    Returns the participant of each check-in marked."""
+    expired = select(CheckIn.id, CheckIn.participant_id).where(
+        CheckIn.status.in_(OPEN), CheckIn.expires_at <= now
+    )
+    rows = (await session.execute(expired)).all()
+    ids = [r[0] for r in rows]
     if not ids:
-        return 0
+        return []
     await session.execute(update(CheckIn).where(CheckIn.id.in_(ids)).values(status="missed"))
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.checkin_id.in_(ids), OutboxMessage.status == "pending")
         .values(status="skipped", last_error="check-in expired before it was sent")
     )
-    return len(ids)
+    return [r[1] for r in rows]
 
 
 def add_response(checkin: CheckIn, response: str) -> bool:

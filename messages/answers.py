@@ -76,3 +76,15 @@ def parse_timezone(text: str) -> str | None:
 def _zones_by_casefold() -> dict[str, str]:
     # Reading the zone list scans tzdata on disk: do it once.
     return {name.casefold(): name for name in available_timezones()}
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_weekday(text: str) -> int | None:
+    """'Monday', 'mon', 'TUE' -> 0, 1 (Monday is 0, as in Python)."""
+    word = text.strip().casefold().rstrip(".s")
+    if len(word) < 2:
+        return None
+    matches = [i for i, name in enumerate(_WEEKDAYS) if name.startswith(word) or word == name]
+    return matches[0] if len(matches) == 1 else None

@@ -30,8 +30,10 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "timezone_invalid": {"text"},
         "ask_time": {"timezone"},
         "time_invalid": {"text"},
+        "ask_weekly": {"time"},
+        "weekly_invalid": {"text"},
         "consent_needed": set(),
-        "done": {"name", "time", "timezone", "first"},
+        "done": {"name", "time", "timezone", "first", "weekday"},
     },
     "invites": {
         "invalid": set(),
@@ -72,6 +74,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
     "checkin": {
         "intro_daily": {"name"},
         "intro_on_demand": {"name"},
+        "intro_weekly": {"name"},
         "progress": {"n", "total"},
         "scale_hint": {"min", "max"},
         "choice_hint": {"options"},

@@ -15,11 +15,14 @@ from messages.callback_data import (
     AnswerButton,
     CallbackData,
     ConsentButton,
+    CopingButton,
+    SosButton,
     TimeButton,
     TimezoneButton,
+    WeekdayButton,
     encode,
 )
-from messages.catalog import Catalog, Question
+from messages.catalog import Catalog, CopingPrompt, Question
 from messages.html import escape
 
 Button = tuple[str, CallbackData]
@@ -34,9 +37,18 @@ class Markup(str):
 class Rendered:
     text: str
     buttons: Keyboard = ()
+    # A button kept under the text field (a reply keyboard), e.g. "I need help now".
+    persistent_button: str | None = None
 
     def reply_markup(self) -> dict[str, Any] | None:
-        """Bot API InlineKeyboardMarkup as plain JSON data (for the outbox and the bot)."""
+        """Bot API reply markup as plain JSON data (for the outbox and the bot)."""
+        if self.persistent_button:
+            assert not self.buttons, "a message carries inline buttons or a reply keyboard"
+            return {
+                "keyboard": [[{"text": self.persistent_button}]],
+                "is_persistent": True,
+                "resize_keyboard": True,
+            }
         if not self.buttons:
             return None
         rows = [
@@ -125,7 +137,7 @@ def question(
 
 
 def intro(catalog: Catalog, kind: str, name: str) -> Markup:
-    key = "intro_daily" if kind == "daily" else "intro_on_demand"
+    key = {"daily": "intro_daily", "weekly": "intro_weekly"}.get(kind, "intro_on_demand")
     return fill(catalog.text("checkin", key), name=name)
 
 
@@ -142,27 +154,101 @@ def hint(catalog: Catalog, question_key: str) -> Markup:
     return fill(catalog.text("checkin", "choice_hint"), options=options)
 
 
-def summary(catalog: Catalog, name: str, answers: Iterable[tuple[str, str]]) -> str:
-    """The warm close of a check-in; adds a line of support when any answer carries risk."""
+@dataclass(frozen=True)
+class Progress:
+    """What the close of a check-in counts: never reset by a lapse."""
+
+    days: int  # day N of recovery, counting the day of discharge as day 1
+    checked_in_days: int
+    milestone: int | None = None  # a milestone reached and not yet celebrated
+
+
+def summary(
+    catalog: Catalog,
+    name: str,
+    answers: Iterable[tuple[str, str]],
+    progress: Progress | None = None,
+) -> str:
+    """The warm close of a check-in: what they said, their days, a milestone, and support when
+    any answer carries risk. Safety-screen answers are acknowledged, never listed."""
     lines = []
-    risky = False
+    risky = safety = False
     for key, value in answers:
         q = catalog.questions[key]
-        lines.append(
-            fill(
-                catalog.text("checkin", "summary_line"),
-                label=q.summary_label,
-                answer=q.answer_label(value),
-            )
-        )
         risky = risky or q.risk_of(value) != "none"
+        if not q.in_summary:
+            safety = True
+            continue
+        line = catalog.text("checkin", "summary_line")
+        lines.append(fill(line, label=q.summary_label, answer=q.answer_label(value)))
+    if safety:
+        lines.append(catalog.text("checkin", "safety_summary"))
+    if progress is not None:
+        checked = progress.checked_in_days
+        days_line = catalog.text("checkin", "days")
+        word = "day" if checked == 1 else "days"
+        lines += ["", fill(days_line, days=progress.days, checked=checked, checked_days=word)]
     text = fill(catalog.text("checkin", "done"), name=name, summary=Markup("\n".join(lines)))
+    if progress is not None and progress.milestone in catalog.milestones:
+        words = catalog.milestones[progress.milestone]
+        text = Markup(text + "\n\n" + fill(catalog.text("milestones", "text"), milestone=words))
     if risky:
         text = Markup(text + "\n\n" + catalog.text("checkin", "support"))
     return text
 
 
 def compose_daily(catalog: Catalog, rotation: int) -> list[str]:
-    """The daily check-in: the fixed core, then one rotating question, taken in turn."""
+    """The daily check-in: the fixed core, then rotating questions, taken in turn."""
     rotating = catalog.rotating_questions()
-    return [*catalog.core_questions(), rotating[rotation % len(rotating)]]
+    count = min(catalog.rotating_per_day, len(rotating))
+    extra = [rotating[(rotation * count + i) % len(rotating)] for i in range(count)]
+    return [*catalog.core_questions(), *extra]
+
+
+def compose_weekly(catalog: Catalog) -> list[str]:
+    return list(catalog.weekly)
+
+
+# --- safety and support -----------------------------------------------------------------------
+
+
+def help_keyboard(catalog: Catalog, text: str) -> Rendered:
+    """A message that also puts the persistent "I need help now" button under the text field."""
+    return Rendered(text, persistent_button=catalog.text("crisis", "help_button"))
+
+
+def crisis(catalog: Catalog, counselor_alerted: bool) -> Rendered:
+    follow = "alerted" if counselor_alerted else "no_counselor"
+    return Rendered(catalog.text("crisis", "resources") + "\n\n" + catalog.text("crisis", follow))
+
+
+def lapse(catalog: Catalog, days: int) -> list[Rendered]:
+    return [
+        Rendered(fill(catalog.text("lapse", "support"), days=days)),
+        Rendered(catalog.text("lapse", "overdose")),
+    ]
+
+
+def coping(catalog: Catalog, prompt: CopingPrompt, intro_section: str = "coping") -> Rendered:
+    buttons = (
+        (catalog.text("craving", "another"), CopingButton()),
+        (catalog.text("craving", "help_now"), SosButton()),
+    )
+    text = catalog.text(intro_section, "intro") + "\n\n" + prompt.text
+    return Rendered(text, (buttons,))
+
+
+def counselor_alert(catalog: Catalog, level: str, name: str, reasons: Sequence[str]) -> Rendered:
+    lines = Markup("\n".join(f"• {escape(r)}" for r in reasons))
+    level_text = Markup(catalog.text("alerts", f"level_{level}"))
+    template = catalog.text("alerts", "counselor")
+    return Rendered(fill(template, level=level_text, name=name, reasons=lines))
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekday_prompt(catalog: Catalog, hhmm: str) -> Rendered:
+    buttons = [(day, WeekdayButton(i)) for i, day in enumerate(WEEKDAYS)]
+    return Rendered(fill(catalog.text("enrollment", "ask_weekly"), time=hhmm), _rows(buttons, 4))

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import alerts, outbox
 from db import checkins as checkin_db
-from db import outbox
 from db.models import CheckIn, Participant
 from messages import render
 from messages.answers import parse_clock_time
 from messages.catalog import Catalog
+from messages.risk import assess
 from scheduler.schedule import next_checkin
 
 TICK_BATCH = 500
@@ -43,6 +45,17 @@ def advance_schedule(participant: Participant, now: datetime) -> None:
     participant.next_checkin_at = next_checkin(now, at, participant.timezone)
 
 
+def _composition(catalog: Catalog, participant: Participant, slot: datetime):
+    """The weekly check-in on the participant's chosen weekday, the daily one otherwise."""
+    zone = ZoneInfo(participant.timezone or "UTC")
+    if (
+        participant.weekly_day is not None
+        and slot.astimezone(zone).weekday() == participant.weekly_day
+    ):
+        return "weekly", render.compose_weekly(catalog)
+    return "daily", render.compose_daily(catalog, participant.checkins_started)
+
+
 async def _schedule_one(
     session: AsyncSession,
     catalog: Catalog,
@@ -54,18 +67,16 @@ async def _schedule_one(
     assert slot is not None
     # Advance from now, not from the slot: after an outage, one check-in, not a backlog.
     advance_schedule(participant, max(now, slot))
-    keys = render.compose_daily(catalog, participant.checkins_started)
+    kind, keys = _composition(catalog, participant, slot)
     stale = slot + window <= now
     # A check-in they started themselves shortly before the slot stands in for it.
     recent = await checkin_db.recent_checkin_since(session, participant.id, slot - window)
     if stale or recent is not None:
         await checkin_db.create_checkin(
-            session, participant, "daily", slot, now, window, keys, status="skipped"
+            session, participant, kind, slot, now, window, keys, status="skipped"
         )
         return False
-    checkin = await checkin_db.create_checkin(
-        session, participant, "daily", slot, now, window, keys
-    )
+    checkin = await checkin_db.create_checkin(session, participant, kind, slot, now, window, keys)
     if checkin is None:
         return False
     await checkin_db.close_older_open(session, participant.id, checkin.id)
@@ -121,6 +132,28 @@ async def start_on_demand(
     return checkin, False
 
 
-async def run_missed_sweep(sessionmaker: async_sessionmaker, now: datetime) -> int:
+async def run_missed_sweep(
+    sessionmaker: async_sessionmaker, catalog: Catalog, now: datetime
+) -> int:
+    """Mark unanswered check-ins missed; alert when misses in a row reach a threshold."""
+    rules = catalog.thresholds
     async with sessionmaker.begin() as session:
-        return await checkin_db.mark_missed(session, now)
+        participant_ids = await checkin_db.mark_missed(session, now)
+        for participant_id in sorted(set(participant_ids)):
+            history = await checkin_db.history(session, participant_id, now, rules.missed_high)
+            in_a_row = 0
+            for checkin, _ in history:
+                if checkin.status != "missed":
+                    break
+                in_a_row += 1
+            if in_a_row not in (rules.missed_watch, rules.missed_high):
+                continue  # alert as each threshold is crossed, not on every miss after it
+            participant = await session.get(Participant, participant_id)
+            assessment = assess(catalog, {}, (), in_a_row)
+            message = render.counselor_alert(
+                catalog, assessment.level, participant.first_name or "", assessment.reasons
+            ).payload()
+            await alerts.raise_alert(
+                session, participant, assessment.level, "missed", assessment.reasons, now, message
+            )
+        return len(participant_ids)

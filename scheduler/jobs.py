@@ -42,7 +42,7 @@ def build_scheduler(
         await dispatcher.drain()
 
     async def sweep() -> None:
-        missed = await run_missed_sweep(sessionmaker, clock())
+        missed = await run_missed_sweep(sessionmaker, catalog, clock())
         if missed:
             log.info("missed sweep: %s check-ins marked missed", missed)
 

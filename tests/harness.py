@@ -96,7 +96,7 @@ class BotHarness:
         return await Dispatcher(self.sessionmaker, self.app.bot, self.clock).drain()
 
     async def sweep(self) -> int:
-        return await run_missed_sweep(self.sessionmaker, self.clock())
+        return await run_missed_sweep(self.sessionmaker, self.catalog, self.clock())
 
     # --- people -------------------------------------------------------------------------------
 
@@ -199,6 +199,7 @@ async def enroll_participant(
     name: str = "Sam",
     zone: str = "America/New_York",
     at: str = "09:00",
+    weekly: str = "Wed",
 ) -> Person:
     link = await invite_link(counselor, name)
     participant = bot.person(user_id, name)
@@ -206,6 +207,7 @@ async def enroll_participant(
     await participant.press("Yes, I agree")
     await participant.say(zone)
     await participant.say(at)
+    await participant.press(weekly)
     assert "You're all set" in participant.last_text(), participant.last_text()
     return participant
 

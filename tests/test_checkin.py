@@ -75,7 +75,7 @@ async def test_checkin_on_demand_and_resume(bot, clock):
     _, sam = await enrolled(bot)
     await sam.say("/checkin")
     assert "Let's check in, Sam" in sam.last_text()
-    await sam.press("2")
+    await sam.press("3")
     await sam.say("/checkin")
     assert "pick up where we left off" in sam.last_text()
     assert "cravings" in sam.last_text()

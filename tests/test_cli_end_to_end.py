@@ -49,7 +49,11 @@ async def reply_to(tg: FakeTelegram, chat_id: int, text: str) -> dict:
 
 async def tap(tg: FakeTelegram, chat_id: int, label: str) -> dict:
     before = len(tg.sent(chat_id))
-    message = next(m for m in reversed(tg.sent(chat_id)) if m.get("reply_markup"))
+    message = next(
+        m
+        for m in reversed(tg.sent(chat_id))
+        if (m.get("reply_markup") or {}).get("inline_keyboard")
+    )
     tg.push_callback(chat_id, message["message_id"], tg.button_data(message, label))
     return (await tg.wait_for_sent(chat_id, count=before + 1, timeout=WAIT))[-1]
 
@@ -85,7 +89,8 @@ async def test_operator_runs_the_bot_and_the_token_never_reaches_the_log(tg, tmp
         assert "Welcome, Sam" in (await reply_to(tg, 2001, "/start " + token))["text"]
         assert "time zone" in (await tap(tg, 2001, "Yes, I agree"))["text"]
         assert "America/Denver" in (await reply_to(tg, 2001, "America/Denver"))["text"]
-        assert "all set" in (await reply_to(tg, 2001, "08:15"))["text"]
+        assert "weekly" in (await reply_to(tg, 2001, "08:15"))["text"]
+        assert "all set" in (await tap(tg, 2001, "Sun"))["text"]
         assert "mood" in (await reply_to(tg, 2001, "/checkin"))["text"]
         assert "cravings" in (await tap(tg, 2001, "4"))["text"]
         assert "used alcohol" in (await reply_to(tg, 2001, "2"))["text"]

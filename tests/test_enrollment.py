@@ -35,13 +35,17 @@ async def test_counselor_invites_and_participant_enrolls(bot, clock):
     await sam.press("Central")
     assert "America/Chicago" in sam.last_text()
     await sam.say("9:30")
+    assert "weekly" in sam.last_text()
+    await sam.press("Fri")
     done = sam.last_text()
-    assert "09:30" in done and "America/Chicago" in done
+    assert "09:30" in done and "America/Chicago" in done and "Fridays" in done
+    assert sam.last()["reply_markup"]["keyboard"][0][0]["text"] == "🆘 I need help now"
 
     participant = await participant_row(bot, 2001)
     assert participant.status == "active"
     assert participant.timezone == "America/Chicago"
     assert participant.checkin_time == "09:30"
+    assert participant.weekly_day == 4
     assert participant.consent_version == bot.catalog.consent_version
     # Monday 5 January 2026, 08:00 in Chicago: the first check-in is today at 09:30 local.
     assert participant.next_checkin_at == datetime(2026, 1, 5, 15, 30, tzinfo=UTC)
@@ -111,6 +115,9 @@ async def test_typed_set_up_with_mistakes(bot, clock):
     await sam.say("25:00")
     assert "couldn't read" in sam.last_text()
     await sam.say("07:45")
+    await sam.say("someday")
+    assert "day of the week" in sam.last_text()
+    await sam.say("thursday")
     participant = await participant_row(bot, 2001)
     assert (participant.status, participant.timezone, participant.checkin_time) == (
         "active", "Europe/Berlin", "07:45",

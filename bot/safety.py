@@ -1,0 +1,195 @@
+"""Responding to risk: crisis resources, the lapse and overdose-safety messages, a coping prompt
+for a strong craving, and the alert that goes with each. One place, so a check-in answer, free
+text, /sos and the "I need help now" button all answer the same way.
+
+Each function works inside the caller's transaction and returns the messages to send, in order;
+the caller sends them before anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services
+from db import alerts
+from db import checkins as checkin_db
+from db.models import CheckIn, Participant
+from messages import coping, render
+from messages.risk import PastCheckin, RiskAssessment, assess
+from messages.screen import ScreenResult
+
+HISTORY = 10
+
+
+def local_today(services: Services, participant: Participant, now: datetime):
+    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+    return now.astimezone(zone).date()
+
+
+def days_in_recovery(services: Services, participant: Participant, now: datetime) -> int:
+    """Day N, counting the day of discharge as day 1. A lapse never resets it."""
+    today = local_today(services, participant, now)
+    start = participant.recovery_start or today
+    return (today - start).days + 1
+
+
+async def alert(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    level: str,
+    cause: str,
+    reasons: Sequence[str],
+    checkin_id: int | None = None,
+) -> bool:
+    """Raise an alert; True when a counselor will be told."""
+    message = render.counselor_alert(
+        services.catalog, level, participant.first_name or "", reasons
+    ).payload()
+    await alerts.raise_alert(
+        session, participant, level, cause, reasons, services.now(), message, checkin_id
+    )
+    return participant.counselor_id is not None
+
+
+async def crisis(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    cause: str,
+    reasons: Sequence[str],
+    checkin_id: int | None = None,
+) -> list[render.Rendered]:
+    alerted = await alert(session, services, participant, "crisis", cause, reasons, checkin_id)
+    return [render.crisis(services.catalog, alerted)]
+
+
+async def lapse(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    cause: str,
+    reasons: Sequence[str],
+    checkin_id: int | None = None,
+) -> list[render.Rendered]:
+    await alert(session, services, participant, "high", cause, reasons, checkin_id)
+    days = days_in_recovery(services, participant, services.now())
+    return render.lapse(services.catalog, days)
+
+
+def coping_prompt(
+    services: Services,
+    participant: Participant,
+    assessment: RiskAssessment | None,
+    intro_section: str = "coping",
+) -> render.Rendered:
+    stage = assessment.stage if assessment else None
+    triggers = assessment.triggers if assessment else frozenset()
+    prompt = coping.choose(services.catalog, stage, triggers, participant.last_coping_key)
+    participant.last_coping_key = prompt.key
+    return render.coping(services.catalog, prompt, intro_section)
+
+
+async def craving(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    cause: str,
+    assessment: RiskAssessment,
+    checkin_id: int | None = None,
+) -> list[render.Rendered]:
+    await alert(session, services, participant, "high", cause, assessment.reasons, checkin_id)
+    return [coping_prompt(services, participant, assessment, intro_section="craving")]
+
+
+async def history_of(
+    session: AsyncSession, services: Services, participant: Participant, before: datetime
+) -> tuple[list[PastCheckin], int]:
+    """Recent check-ins for the risk rules, newest first, and how many in a row were missed."""
+    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+    rows = await checkin_db.history(session, participant.id, before, HISTORY)
+    past = [
+        PastCheckin(c.slot_at.astimezone(zone).date(), answers, missed=c.status == "missed")
+        for c, answers in rows
+    ]
+    missed = 0
+    for item in past:
+        if not item.missed:
+            break
+        missed += 1
+    return past, missed
+
+
+async def on_answer(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    checkin: CheckIn,
+    answers: dict[str, str],
+    key: str,
+    value: str,
+) -> list[render.Rendered]:
+    """The immediate responses an answer calls for, each at most once per check-in."""
+    catalog = services.catalog
+    question = catalog.questions[key]
+    meaning = question.risk_of(value)
+    history, _ = await history_of(session, services, participant, checkin.slot_at)
+    assessment = assess(catalog, answers, history)
+    reply: list[render.Rendered] = []
+    reasons = assessment.reasons or (question.summary_label,)
+    # Any crisis answer, and any yes in the safety screen, brings the resources at once.
+    resources = meaning == "crisis" or (question.stage == "safety" and meaning != "none")
+    if resources and checkin_db.add_response(checkin, "resources"):
+        reply.append(render.crisis(catalog, participant.counselor_id is not None))
+    # The alert follows the level: high for a first yes in the screen, crisis once it is one.
+    if assessment.level == "crisis" and checkin_db.add_response(checkin, "crisis_alert"):
+        await alert(session, services, participant, "crisis", "checkin", reasons, checkin.id)
+    elif resources and checkin_db.add_response(checkin, "screen_alert"):
+        await alert(session, services, participant, "high", "checkin", reasons, checkin.id)
+    if meaning == "lapse" and checkin_db.add_response(checkin, "lapse"):
+        reply += await lapse(session, services, participant, "lapse", assessment.reasons,
+                             checkin.id)  # fmt: skip
+    if key == "craving" and assessment.high_craving and checkin_db.add_response(checkin, "coping"):
+        reply += await craving(session, services, participant, "craving", assessment, checkin.id)
+    return reply
+
+
+async def on_complete(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    checkin: CheckIn,
+    answers: dict[str, str],
+) -> RiskAssessment:
+    """The final assessment; an alert for what no immediate response has covered yet."""
+    history, _ = await history_of(session, services, participant, checkin.slot_at)
+    assessment = assess(services.catalog, answers, history)
+    checkin.risk_level = assessment.level
+    already = set(checkin.responses or [])
+    covered = {"crisis_alert", "screen_alert", "lapse", "coping"}
+    if assessment.level == "high" and not already & covered:
+        await alert(session, services, participant, "high", "checkin", assessment.reasons,
+                    checkin.id)  # fmt: skip
+    return assessment
+
+
+async def on_free_text(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    result: ScreenResult,
+    checkin_id: int | None,
+) -> list[render.Rendered]:
+    """Responses to risky free text (see messages/screen.py); the text is kept by the caller."""
+    reasons = [f"Wrote something about {', '.join(c.replace('_', '-') for c in result.categories)}"]
+    if result.response == "crisis":
+        return await crisis(session, services, participant, "screen", reasons, checkin_id)
+    if result.response == "lapse":
+        return await lapse(session, services, participant, "screen", reasons, checkin_id)
+    assessment = RiskAssessment(level="high", reasons=tuple(reasons), stage="mental",
+                                triggers=frozenset({"craving"}))  # fmt: skip
+    return await craving(session, services, participant, "screen", assessment, checkin_id)

@@ -282,7 +282,7 @@ async def _checkin_text(
     result = screen(text, catalog.screen)
     urgent: list[Rendered] = []
     if result.response is not None:
-        urgent = await safety.on_free_text(session, services, participant, result, checkin.id)
+        urgent = await safety.on_free_text(session, services, participant, result, text, checkin.id)
     if result.response is not None or len(text.split()) >= NOTE_MIN_WORDS:
         notes.save_note(session, participant.id, text, services.now(), checkin.id)
         hint = Markup(catalog.text("checkin", "note_saved_during") + "\n\n" + hint)
@@ -359,7 +359,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         result = screen(text, services.catalog.screen)
         if result.response is None:
             return Reply([services.catalog.text("general", "note_saved")])
-        urgent = await safety.on_free_text(session, services, participant, result, None)
+        urgent = await safety.on_free_text(session, services, participant, result, text, None)
         return Reply([services.catalog.text("screen", "acknowledged")], urgent=urgent)
 
     async def enrolling(services: Services, participant: Participant) -> Reply:
@@ -405,7 +405,7 @@ async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    reasons = [services.catalog.text("commands", "sos")]
+    reasons = [services.catalog.text("reasons", "sos")]
     urgent = await safety.crisis(session, services, participant, "sos", reasons)
     return Reply(urgent=urgent)
 

@@ -23,6 +23,7 @@ from messages.risk import PastCheckin, RiskAssessment, assess
 from messages.screen import ScreenResult
 
 HISTORY = 10
+EXCERPT = 300  # characters of free text quoted to the counselor
 
 
 def local_today(services: Services, participant: Participant, now: datetime):
@@ -182,10 +183,14 @@ async def on_free_text(
     services: Services,
     participant: Participant,
     result: ScreenResult,
+    text: str,
     checkin_id: int | None,
 ) -> list[render.Rendered]:
-    """Responses to risky free text (see messages/screen.py); the text is kept by the caller."""
-    reasons = [f"Wrote something about {', '.join(c.replace('_', '-') for c in result.categories)}"]
+    """Responses to risky free text (see messages/screen.py); the text is kept by the caller.
+    The counselor gets an excerpt: what was written matters for how they respond."""
+    topics = ", ".join(c.replace("_", "-") for c in result.categories)
+    excerpt = text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+    reasons = [services.catalog.text("reasons", "wrote").format(topics=topics, excerpt=excerpt)]
     if result.response == "crisis":
         return await crisis(session, services, participant, "screen", reasons, checkin_id)
     if result.response == "lapse":

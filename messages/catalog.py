@@ -65,6 +65,17 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
     "coping": {"intro": set(), "none_left": set()},
     "screen": {"acknowledged": set()},
     "milestones": {"text": {"milestone"}},
+    "reasons": {
+        "answer": {"label", "answer"},
+        "change": {"label", "answer", "direction", "previous", "day"},
+        "up": set(),
+        "down": set(),
+        "craving_rise": {"count", "series"},
+        "low_mood_run": {"most", "days"},
+        "missed": {"count"},
+        "wrote": {"topics", "excerpt"},
+        "sos": set(),
+    },
     "alerts": {
         "counselor": {"level", "name", "reasons"},
         "level_crisis": set(),

@@ -88,6 +88,11 @@ def assess(
 ) -> RiskAssessment:
     """`history` is newest first and excludes this check-in."""
     rules = catalog.thresholds
+    texts = catalog.texts["reasons"]
+
+    def text(key: str) -> str:
+        return texts[key]
+
     found = _Findings()
     lapse = crisis = high_craving = False
     triggers: set[str] = set()
@@ -98,12 +103,19 @@ def assess(
         level = MEANING_LEVEL[meaning]
         if level == "none":
             continue
-        reason = f"{question.summary_label}: {question.answer_label(value)}"
+        label, answer = question.summary_label, question.answer_label(value)
+        reason = text("answer").format(label=label, answer=answer)
         if key == "craving":
             previous = _previous_value(history, "craving")
             if previous is not None and previous[0] != int(value):
-                reason += f", {'up' if int(value) > previous[0] else 'down'} from {previous[0]}"
-                reason += f" on {_day_name(previous[1])}"
+                direction = text("up" if int(value) > previous[0] else "down")
+                reason = text("change").format(
+                    label=label,
+                    answer=answer,
+                    direction=direction,
+                    previous=previous[0],
+                    day=_day_name(previous[1]),
+                )
         found.add(level, reason, question.stage)
         lapse = lapse or meaning == "lapse"
         crisis = crisis or meaning == "crisis"
@@ -118,10 +130,9 @@ def assess(
         series = [*reversed(earlier), craving]  # oldest first
         rising = all(a <= b for a, b in zip(series, series[1:], strict=False))
         if len(series) == span and rising and series[-1] - series[0] >= rules.craving_rise_points:
+            series_text = " → ".join(map(str, series))
             found.add(
-                "watch",
-                f"Cravings rising over {span} check-ins: {' → '.join(map(str, series))}",
-                "mental",
+                "watch", text("craving_rise").format(count=span, series=series_text), "mental"
             )
 
     if "mood" in answers:
@@ -131,8 +142,8 @@ def assess(
             days = rules.low_mood_days
             earlier = _recent_values(history, "mood", days - 1)
             if len(earlier) == days - 1 and all(m <= rules.low_mood_at_most for m in earlier):
-                found.add("high", f"Low mood (≤ {rules.low_mood_at_most}) {days} check-ins running",
-                          "emotional")  # fmt: skip
+                reason = text("low_mood_run").format(most=rules.low_mood_at_most, days=days)
+                found.add("high", reason, "emotional")
 
     for key, trigger in (("isolation", "isolation"), ("anger_anxiety", "anxiety")):
         if key in answers and catalog.questions[key].risk_of(answers[key]) != "none":
@@ -140,10 +151,11 @@ def assess(
     if lapse:
         triggers.add("lapse")
 
+    missed_reason = text("missed").format(count=consecutive_missed)
     if consecutive_missed >= rules.missed_high:
-        found.add("high", f"{consecutive_missed} check-ins missed in a row", "emotional")
+        found.add("high", missed_reason, "emotional")
     elif consecutive_missed >= rules.missed_watch:
-        found.add("watch", f"{consecutive_missed} check-ins missed in a row", "emotional")
+        found.add("watch", missed_reason, "emotional")
 
     stage = max(found.stages, key=STAGE_ORDER.index) if found.stages else None
     return RiskAssessment(

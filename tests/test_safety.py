@@ -117,7 +117,9 @@ async def test_crisis_words_in_free_text_get_resources_and_an_alert(bot):
     assert "Your counselor has been alerted" in replies[0]["text"]
     [alert] = await alerts(bot)
     assert (alert.level, alert.cause) == ("crisis", "screen")
-    assert any("Crisis alert: Sam" in m for m in await counselor_alerts(bot, dana))
+    [message] = await counselor_alerts(bot, dana)
+    assert "Crisis alert: Sam" in message
+    assert "want to end it all tonight" in message  # the counselor sees what was written
 
 
 async def test_crisis_words_during_a_checkin_answer_first(bot):

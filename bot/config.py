@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     checkin_response_window_hours: float = Field(default=6.0, gt=0)
     participant_invite_ttl_days: float = Field(default=7.0, gt=0)
     counselor_invite_ttl_days: float = Field(default=7.0, gt=0)
+    # Alerts: how long each level waits for an acknowledgement before it escalates.
+    escalate_crisis_minutes: float = Field(default=15.0, gt=0)
+    escalate_high_minutes: float = Field(default=240.0, gt=0)
+    escalate_watch_minutes: float = Field(default=1440.0, gt=0)
+    # When a person reads alerts (in DEFAULT_TIMEZONE); outside these, participants are told.
+    monitored_hours: str = "08:00-20:00"
+    monitored_days: str = "mon-fri"
     tick_interval_seconds: float = Field(default=30.0, gt=0)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
@@ -41,6 +48,37 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("monitored_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from scheduler.schedule import parse_hours
+
+        try:
+            start, end = parse_hours(value)
+        except ValueError as exc:
+            raise ValueError(f"monitored hours must look like 08:00-20:00, not {value!r}") from exc
+        if not start < end:
+            raise ValueError("monitored hours must start before they end")
+        return value
+
+    @field_validator("monitored_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        from scheduler.schedule import parse_days
+
+        try:
+            parse_days(value)
+        except ValueError as exc:
+            raise ValueError(f"monitored days must look like mon-fri, not {value!r}") from exc
+        return value
+
+    def escalation_timeouts(self) -> dict[str, timedelta]:
+        return {
+            "crisis": timedelta(minutes=self.escalate_crisis_minutes),
+            "high": timedelta(minutes=self.escalate_high_minutes),
+            "watch": timedelta(minutes=self.escalate_watch_minutes),
+        }
 
     @field_validator("log_level")
     @classmethod

@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from db import alerts
 from db import checkins as checkin_db
 from db.models import CheckIn, Participant
 from messages import coping, render
+from messages.render import fill
 from messages.risk import PastCheckin, RiskAssessment, assess
 from messages.screen import ScreenResult
+from scheduler import alerting
+from scheduler.schedule import next_monitored, parse_days, parse_hours
 
 HISTORY = 10
 EXCERPT = 300  # characters of free text quoted to the counselor
@@ -46,15 +48,31 @@ async def alert(
     cause: str,
     reasons: Sequence[str],
     checkin_id: int | None = None,
+    current: dict[str, str] | None = None,
 ) -> bool:
-    """Raise an alert; True when a counselor will be told."""
-    message = render.counselor_alert(
-        services.catalog, level, participant.first_name or "", reasons
-    ).payload()
-    await alerts.raise_alert(
-        session, participant, level, cause, reasons, services.now(), message, checkin_id
+    """Raise (or update) an alert; True when a person will be told about it. `current` is the
+    check-in being answered, for the counselor's trend line."""
+    raised = await alerting.raise_alert(
+        session, services.catalog, participant, level, cause, reasons, services.now(),
+        checkin_id, current,
+    )  # fmt: skip
+    return raised.notified
+
+
+def outside_hours(services: Services) -> render.Rendered | None:
+    """When nobody is watching, say honestly when a person will see it."""
+    settings = services.settings
+    begins = next_monitored(
+        services.now(),
+        parse_hours(settings.monitored_hours),
+        parse_days(settings.monitored_days),
+        settings.default_timezone,
     )
-    return participant.counselor_id is not None
+    if begins is None:
+        return None
+    zone = ZoneInfo(settings.default_timezone)
+    when = render.when(begins.astimezone(zone), services.now().astimezone(zone).date())
+    return render.Rendered(fill(services.catalog.text("alerts", "outside_hours"), when=when))
 
 
 async def crisis(
@@ -66,7 +84,10 @@ async def crisis(
     checkin_id: int | None = None,
 ) -> list[render.Rendered]:
     alerted = await alert(session, services, participant, "crisis", cause, reasons, checkin_id)
-    return [render.crisis(services.catalog, alerted)]
+    reply = [render.crisis(services.catalog, alerted)]
+    if (later := outside_hours(services)) is not None:
+        reply.append(later)
+    return reply
 
 
 async def lapse(
@@ -146,11 +167,15 @@ async def on_answer(
     resources = meaning == "crisis" or (question.stage == "safety" and meaning != "none")
     if resources and checkin_db.add_response(checkin, "resources"):
         reply.append(render.crisis(catalog, participant.counselor_id is not None))
+        if (later := outside_hours(services)) is not None:
+            reply.append(later)
     # The alert follows the level: high for a first yes in the screen, crisis once it is one.
     if assessment.level == "crisis" and checkin_db.add_response(checkin, "crisis_alert"):
-        await alert(session, services, participant, "crisis", "checkin", reasons, checkin.id)
+        await alert(session, services, participant, "crisis", "checkin", reasons, checkin.id,
+                    answers)  # fmt: skip
     elif resources and checkin_db.add_response(checkin, "screen_alert"):
-        await alert(session, services, participant, "high", "checkin", reasons, checkin.id)
+        await alert(session, services, participant, "high", "checkin", reasons, checkin.id,
+                    answers)  # fmt: skip
     if meaning == "lapse" and checkin_db.add_response(checkin, "lapse"):
         reply += await lapse(session, services, participant, "lapse", assessment.reasons,
                              checkin.id)  # fmt: skip

@@ -1,16 +1,83 @@
-"""Alerts: a row per risk signal, and the counselor's message queued in the same transaction."""
+"""Alerts: one open alert per participant and cause, every notification in its chain recorded,
+acknowledgement and resolution. Messages to people are queued in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import audit, outbox
-from db.models import Alert, Counselor, Participant
+from db.models import Alert, AlertNotification, Counselor, Participant
 
+LEVELS = ("watch", "high", "crisis")
+ACTIVE = ("open", "acknowledged")
 PRIORITY = {"crisis": outbox.PRIORITY_CRISIS, "high": outbox.PRIORITY_REPLY}
+
+# Renders the counselor's message for an alert (a sendMessage payload); it needs the row's id
+# for its buttons, so it is called after the row exists.
+MessageFor = Callable[[Alert, Participant], dict]
+
+
+@dataclass(frozen=True)
+class Raised:
+    alert: Alert
+    notified: bool  # whether a person was (re)told now (an update below crisis may not be)
+
+
+def _rank(level: str) -> int:
+    return LEVELS.index(level)
+
+
+async def notify(
+    session: AsyncSession,
+    alert: Alert,
+    counselor: Counselor,
+    payload: dict,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Queue the alert message for one counselor and record it in the chain."""
+    outbox_id = await outbox.enqueue(
+        session,
+        f"alert:{alert.id}:{reason}:{alert.signals}:{alert.escalations}:counselor:{counselor.id}",
+        counselor.telegram_user_id,
+        payload,
+        PRIORITY.get(alert.level, outbox.PRIORITY_CHECKIN),
+        now,
+    )
+    session.add(
+        AlertNotification(
+            alert_id=alert.id,
+            recipient=f"counselor:{counselor.id}",
+            chat_id=counselor.telegram_user_id,
+            reason=reason,
+            outbox_id=outbox_id,
+            created_at=now,
+        )
+    )
+    alert.last_notified_at = now
+
+
+async def admins(session: AsyncSession, excluding: int | None = None) -> list[Counselor]:
+    rows = await session.scalars(
+        select(Counselor).where(
+            Counselor.is_admin, Counselor.active, Counselor.id != (excluding or 0)
+        )
+    )
+    return list(rows.all())
+
+
+async def responsible(session: AsyncSession, participant: Participant) -> list[Counselor]:
+    """Who hears first: the assigned counselor, or the admins when there is none."""
+    if participant.counselor_id is not None:
+        counselor = await session.get(Counselor, participant.counselor_id)
+        if counselor is not None and counselor.active:
+            return [counselor]
+    return await admins(session)
 
 
 async def raise_alert(
@@ -20,36 +87,105 @@ async def raise_alert(
     cause: str,
     reasons: Sequence[str],
     now: datetime,
-    counselor_message: dict | None,
+    message_for: MessageFor,
     checkin_id: int | None = None,
-) -> Alert:
-    """Record the alert and queue `counselor_message` (a sendMessage payload) to the counselor.
-    Returns the alert; without a counselor only the row is written, for an admin to see."""
-    alert = Alert(
-        participant_id=participant.id,
-        counselor_id=participant.counselor_id,
-        checkin_id=checkin_id,
-        level=level,
-        cause=cause,
-        reasons=list(reasons),
-        status="open",
-        created_at=now,
-    )
-    session.add(alert)
-    await session.flush()
-    counselor = (
-        await session.get(Counselor, participant.counselor_id) if participant.counselor_id else None
-    )
-    if counselor is not None and counselor_message is not None:
-        await outbox.enqueue(
-            session,
-            f"alert:{alert.id}:counselor:{counselor.id}",
-            counselor.telegram_user_id,
-            counselor_message,
-            PRIORITY.get(level, outbox.PRIORITY_CHECKIN),
-            now,
+) -> Raised:
+    """A new alert, or an update to the open one for this participant and cause. An update
+    tells people again only when the level rises; a crisis always tells them."""
+    existing = await session.scalar(
+        select(Alert)
+        .where(
+            Alert.participant_id == participant.id,
+            Alert.cause == cause,
+            Alert.status.in_(ACTIVE),
         )
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+    if existing is not None:
+        rose = _rank(level) > _rank(existing.level)
+        existing.signals += 1
+        existing.updated_at = now
+        existing.reasons = [*existing.reasons, *(r for r in reasons if r not in existing.reasons)]
+        if rose:
+            existing.level = level
+            existing.status = "open"  # a higher level needs a fresh acknowledgement
+        alert, reason = existing, ("crisis" if level == "crisis" else "update")
+        tell = rose or level == "crisis"
+    else:
+        alert = Alert(
+            participant_id=participant.id,
+            counselor_id=participant.counselor_id,
+            checkin_id=checkin_id,
+            level=level,
+            cause=cause,
+            reasons=list(reasons),
+            status="open",
+            created_at=now,
+            signals=1,
+            escalations=0,
+        )
+        session.add(alert)
+        await session.flush()
+        reason, tell = "new", True
+    told = 0
+    if tell:
+        payload = message_for(alert, participant)
+        for counselor in await responsible(session, participant):
+            await notify(session, alert, counselor, payload, reason, now)
+            told += 1
     subject = f"participant:{participant.id}"
-    audit.record(session, now, "bot", "alert_raised", subject,
-                 {"alert_id": alert.id, "level": level, "cause": cause})  # fmt: skip
-    return alert
+    audit.record(session, now, "bot", "alert_raised" if reason == "new" else "alert_updated",
+                 subject, {"alert_id": alert.id, "level": level, "cause": cause})  # fmt: skip
+    return Raised(alert, told > 0)
+
+
+def can_act(counselor: Counselor, alert: Alert) -> bool:
+    """Only the participant's own counselor, or an admin, may see or act on an alert."""
+    return counselor.is_admin or alert.counselor_id == counselor.id
+
+
+async def acknowledge(
+    session: AsyncSession, alert: Alert, counselor: Counselor, now: datetime
+) -> bool:
+    """Stops escalation. False if it was no longer open (acknowledged or resolved already)."""
+    if alert.status != "open":
+        return False
+    alert.status = "acknowledged"
+    alert.acknowledged_at, alert.acknowledged_by = now, counselor.id
+    audit.record(session, now, f"counselor:{counselor.id}", "alert_acknowledged",
+                 f"participant:{alert.participant_id}", {"alert_id": alert.id})  # fmt: skip
+    return True
+
+
+async def resolve(
+    session: AsyncSession, alert: Alert, counselor: Counselor, note: str, now: datetime
+) -> bool:
+    if alert.status == "resolved":
+        return False
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = now, counselor.id
+    alert.status = "resolved"
+    alert.resolved_at, alert.resolved_by, alert.resolution_note = now, counselor.id, note
+    counselor.resolving_alert_id = None
+    audit.record(session, now, f"counselor:{counselor.id}", "alert_resolved",
+                 f"participant:{alert.participant_id}", {"alert_id": alert.id})  # fmt: skip
+    return True
+
+
+async def visible_to(session: AsyncSession, counselor: Counselor) -> list[Alert]:
+    """Open and acknowledged alerts this counselor may see, most urgent first."""
+    statement = select(Alert).where(Alert.status.in_(ACTIVE))
+    if not counselor.is_admin:
+        statement = statement.where(Alert.counselor_id == counselor.id)
+    rows = list((await session.scalars(statement)).all())
+    return sorted(rows, key=lambda a: (a.status != "open", -_rank(a.level), a.created_at))
+
+
+async def due_for_escalation(
+    session: AsyncSession, now: datetime, timeouts: dict[str, timedelta]
+) -> list[Alert]:
+    rows = await session.scalars(select(Alert).where(Alert.status == "open"))
+    return [
+        a for a in rows.all() if (a.last_notified_at or a.created_at) + timeouts[a.level] <= now
+    ]

@@ -50,6 +50,9 @@ class Counselor(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # The alert whose resolution note this counselor's next message is (no foreign key: the
+    # two tables would point at each other, and a stale id is simply ignored).
+    resolving_alert_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Participant(Base):
@@ -148,10 +151,35 @@ class Alert(Base):
     counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
     level: Mapped[str] = mapped_column(String(10))  # watch | high | crisis
-    # checkin | lapse | craving | screen | sos | missed
+    # checkin | lapse | craving | screen | sos | missed | unreachable
     cause: Mapped[str] = mapped_column(String(20))
     reasons: Mapped[list[str]]
-    status: Mapped[str] = mapped_column(String(20))  # open (acknowledged, resolved: alerts issue)
+    # open -> acknowledged -> resolved; only an open alert escalates
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    # How many signals this alert stands for (a new one while it is open updates it).
+    signals: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None]
+    last_notified_at: Mapped[datetime | None]
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertNotification(Base):
+    """Every message in an alert's chain: who was told, when, and why."""
+
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(40))  # e.g. "counselor:3"
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(20))  # new | update | crisis | escalation
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
 
 

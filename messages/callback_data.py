@@ -45,6 +45,12 @@ class SosButton:
 
 
 @dataclass(frozen=True)
+class AlertButton:
+    action: str  # a = acknowledge, r = resolve, h = history
+    alert_id: int
+
+
+@dataclass(frozen=True)
 class WeekdayButton:
     day: int  # 0 = Monday
 
@@ -57,6 +63,7 @@ CallbackData = (
     | CopingButton
     | SosButton
     | WeekdayButton
+    | AlertButton
 )
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
@@ -64,6 +71,7 @@ _CONSENT = re.compile(r"c:([yn])")
 _ZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,58})")
 _TIME = re.compile(r"tm:(\d{2}:\d{2})")
 _WEEKDAY = re.compile(r"wd:([0-6])")
+_ALERT = re.compile(r"al:([arh]):(\d{1,12})")
 
 
 def encode(data: CallbackData) -> str:
@@ -82,6 +90,8 @@ def encode(data: CallbackData) -> str:
             text = "sos"
         case WeekdayButton(day):
             text = f"wd:{day}"
+        case AlertButton(action, alert_id):
+            text = f"al:{action}:{alert_id}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -103,4 +113,6 @@ def decode(text: str | None) -> CallbackData | None:
         return TimeButton(m.group(1))
     if m := _WEEKDAY.fullmatch(text):
         return WeekdayButton(int(m.group(1)))
+    if m := _ALERT.fullmatch(text):
+        return AlertButton(m.group(1), int(m.group(2)))
     return {"cp": CopingButton(), "sos": SosButton()}.get(text)

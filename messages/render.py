@@ -6,12 +6,13 @@ through unescaped, and it must be marked so by wrapping it in `Markup`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from messages.callback_data import (
+    AlertButton,
     AnswerButton,
     CallbackData,
     ConsentButton,
@@ -238,11 +239,50 @@ def coping(catalog: Catalog, prompt: CopingPrompt, intro_section: str = "coping"
     return Rendered(text, (buttons,))
 
 
-def counselor_alert(catalog: Catalog, level: str, name: str, reasons: Sequence[str]) -> Rendered:
-    lines = Markup("\n".join(f"• {escape(r)}" for r in reasons))
+def _bullets(reasons: Sequence[str]) -> Markup:
+    return Markup("\n".join(f"• {escape(r)}" for r in reasons))
+
+
+def trend(catalog: Catalog, points: Sequence[Mapping[str, str]]) -> str:
+    """One line: 'mood 4→3→2 · cravings 2→5→9', oldest first."""
+    moods = [p["mood"] for p in points if "mood" in p]
+    cravings = [p["craving"] for p in points if "craving" in p]
+    if not moods and not cravings:
+        return catalog.text("alerts", "trend_none")
+    return catalog.text("alerts", "trend").format(
+        mood="→".join(moods) or "–", craving="→".join(cravings) or "–"
+    )
+
+
+def counselor_alert(
+    catalog: Catalog,
+    alert_id: int,
+    level: str,
+    name: str,
+    reasons: Sequence[str],
+    trend_line: str,
+    escalated_minutes: int | None = None,
+    acknowledged: bool = False,
+) -> Rendered:
+    """The alert a counselor gets, with Acknowledge, Resolve and History buttons."""
     level_text = Markup(catalog.text("alerts", f"level_{level}"))
     template = catalog.text("alerts", "counselor")
-    return Rendered(fill(template, level=level_text, name=name, reasons=lines))
+    text = fill(template, level=level_text, name=name, reasons=_bullets(reasons), trend=trend_line)
+    if escalated_minutes is not None:
+        header = fill(catalog.text("alerts", "escalated"), minutes=escalated_minutes)
+        text = Markup(header + "\n" + text)
+    buttons = [
+        (catalog.text("alerts", "resolve"), AlertButton("r", alert_id)),
+        (catalog.text("alerts", "history"), AlertButton("h", alert_id)),
+    ]
+    if not acknowledged:
+        buttons.insert(0, (catalog.text("alerts", "acknowledge"), AlertButton("a", alert_id)))
+    return Rendered(text, (tuple(buttons),))
+
+
+def alert_history(catalog: Catalog, name: str, trend_line: str, reasons: Sequence[str]) -> str:
+    template = catalog.text("alerts", "history_text")
+    return fill(template, name=name, trend=trend_line, reasons=_bullets(reasons))
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import alerts, outbox
 from db import checkins as checkin_db
+from db import outbox
 from db.models import CheckIn, Participant
 from messages import render
 from messages.answers import parse_clock_time
 from messages.catalog import Catalog
 from messages.risk import assess
+from scheduler import alerting
 from scheduler.schedule import next_checkin
 
 TICK_BATCH = 500
@@ -150,10 +151,7 @@ async def run_missed_sweep(
                 continue  # alert as each threshold is crossed, not on every miss after it
             participant = await session.get(Participant, participant_id)
             assessment = assess(catalog, {}, (), in_a_row)
-            message = render.counselor_alert(
-                catalog, assessment.level, participant.first_name or "", assessment.reasons
-            ).payload()
-            await alerts.raise_alert(
-                session, participant, assessment.level, "missed", assessment.reasons, now, message
+            await alerting.raise_alert(
+                session, catalog, participant, assessment.level, "missed", assessment.reasons, now
             )
         return len(participant_ids)

@@ -45,3 +45,43 @@ def next_checkin(after: datetime, at: time, zone_name: str) -> datetime:
         if candidate > after:
             return candidate
         day += timedelta(days=1)
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    """'08:00-20:00' -> (08:00, 20:00)."""
+    start, end = (part.strip() for part in text.split("-"))
+    return time.fromisoformat(start), time.fromisoformat(end)
+
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """'mon-fri' or 'mon,wed,sat' -> weekday numbers (Monday is 0)."""
+    days: set[int] = set()
+    for part in text.lower().replace(" ", "").split(","):
+        if "-" in part:
+            first, last = (DAY_NAMES.index(p[:3]) for p in part.split("-"))
+            days.update(range(first, last + 1))
+        elif part:
+            days.add(DAY_NAMES.index(part[:3]))
+    return frozenset(days)
+
+
+def next_monitored(
+    now: datetime, hours: tuple[time, time], days: frozenset[int], zone_name: str
+) -> datetime | None:
+    """None when a person is watching now; otherwise when the monitored hours next begin."""
+    zone = ZoneInfo(zone_name)
+    start, end = hours
+    local = now.astimezone(zone)
+    if local.weekday() in days and start <= local.time() < end:
+        return None
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        begins = local_instant(day, start, zone)
+        if begins > now:
+            return begins
+    return None  # no monitored days configured: nobody is watching, ever

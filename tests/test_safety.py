@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import Alert, CheckIn
+from db.models import Alert, AlertNotification, CheckIn
 from tests.harness import enroll_participant, participant_row, register_counselor
 
 RESOURCES = "Suicide &amp; Crisis Lifeline"  # as sent, in HTML
@@ -21,6 +21,14 @@ async def setup(bot):
 async def alerts(bot) -> list[Alert]:
     async with bot.sessionmaker() as session:
         return list((await session.scalars(select(Alert).order_by(Alert.id))).all())
+
+
+async def notification_reasons(bot) -> list[str]:
+    async with bot.sessionmaker() as session:
+        rows = await session.scalars(
+            select(AlertNotification.reason).order_by(AlertNotification.id)
+        )
+        return list(rows.all())
 
 
 async def counselor_alerts(bot, dana) -> list[str]:
@@ -89,10 +97,15 @@ async def test_low_mood_leads_to_the_safety_screen_and_crisis_resources(bot):
     assert "cravings" in sam.last_text()  # back to the daily questions
     # Resources once; a high alert at the first yes, then a crisis alert at the yes to Q2.
     assert sum("face this alone" in m["text"] for m in sam.messages()) == 1
-    levels = [(a.level, a.cause) for a in await alerts(bot)]
-    assert levels == [("high", "checkin"), ("crisis", "checkin")]
+    # One alert, raised at high by the first yes and raised to crisis by the yes to Q2; the
+    # counselor is told both times.
+    [alert] = await alerts(bot)
+    assert (alert.level, alert.cause, alert.signals) == ("crisis", "checkin", 2)
+    assert await notification_reasons(bot) == ["new", "crisis"]
     messages = await counselor_alerts(bot, dana)
-    assert any("Crisis alert: Sam" in m for m in messages)
+    # Crisis goes out first: the dispatcher serves the most urgent messages first.
+    assert "Crisis alert: Sam" in messages[0] and "High alert: Sam" in messages[1]
+    assert "mood 2" in messages[0]  # the 7-day trend includes today's answers
 
 
 async def test_screen_branches_straight_to_behaviour_after_a_no_to_q2(bot):
@@ -107,7 +120,7 @@ async def test_screen_branches_straight_to_behaviour_after_a_no_to_q2(bot):
     async with bot.sessionmaker() as session:
         checkin = await session.scalar(select(CheckIn))
     assert "cssrs_3" not in checkin.question_keys
-    assert [a.level for a in await alerts(bot)] == ["high", "crisis"]
+    assert [a.level for a in await alerts(bot)] == ["crisis"]
 
 
 async def test_crisis_words_in_free_text_get_resources_and_an_alert(bot):
@@ -145,7 +158,9 @@ async def test_sos_and_the_help_button(bot):
     assert RESOURCES in replies[0]["text"] and "alerted" in replies[0]["text"]
     replies = await sam.say("🆘 I need help now")
     assert RESOURCES in replies[0]["text"]
-    assert [(a.level, a.cause) for a in await alerts(bot)] == [("crisis", "sos"), ("crisis", "sos")]
+    # One open alert per cause; a crisis always tells the counselor again.
+    [alert] = await alerts(bot)
+    assert (alert.level, alert.cause, alert.signals) == ("crisis", "sos", 2)
     assert len(await counselor_alerts(bot, dana)) == 2
 
 
@@ -197,9 +212,8 @@ async def test_missed_check_ins_in_a_row_raise_watch_then_high(bot, clock):
         await bot.tick()
         clock.advance(hours=7)
         await bot.sweep()
-    assert [(a.level, a.cause) for a in await alerts(bot)] == [
-        ("watch", "missed"),
-        ("high", "missed"),
-    ]
+    [alert] = await alerts(bot)  # raised at watch after 2, to high after 3
+    assert (alert.level, alert.cause, alert.signals) == ("high", "missed", 2)
+    assert await notification_reasons(bot) == ["new", "update"]
     messages = await counselor_alerts(bot, dana)
     assert any("3 check-ins missed in a row" in m for m in messages)

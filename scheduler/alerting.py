@@ -1,0 +1,115 @@
+"""Raising alerts with the counselor's message, and escalating the ones nobody acknowledged.
+
+Used by the handlers (risk answers, free text, /sos), the missed-check-in sweep and the
+dispatcher (a participant who blocked the bot), so every alert reads and escalates the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import alerts as alert_db
+from db import checkins as checkin_db
+from db.models import Alert, Counselor, Participant
+from messages import render
+from messages.catalog import Catalog
+
+log = logging.getLogger(__name__)
+TREND_DAYS = 7
+
+
+async def trend_line(
+    session: AsyncSession,
+    catalog: Catalog,
+    participant: Participant,
+    now: datetime,
+    current: dict[str, str] | None = None,
+) -> str:
+    rows = await checkin_db.history(session, participant.id, now, limit=TREND_DAYS)
+    since = now - timedelta(days=TREND_DAYS)
+    points = [answers for checkin, answers in reversed(rows) if checkin.slot_at >= since]
+    if current:
+        points.append(current)
+    return render.trend(catalog, points)
+
+
+def alert_message(
+    catalog: Catalog,
+    alert: Alert,
+    participant: Participant,
+    trend: str,
+    escalated_minutes: int | None = None,
+) -> dict:
+    return render.counselor_alert(
+        catalog,
+        alert.id,
+        alert.level,
+        participant.first_name or "",
+        alert.reasons,
+        trend,
+        escalated_minutes=escalated_minutes,
+        acknowledged=alert.status != "open",
+    ).payload()
+
+
+async def raise_alert(
+    session: AsyncSession,
+    catalog: Catalog,
+    participant: Participant,
+    level: str,
+    cause: str,
+    reasons: Sequence[str],
+    now: datetime,
+    checkin_id: int | None = None,
+    current: dict[str, str] | None = None,
+) -> alert_db.Raised:
+    trend = await trend_line(session, catalog, participant, now, current)
+    return await alert_db.raise_alert(
+        session,
+        participant,
+        level,
+        cause,
+        reasons,
+        now,
+        lambda alert, who: alert_message(catalog, alert, who, trend),
+        checkin_id,
+    )
+
+
+async def escalate_due(
+    session: AsyncSession, catalog: Catalog, now: datetime, timeouts: dict[str, timedelta]
+) -> int:
+    """Re-send every unacknowledged alert past its level's timeout to its counselor, and send
+    it to the admins too. Repeats each timeout until someone acknowledges."""
+    due = await alert_db.due_for_escalation(session, now, timeouts)
+    for alert in due:
+        participant = await session.get(Participant, alert.participant_id)
+        if participant is None:
+            continue
+        alert.escalations += 1
+        waited = int((now - alert.created_at).total_seconds() // 60)
+        trend = await trend_line(session, catalog, participant, now)
+        payload = alert_message(catalog, alert, participant, trend, escalated_minutes=waited)
+        recipients: dict[int, Counselor] = {
+            c.id: c for c in await alert_db.responsible(session, participant)
+        }
+        for admin in await alert_db.admins(session):
+            recipients.setdefault(admin.id, admin)
+        for counselor in recipients.values():
+            await alert_db.notify(session, alert, counselor, payload, "escalation", now)
+        log.warning("alert %s (%s) escalated, round %s", alert.id, alert.level, alert.escalations)
+    return len(due)
+
+
+async def run_escalation(
+    sessionmaker: async_sessionmaker,
+    catalog: Catalog,
+    now: datetime,
+    timeouts: dict[str, timedelta],
+) -> int:
+    async with sessionmaker.begin() as session:
+        return await escalate_due(session, catalog, now, timeouts)

@@ -11,6 +11,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     PrefixHandler,
@@ -43,6 +44,7 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         ("help", common.on_help),
         # counselors
         ("invite", counselor.on_invite),
+        ("flags", counselor.on_flags),
         # participants
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),
@@ -68,6 +70,7 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
             MessageHandler(new_messages & filters.TEXT, participant.on_text),
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, common.on_edited_message),
             MessageHandler(new_messages, participant.on_media),
+            ChatMemberHandler(gate.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
         ],
         group=GROUP_MAIN,
     )
@@ -101,6 +104,7 @@ async def _post_init(app: Application) -> None:
                 settings.dispatch_interval_seconds,
                 settings.sweep_interval_seconds,
             ),
+            settings.escalation_timeouts(),
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler

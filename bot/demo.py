@@ -150,7 +150,7 @@ async def _script(tg, settings: Settings) -> int:
         clock.set(due)
         script.note(f"clock moved to the first check-in, {due:%Y-%m-%d %H:%M} UTC; scheduler tick")
         await run_tick(services.sessionmaker, services.catalog, clock(), settings.response_window)
-        await Dispatcher(services.sessionmaker, app.bot, clock).drain()
+        await Dispatcher(services.sessionmaker, app.bot, clock, services.catalog).drain()
         script.bot_replies(participant)
         clock.advance(minutes=2)
         await script.user_taps(participant, "4")

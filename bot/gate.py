@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.services import services_of
 from db import inbound, people
+from scheduler import alerting
+from scheduler.dispatcher import mark_unreachable
 
 
 async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,9 +25,11 @@ async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     now = services.now()
     async with services.sessionmaker.begin() as session:
         fresh = await inbound.store(session, update.update_id, update.to_dict(), now)
-        if fresh:
+        if fresh and update.my_chat_member is None:
             # Writing to us means they can be reached again (they had blocked the bot).
-            await people.mark_reachable(session, update.effective_user.id, now)
+            participant = await people.participant_by_telegram(session, update.effective_user.id)
+            if participant is not None and participant.status == "unreachable":
+                await alerting.reachable_again(session, services.catalog, participant, now)
     if not fresh:
         raise ApplicationHandlerStop
 
@@ -34,3 +38,23 @@ async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
         await inbound.mark_processed(session, update.update_id, services.now())
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram tells us when someone blocks or unblocks the bot: act on it at once."""
+    services = services_of(context)
+    change = update.my_chat_member
+    blocked = change.new_chat_member.status == ChatMemberStatus.BANNED
+    unblocked = (
+        change.old_chat_member.status == ChatMemberStatus.BANNED
+        and change.new_chat_member.status == ChatMemberStatus.MEMBER
+    )
+    now = services.now()
+    async with services.sessionmaker.begin() as session:
+        participant = await people.participant_by_telegram(session, change.from_user.id)
+        if participant is None:
+            return
+        if blocked and participant.status == "active":
+            await mark_unreachable(session, services.catalog, participant, now)
+        elif unblocked and participant.status == "unreachable":
+            await alerting.reachable_again(session, services.catalog, participant, now)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import safety, telegram_io
+from bot import counselor, safety, telegram_io
 from bot.common import reply_to_non_participant
 from bot.services import Services, services_of
 from db import audit, notes, people
@@ -30,6 +30,7 @@ from messages.answers import (
     parse_weekday,
 )
 from messages.callback_data import (
+    AlertButton,
     AnswerButton,
     ConsentButton,
     CopingButton,
@@ -296,6 +297,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     query = update.callback_query
     data = decode(query.data)
+    if isinstance(data, AlertButton):
+        await counselor.on_alert_button(update, context, data)
+        return
     if isinstance(data, AnswerButton):
         reply = await _answer_button(services, query.from_user.id, data)
     elif isinstance(data, SosButton):
@@ -341,6 +345,8 @@ async def _as_participant(
         else:
             reply = await active(services, session, participant)
     if reply is None:
+        if update.effective_message.text and await counselor.resolution_note(update, context):
+            return
         await reply_to_non_participant(update, context)
     else:
         await _deliver(context, update, reply)

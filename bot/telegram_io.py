@@ -42,3 +42,19 @@ async def replace_keyboard_message(bot: Bot, chat_id: int, message_id: int, text
         )
     except BadRequest as exc:
         log.info("could not edit answered question %s: %s", message_id, exc)
+
+
+async def edit(bot: Bot, message: Message | None, rendered: Rendered) -> None:
+    """Replace a message's text and buttons. Best effort, like replace_keyboard_message."""
+    if message is None:
+        return
+    try:
+        await bot.edit_message_text(
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            text=rendered.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup_of(rendered, bot),
+        )
+    except BadRequest as exc:
+        log.info("could not edit message %s: %s", message.message_id, exc)

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import audit
 from db.models import Counselor, Participant
 
 
@@ -79,11 +78,3 @@ def activate(
     participant.activated_at = now
     # Days in recovery count from enrollment; a lapse never resets this.
     participant.recovery_start = participant.recovery_start or today
-
-
-async def mark_reachable(session: AsyncSession, telegram_id: int, now: datetime) -> None:
-    participant = await participant_by_telegram(session, telegram_id)
-    if participant is not None and participant.status == "unreachable":
-        participant.status = "active"
-        subject = f"participant:{participant.id}"
-        audit.record(session, now, subject, "participant_reachable_again", subject)

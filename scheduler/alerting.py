@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import alerts as alert_db
+from db import audit, outbox
 from db import checkins as checkin_db
 from db.models import Alert, Counselor, Participant
 from messages import render
@@ -44,6 +45,17 @@ def alert_message(
     trend: str,
     escalated_minutes: int | None = None,
 ) -> dict:
+    """The counselor's message as a sendMessage payload (for the outbox)."""
+    return alert_rendered(catalog, alert, participant, trend, escalated_minutes).payload()
+
+
+def alert_rendered(
+    catalog: Catalog,
+    alert: Alert,
+    participant: Participant,
+    trend: str,
+    escalated_minutes: int | None = None,
+) -> render.Rendered:
     return render.counselor_alert(
         catalog,
         alert.id,
@@ -53,7 +65,7 @@ def alert_message(
         trend,
         escalated_minutes=escalated_minutes,
         acknowledged=alert.status != "open",
-    ).payload()
+    )
 
 
 async def raise_alert(
@@ -113,3 +125,22 @@ async def run_escalation(
 ) -> int:
     async with sessionmaker.begin() as session:
         return await escalate_due(session, catalog, now, timeouts)
+
+
+async def reachable_again(
+    session: AsyncSession, catalog: Catalog, participant: Participant, now: datetime
+) -> None:
+    """They unblocked the bot (or wrote again): active again, and their counselor is told."""
+    participant.status = "active"
+    subject = f"participant:{participant.id}"
+    audit.record(session, now, subject, "participant_reachable_again", subject)
+    text = render.fill(catalog.text("alerts", "reachable_again"), name=participant.first_name or "")
+    for counselor in await alert_db.responsible(session, participant):
+        await outbox.enqueue(
+            session,
+            f"reachable:{participant.id}:{now.isoformat()}:counselor:{counselor.id}",
+            counselor.telegram_user_id,
+            render.Rendered(text).payload(),
+            outbox.PRIORITY_REPLY,
+            now,
+        )

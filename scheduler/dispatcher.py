@@ -21,6 +21,8 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from db import audit, outbox
 from db import checkins as checkin_db
 from db.models import CheckIn, OutboxMessage, Participant
+from messages.catalog import Catalog
+from scheduler import alerting
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,13 @@ class Dispatcher:
         sessionmaker: async_sessionmaker,
         bot: Bot,
         clock: Callable[[], datetime],
+        catalog: Catalog,
         batch: int = BATCH,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bot = bot
         self._clock = clock
+        self._catalog = catalog
         self._batch = batch
 
     async def run_once(self) -> int:
@@ -155,9 +159,14 @@ class Dispatcher:
             if row.participant_id is not None:
                 participant = await session.get(Participant, row.participant_id)
                 if participant is not None and participant.status == "active":
-                    participant.status = "unreachable"
-                    audit.record(
-                        session, now, "bot", "participant_unreachable",
-                        f"participant:{participant.id}", {"outbox_id": row_id},
-                    )  # fmt: skip
+                    await mark_unreachable(session, self._catalog, participant, now)
         log.warning("outbox %s: chat blocked the bot; marked unreachable", row_id)
+
+
+async def mark_unreachable(session, catalog: Catalog, participant: Participant, now) -> None:
+    """They blocked the bot: nothing more can reach them, so a person must know."""
+    participant.status = "unreachable"
+    subject = f"participant:{participant.id}"
+    audit.record(session, now, "bot", "participant_unreachable", subject)
+    reasons = [catalog.text("alerts", "unreachable")]
+    await alerting.raise_alert(session, catalog, participant, "high", "unreachable", reasons, now)

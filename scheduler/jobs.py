@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram import Bot
 
 from messages.catalog import Catalog
+from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
 
@@ -32,8 +33,9 @@ def build_scheduler(
     clock: Callable[[], datetime],
     response_window: timedelta,
     intervals: Intervals,
+    escalation_timeouts: dict[str, timedelta],
 ) -> AsyncIOScheduler:
-    dispatcher = Dispatcher(sessionmaker, bot, clock)
+    dispatcher = Dispatcher(sessionmaker, bot, clock, catalog)
 
     async def tick() -> None:
         result = await run_tick(sessionmaker, catalog, clock(), response_window)
@@ -45,6 +47,8 @@ def build_scheduler(
         missed = await run_missed_sweep(sessionmaker, catalog, clock())
         if missed:
             log.info("missed sweep: %s check-ins marked missed", missed)
+        await run_escalation(sessionmaker, catalog, clock(), escalation_timeouts)
+        await dispatcher.drain()
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = dict(trigger="interval", max_instances=1, coalesce=True, misfire_grace_time=None)

@@ -22,6 +22,7 @@ from bot.services import Services
 from db.engine import create_engine, create_sessionmaker
 from messages.catalog import load_catalog
 from messages.html import strip_html
+from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
 
@@ -93,7 +94,14 @@ class BotHarness:
         return result
 
     async def dispatch(self) -> int:
-        return await Dispatcher(self.sessionmaker, self.app.bot, self.clock).drain()
+        return await Dispatcher(self.sessionmaker, self.app.bot, self.clock, self.catalog).drain()
+
+    async def escalate(self) -> int:
+        """The escalation sweep, then send what it queued."""
+        timeouts = self.settings.escalation_timeouts()
+        count = await run_escalation(self.sessionmaker, self.catalog, self.clock(), timeouts)
+        await self.dispatch()
+        return count
 
     async def sweep(self) -> int:
         return await run_missed_sweep(self.sessionmaker, self.catalog, self.clock())
@@ -176,11 +184,13 @@ class Person:
         return self.messages()[before:]
 
 
-async def register_counselor(bot: BotHarness, user_id: int = 1001, name: str = "Dana") -> Person:
+async def register_counselor(
+    bot: BotHarness, user_id: int = 1001, name: str = "Dana", admin: bool = False
+) -> Person:
     """A counselor enrolled the way an operator does it: the CLI link, then /start."""
     from bot.runner import invite_counselor
 
-    link = await invite_counselor(bot.settings, name, admin=False)
+    link = await invite_counselor(bot.settings, name, admin=admin)
     counselor = bot.person(user_id, name)
     await counselor.say("/start " + link.rsplit("=", 1)[1])
     return counselor

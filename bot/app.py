@@ -45,6 +45,8 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         # counselors
         ("invite", counselor.on_invite),
         ("flags", counselor.on_flags),
+        ("caseload", counselor.on_caseload),
+        ("history", counselor.on_history),
         # participants
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),

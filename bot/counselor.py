@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import safety, telegram_io
 from bot.common import help_text
 from bot.links import deep_link, local_stamp
 from bot.services import services_of
 from db import alerts as alert_db
 from db import audit, invites, people
+from db import checkins as checkin_db
 from db.models import Alert, Participant
 from messages import render
 from messages.render import Markup, fill
@@ -149,3 +152,137 @@ async def on_flags(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     for message in messages:
         await telegram_io.send(context.bot, chat_id, message)
+
+
+# --- caseload and history ---------------------------------------------------------------------
+
+HISTORY_DAYS = 30
+
+
+async def _series(session, participant: Participant, now, days: int):
+    """(check-in, answers) over the last `days`, oldest first."""
+    # Up to and including a check-in that started this very instant.
+    rows = await checkin_db.history(session, participant.id, now + timedelta(seconds=1), days * 2)
+    since = now - timedelta(days=days)
+    return [(c, a) for c, a in reversed(rows) if c.slot_at >= since]
+
+
+def _values(series, key: str) -> list[int]:
+    return [int(a[key]) for _, a in series if key in a]
+
+
+async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/caseload: each participant's status, last check-in, day count and trend arrows."""
+    services = services_of(context)
+    catalog, now = services.catalog, services.now()
+    texts = catalog.texts["caseload"]
+    async with services.sessionmaker.begin() as session:
+        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        if counselor is None:
+            message = await help_text(update, context)
+        else:
+            participants = await people.caseload(session, counselor)
+            lines = []
+            for participant in participants:
+                series = await _series(session, participant, now, 14)
+                answered = [c.completed_at for c, _ in series if c.completed_at is not None]
+                zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+                last = local_stamp(answered[-1], zone.key) if answered else texts["never"]
+                status = texts.get(f"status_{participant.status}", participant.status)
+                lines.append(
+                    fill(
+                        texts["line"],
+                        id=participant.id,
+                        name=participant.first_name or "",
+                        status=status,
+                        last=last,
+                        days=safety.days_in_recovery(services, participant, now),
+                        mood=render.arrow(_values(series, "mood")),
+                        craving=render.arrow(_values(series, "craving")),
+                    )
+                )
+            header = texts["header_admin" if counselor.is_admin else "header"]
+            message = (
+                Markup(fill(header, count=len(participants)) + "\n" + "\n".join(lines))
+                if participants
+                else texts["none"]
+            )
+            audit.record(session, now, f"counselor:{counselor.id}", "caseload_viewed", None,
+                         {"participants": [p.id for p in participants]})  # fmt: skip
+    await telegram_io.send(context.bot, update.effective_chat.id, message)
+
+
+async def _find(session, counselor, text: str) -> tuple[Participant | None, str | None]:
+    """The participant `text` names (a number or a first name) within what this counselor may
+    see; or the problem: not_found or ambiguous."""
+    visible = await people.caseload(session, counselor)
+    wanted = text.strip().lstrip("#")
+    if wanted.isdigit():
+        found = [p for p in visible if p.id == int(wanted)]
+    else:
+        found = [p for p in visible if (p.first_name or "").casefold() == wanted.casefold()]
+    if len(found) == 1:
+        return found[0], None
+    return None, "ambiguous" if found else "not_found"
+
+
+async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/history <participant>: a 30-day chart with a short summary. Every view is audited."""
+    # Imported here: matplotlib takes a moment to load, and only this command draws.
+    from messages.chart import ChartPoint, trend_chart
+
+    services = services_of(context)
+    catalog, now = services.catalog, services.now()
+    texts = catalog.texts["history"]
+    chat_id = update.effective_chat.id
+    wanted = " ".join(context.args or [])
+    photo = None
+    async with services.sessionmaker.begin() as session:
+        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        if counselor is None:
+            message = await help_text(update, context)
+        elif not wanted:
+            message = texts["usage"]
+        else:
+            participant, problem = await _find(session, counselor, wanted)
+            if participant is None:
+                message = fill(texts[problem], text=wanted[:40])
+            else:
+                zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+                series = await _series(session, participant, now, HISTORY_DAYS)
+                points = [
+                    ChartPoint(
+                        day=c.slot_at.astimezone(zone).date(),
+                        mood=int(a["mood"]) if "mood" in a else None,
+                        craving=int(a["craving"]) if "craving" in a else None,
+                        lapse=a.get("use") == "yes",
+                        missed=c.status == "missed",
+                    )
+                    for c, a in series
+                ]
+                today = now.astimezone(zone).date()
+                name = participant.first_name or ""
+                photo = trend_chart(points, name, today - timedelta(days=HISTORY_DAYS), today)
+                open_alerts = [
+                    a for a in await alert_db.visible_to(session, counselor)
+                    if a.participant_id == participant.id
+                ]  # fmt: skip
+                message = fill(
+                    texts["caption"],
+                    name=name,
+                    checked=sum(1 for c, _ in series if c.status == "completed"),
+                    missed=sum(1 for p in points if p.missed),
+                    lapses=sum(1 for p in points if p.lapse),
+                    mood=render.arrow(_values(series, "mood")),
+                    craving=render.arrow(_values(series, "craving")),
+                    alerts=len(open_alerts),
+                )
+                audit.record(session, now, f"counselor:{counselor.id}", "history_viewed",
+                             f"participant:{participant.id}")  # fmt: skip
+    if photo is None:
+        await telegram_io.send(context.bot, chat_id, message)
+        return
+    await context.bot.send_photo(
+        chat_id, photo=photo, caption=message, parse_mode=ParseMode.HTML,
+        filename="history.png",
+    )  # fmt: skip

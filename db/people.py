@@ -78,3 +78,11 @@ def activate(
     participant.activated_at = now
     # Days in recovery count from enrollment; a lapse never resets this.
     participant.recovery_start = participant.recovery_start or today
+
+
+async def caseload(session: AsyncSession, counselor: Counselor) -> list[Participant]:
+    """The participants a counselor may see: their own, or everyone for an admin."""
+    statement = select(Participant).where(Participant.telegram_user_id.is_not(None))
+    if not counselor.is_admin:
+        statement = statement.where(Participant.counselor_id == counselor.id)
+    return list((await session.scalars(statement.order_by(Participant.id))).all())

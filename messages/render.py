@@ -292,3 +292,14 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 def weekday_prompt(catalog: Catalog, hhmm: str) -> Rendered:
     buttons = [(day, WeekdayButton(i)) for i, day in enumerate(WEEKDAYS)]
     return Rendered(fill(catalog.text("enrollment", "ask_weekly"), time=hhmm), _rows(buttons, 4))
+
+
+def arrow(values: Sequence[int]) -> str:
+    """Which way a series is heading: the last three against the three before (oldest first)."""
+    if len(values) < 2:
+        return "–" if not values else str(values[-1])
+    recent = values[-3:]
+    before = values[-6:-3] or values[:1]
+    change = sum(recent) / len(recent) - sum(before) / len(before)
+    symbol = "↑" if change >= 0.5 else "↓" if change <= -0.5 else "→"
+    return f"{values[-1]}{symbol}"

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import common, counselor, gate, participant, start
+from bot import common, contacts, counselor, gate, participant, start
 from bot.services import Services
 from db import inbound, state
 from messages.catalog import Catalog
@@ -51,6 +51,9 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),
         ("coping", participant.on_coping),
+        ("contact", contacts.on_contact),
+        # support contacts
+        ("stop", contacts.on_stop),
     ]
 
     app.add_handler(TypeHandler(Update, gate.private_chats_only), group=GROUP_GATE)

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import telegram_io
 from bot.services import services_of
-from db import people
+from db import contacts, people
 from messages.render import Markup, fill
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,9 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
         if await people.counselor_by_telegram(session, user_id) is not None:
             return catalog.text("general", "counselor_help")
         participant = await people.participant_by_telegram(session, user_id)
+        supporting = await contacts.as_contact(session, user_id, services.now())
+    if participant is None and supporting:
+        return catalog.text("contact", "contact_help")
     if participant is None:
         return catalog.text("general", "not_enrolled")
     if participant.status == "enrolling":

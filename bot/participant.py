@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import counselor, safety, telegram_io
+from bot import contacts, counselor, safety, telegram_io
 from bot.common import reply_to_non_participant
 from bot.services import Services, services_of
 from db import audit, notes, people
@@ -33,6 +33,8 @@ from messages.callback_data import (
     AlertButton,
     AnswerButton,
     ConsentButton,
+    ContactAnswerButton,
+    ContactOfferButton,
     CopingButton,
     SosButton,
     TimeButton,
@@ -299,6 +301,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = decode(query.data)
     if isinstance(data, AlertButton):
         await counselor.on_alert_button(update, context, data)
+        return
+    if isinstance(data, ContactOfferButton):
+        await contacts.on_offer_button(update, context, data)
+        return
+    if isinstance(data, ContactAnswerButton):
+        await contacts.on_answer_button(update, context, data)
         return
     if isinstance(data, AnswerButton):
         reply = await _answer_button(services, query.from_user.id, data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import contacts, telegram_io
 from bot.common import help_text
 from bot.participant import enrollment_prompt
 from bot.services import services_of
@@ -35,6 +35,10 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             match outcome.result:
                 case "participant_created":
                     message = render.consent(catalog, outcome.name)
+                case "contact_offered":
+                    message = await contacts.offer_to_contact(
+                        session, services, outcome.consent, user.id, outcome.name
+                    )
                 case "participant_already" if outcome.participant.status == "enrolling":
                     message = enrollment_prompt(catalog, outcome.participant)
                 case "participant_already" | "counselor_created" | "counselor_already":

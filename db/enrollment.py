@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import audit, invites, people
-from db.models import Participant
+from db.models import Consent, Participant
 
 Result = Literal[
     "invalid",
@@ -19,6 +20,7 @@ Result = Literal[
     "participant_already",
     "counselor_cannot_enroll",
     "participant_cannot_be_counselor",
+    "contact_offered",
 ]
 
 
@@ -27,6 +29,7 @@ class Redemption:
     result: Result
     name: str = ""
     participant: Participant | None = None
+    consent: Consent | None = None
 
 
 async def redeem(
@@ -76,4 +79,17 @@ async def redeem(
         audit.record(session, now, subject, "enrollment_started", subject, details)
         return Redemption("participant_created", first_name, participant)
 
-    return Redemption("invalid")  # contact invites arrive with a later issue
+    if invite.kind == "contact":
+        consent = await session.scalar(select(Consent).where(Consent.invite_id == invite.id))
+        own = (
+            participant is not None
+            and consent is not None
+            and consent.participant_id == participant.id
+        )
+        if consent is None or consent.status != "offered" or own:
+            return Redemption("invalid")
+        if not await invites.consume(session, invite, now, telegram_id):
+            return Redemption("invalid")
+        return Redemption("contact_offered", first_name, consent=consent)
+
+    return Redemption("invalid")

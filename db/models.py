@@ -183,6 +183,45 @@ class AlertNotification(Base):
     created_at: Mapped[datetime]
 
 
+class Consent(Base):
+    """A participant's consent to tell a support contact when they could use a check-in.
+    Holds what 42 CFR Part 2 asks of a consent: who, to whom, what, why, until when, revocable."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_participant_id_status", "participant_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))  # support_contact
+    # offered (link made) -> accepted | declined; then revoked or expired
+    status: Mapped[str] = mapped_column(String(20))
+    recipient_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    shares: Mapped[list[str]]  # what may be disclosed, e.g. ["first_name", "check_in_request"]
+    levels: Mapped[list[str]]  # alert levels that are disclosed, e.g. ["high", "crisis"]
+    purpose: Mapped[str] = mapped_column(String(200))
+    text_version: Mapped[str] = mapped_column(String(40))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id"))
+    given_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(20))  # participant | contact
+
+
+class Disclosure(Base):
+    """Every message to a support contact: to whom, when, under which consent, for which alert."""
+
+    __tablename__ = "disclosures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id", ondelete="CASCADE"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    recipient_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+
+
 class Note(Base):
     """Free text a participant wrote that was not an answer: kept, never dropped."""
 

@@ -51,6 +51,21 @@ class AlertButton:
 
 
 @dataclass(frozen=True)
+class ContactOfferButton:
+    """The participant's choice when asked about a support contact."""
+
+    levels: str  # h = high and crisis, c = crisis only, n = not now
+
+
+@dataclass(frozen=True)
+class ContactAnswerButton:
+    """The invited contact's answer."""
+
+    consent_id: int
+    accept: bool
+
+
+@dataclass(frozen=True)
 class WeekdayButton:
     day: int  # 0 = Monday
 
@@ -64,6 +79,8 @@ CallbackData = (
     | SosButton
     | WeekdayButton
     | AlertButton
+    | ContactOfferButton
+    | ContactAnswerButton
 )
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
@@ -72,6 +89,8 @@ _ZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,58})")
 _TIME = re.compile(r"tm:(\d{2}:\d{2})")
 _WEEKDAY = re.compile(r"wd:([0-6])")
 _ALERT = re.compile(r"al:([arh]):(\d{1,12})")
+_CONTACT_OFFER = re.compile(r"co:([hcn])")
+_CONTACT_ANSWER = re.compile(r"ca:(\d{1,12}):([yn])")
 
 
 def encode(data: CallbackData) -> str:
@@ -92,6 +111,10 @@ def encode(data: CallbackData) -> str:
             text = f"wd:{day}"
         case AlertButton(action, alert_id):
             text = f"al:{action}:{alert_id}"
+        case ContactOfferButton(levels):
+            text = f"co:{levels}"
+        case ContactAnswerButton(consent_id, accept):
+            text = f"ca:{consent_id}:{'y' if accept else 'n'}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -115,4 +138,8 @@ def decode(text: str | None) -> CallbackData | None:
         return WeekdayButton(int(m.group(1)))
     if m := _ALERT.fullmatch(text):
         return AlertButton(m.group(1), int(m.group(2)))
+    if m := _CONTACT_OFFER.fullmatch(text):
+        return ContactOfferButton(m.group(1))
+    if m := _CONTACT_ANSWER.fullmatch(text):
+        return ContactAnswerButton(int(m.group(1)), m.group(2) == "y")
     return {"cp": CopingButton(), "sos": SosButton()}.get(text)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import alerts as alert_db
 from db import audit, outbox
 from db import checkins as checkin_db
+from db import contacts as contact_db
 from db.models import Alert, Counselor, Participant
 from messages import render
 from messages.catalog import Catalog
@@ -80,7 +81,7 @@ async def raise_alert(
     current: dict[str, str] | None = None,
 ) -> alert_db.Raised:
     trend = await trend_line(session, catalog, participant, now, current)
-    return await alert_db.raise_alert(
+    raised = await alert_db.raise_alert(
         session,
         participant,
         level,
@@ -90,6 +91,32 @@ async def raise_alert(
         lambda alert, who: alert_message(catalog, alert, who, trend),
         checkin_id,
     )
+    if raised.notified:
+        await tell_contacts(session, catalog, participant, raised.alert, level, now)
+    return raised
+
+
+async def tell_contacts(
+    session: AsyncSession,
+    catalog: Catalog,
+    participant: Participant,
+    alert: Alert,
+    level: str,
+    now: datetime,
+) -> None:
+    """The minimal message to each support contact who consented to this level, logged."""
+    text = render.fill(catalog.text("contact", "message"), name=participant.first_name or "")
+    for consent in await contact_db.disclosable(session, participant.id, level, now):
+        outbox_id = await outbox.enqueue(
+            session,
+            f"alert:{alert.id}:{alert.signals}:contact:{consent.id}",
+            consent.recipient_telegram_id,
+            render.Rendered(text).payload(),
+            alert_db.PRIORITY.get(level, outbox.PRIORITY_CHECKIN),
+            now,
+        )
+        if outbox_id is not None:
+            contact_db.log_disclosure(session, consent, alert.id, outbox_id, now)
 
 
 async def escalate_due(

@@ -1,0 +1,83 @@
+"""Support-contact consents and the disclosure log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import audit
+from db.models import Consent, Disclosure
+
+KIND = "support_contact"
+SHARES = ["first_name", "check_in_request", "how_to_help"]
+
+
+async def current(session: AsyncSession, participant_id: int, now: datetime) -> Consent | None:
+    """The participant's consent that is offered or accepted and neither revoked nor expired."""
+    return await session.scalar(
+        select(Consent)
+        .where(
+            Consent.participant_id == participant_id,
+            Consent.kind == KIND,
+            Consent.status.in_(("offered", "accepted")),
+            Consent.expires_at > now,
+        )
+        .order_by(Consent.id.desc())
+        .limit(1)
+    )
+
+
+async def as_contact(session: AsyncSession, telegram_id: int, now: datetime) -> list[Consent]:
+    """Accepted, live consents where this Telegram user is the contact."""
+    rows = await session.scalars(
+        select(Consent).where(
+            Consent.recipient_telegram_id == telegram_id,
+            Consent.status == "accepted",
+            Consent.expires_at > now,
+        )
+    )
+    return list(rows.all())
+
+
+async def disclosable(
+    session: AsyncSession, participant_id: int, level: str, now: datetime
+) -> list[Consent]:
+    rows = await session.scalars(
+        select(Consent).where(
+            Consent.participant_id == participant_id,
+            Consent.status == "accepted",
+            Consent.expires_at > now,
+            Consent.revoked_at.is_(None),
+        )
+    )
+    return [c for c in rows.all() if level in c.levels]
+
+
+def revoke(session: AsyncSession, consent: Consent, by: str, now: datetime) -> None:
+    consent.status = "revoked"
+    consent.revoked_at, consent.revoked_by = now, by
+    subject = f"participant:{consent.participant_id}"
+    audit.record(session, now, f"{by}", "consent_revoked", subject, {"consent_id": consent.id})
+
+
+def log_disclosure(
+    session: AsyncSession,
+    consent: Consent,
+    alert_id: int | None,
+    outbox_id: int | None,
+    now: datetime,
+) -> None:
+    session.add(
+        Disclosure(
+            consent_id=consent.id,
+            alert_id=alert_id,
+            recipient_telegram_id=consent.recipient_telegram_id,
+            outbox_id=outbox_id,
+            at=now,
+        )
+    )
+    audit.record(session, now, "bot", "disclosed_to_contact",
+                 f"participant:{consent.participant_id}",
+                 {"consent_id": consent.id, "alert_id": alert_id})  # fmt: skip

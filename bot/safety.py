@@ -59,6 +59,11 @@ async def alert(
     return raised.notified
 
 
+def _when_seen(services: Services) -> list[render.Rendered]:
+    later = outside_hours(services)
+    return [later] if later is not None else []
+
+
 def outside_hours(services: Services) -> render.Rendered | None:
     """When nobody is watching, say honestly when a person will see it."""
     settings = services.settings
@@ -84,10 +89,7 @@ async def crisis(
     checkin_id: int | None = None,
 ) -> list[render.Rendered]:
     alerted = await alert(session, services, participant, "crisis", cause, reasons, checkin_id)
-    reply = [render.crisis(services.catalog, alerted)]
-    if (later := outside_hours(services)) is not None:
-        reply.append(later)
-    return reply
+    return [render.crisis(services.catalog, alerted), *_when_seen(services)]
 
 
 async def lapse(
@@ -100,7 +102,7 @@ async def lapse(
 ) -> list[render.Rendered]:
     await alert(session, services, participant, "high", cause, reasons, checkin_id)
     days = days_in_recovery(services, participant, services.now())
-    return render.lapse(services.catalog, days)
+    return render.lapse(services.catalog, days) + _when_seen(services)
 
 
 def coping_prompt(
@@ -125,7 +127,7 @@ async def craving(
     checkin_id: int | None = None,
 ) -> list[render.Rendered]:
     await alert(session, services, participant, "high", cause, assessment.reasons, checkin_id)
-    return [coping_prompt(services, participant, assessment, intro_section="craving")]
+    return [coping_prompt(services, participant, assessment, "craving"), *_when_seen(services)]
 
 
 async def history_of(
@@ -167,8 +169,7 @@ async def on_answer(
     resources = meaning == "crisis" or (question.stage == "safety" and meaning != "none")
     if resources and checkin_db.add_response(checkin, "resources"):
         reply.append(render.crisis(catalog, participant.counselor_id is not None))
-        if (later := outside_hours(services)) is not None:
-            reply.append(later)
+        reply += _when_seen(services)
     # The alert follows the level: high for a first yes in the screen, crisis once it is one.
     if assessment.level == "crisis" and checkin_db.add_response(checkin, "crisis_alert"):
         await alert(session, services, participant, "crisis", "checkin", reasons, checkin.id,

@@ -230,6 +230,9 @@ async def test_outside_monitored_hours_the_participant_is_told_when(bot, clock):
     assert "Suicide &amp; Crisis Lifeline" in replies[0]["text"]
     assert "outside your program's working hours" in replies[1]["text"]
     assert "Mon" in replies[1]["text"] and "08:00" in replies[1]["text"]
+    assert "988" in replies[1]["text"]
+    replies = await sam.say("I relapsed last night")  # every alert, not only a crisis
+    assert any("outside your program's working hours" in r["text"] for r in replies)
 
 
 async def test_a_stranger_in_crisis_gets_the_numbers_but_raises_no_alert(bot):

@@ -117,7 +117,16 @@ async def on_offer_button(
             expires = local_stamp(invite.expires_at, services.settings.default_timezone)
             link = deep_link(context.bot.username, token)
             message = fill(texts["link"], expires=expires, link=link)
-    await query.answer(None if message else services.catalog.text("general", "expired_button"))
+    await _answer_press(update, context, message)
+
+
+async def _answer_press(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: str | None
+) -> None:
+    """A one-shot button: answer it, remove the buttons, reply; or say it is no longer active."""
+    query = update.callback_query
+    expired = services_of(context).catalog.text("general", "expired_button")
+    await query.answer(None if message else expired)
     if message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
         await telegram_io.send(context.bot, update.effective_chat.id, message)
@@ -169,10 +178,7 @@ async def on_answer_button(
                              subject, {"consent_id": consent.id})  # fmt: skip
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:{consent.status}", now)  # fmt: skip
-    await query.answer(None if message else services.catalog.text("general", "expired_button"))
-    if message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
-        await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await _answer_press(update, context, message)
 
 
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -241,3 +241,18 @@ def raw_message(person: Person, text: str, when: datetime, message_id: int = 777
         "from": {"id": person.user_id, "is_bot": False, "first_name": person.first_name},
         "text": text,
     }
+
+
+async def check_in(person: Person, mood: str, craving: str, use: str = "No") -> list[dict]:
+    """/checkin, then mood and use tapped and craving typed; returns the bot's last replies."""
+    await person.say("/checkin")
+    await person.press(mood)
+    await person.say(craving)
+    return await person.press(use)
+
+
+async def finish_check_in(person: Person) -> None:
+    """Answer whatever is left with each question's first option."""
+    while (person.last().get("reply_markup") or {}).get("inline_keyboard"):
+        first = person.last()["reply_markup"]["inline_keyboard"][0][0]["text"]
+        await person.press(first)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from db.models import AuditEvent
 from messages.chart import ChartPoint, trend_chart
-from tests.harness import enroll_participant, register_counselor
+from tests.harness import check_in, enroll_participant, finish_check_in, register_counselor
 
 
 async def audit_actions(bot) -> list[str]:
@@ -22,12 +22,8 @@ async def audit_actions(bot) -> list[str]:
 async def a_week_of_checkins(bot, clock, sam, cravings=(2, 3, 5, 8)):
     for craving in cravings:
         clock.advance(days=1)
-        await sam.say("/checkin")
-        await sam.press("3")
-        await sam.say(str(craving))
-        await sam.press("No")
-        options = [b["text"] for row in sam.last()["reply_markup"]["inline_keyboard"] for b in row]
-        await sam.press(options[0])
+        await check_in(sam, mood="3", craving=str(craving))
+        await finish_check_in(sam)
 
 
 async def test_caseload_shows_only_your_own_and_admins_see_all(bot, clock):

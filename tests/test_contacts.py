@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import AuditEvent, Consent, Disclosure
-from tests.harness import enroll_participant, register_counselor
+from tests.harness import check_in, enroll_participant, register_counselor
 
 MINIMAL = "Sam asked us to let you know they could use a check-in from you."
 
@@ -33,10 +33,7 @@ async def add_contact(bot, sam, choice="When things look hard", contact_id=4001,
 
 
 async def lapse(sam):
-    await sam.say("/checkin")
-    await sam.press("4")
-    await sam.say("2")
-    await sam.press("Yes")
+    await check_in(sam, mood="4", craving="2", use="Yes")
 
 
 async def test_contact_consents_and_gets_only_the_minimal_message(bot):

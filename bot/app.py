@@ -7,7 +7,6 @@ import logging
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -20,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot import common, contacts, counselor, gate, participant, start
+from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from db import inbound, state
 from messages.catalog import Catalog
@@ -147,7 +147,14 @@ def build_application(
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(
+            PriorityRateLimiter(
+                per_second=settings.rate_global_per_second,
+                chat_interval=settings.rate_chat_interval_seconds,
+                group_interval=60.0 / settings.rate_group_per_minute,
+                max_retries=settings.send_max_retries,
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     # When a person reads alerts (in DEFAULT_TIMEZONE); outside these, participants are told.
     monitored_hours: str = "08:00-20:00"
     monitored_days: str = "mon-fri"
+    # Telegram's limits, kept by the one rate limiter under every call (bot/rate_limit.py).
+    rate_global_per_second: float = Field(default=30.0, gt=0)
+    rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    rate_group_per_minute: float = Field(default=20.0, gt=0)
+    send_max_retries: int = Field(default=5, ge=0)
     tick_interval_seconds: float = Field(default=30.0, gt=0)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)

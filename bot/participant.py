@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot import contacts, counselor, safety, telegram_io
 from bot.common import reply_to_non_participant
+from bot.rate_limit import PRIORITY_CRISIS
 from bot.services import Services, services_of
 from db import audit, notes, people
 from db import checkins as checkin_db
@@ -72,7 +73,7 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Re
     if query is not None:
         await query.answer(reply.toast)
     for message in reply.urgent:
-        await telegram_io.send(context.bot, chat_id, message)
+        await telegram_io.send(context.bot, chat_id, message, PRIORITY_CRISIS)
     if query is not None:
         if reply.edit_pressed and query.message is not None:
             await telegram_io.replace_keyboard_message(

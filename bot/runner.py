@@ -17,6 +17,7 @@ from bot.services import Services, utcnow
 from db import audit, invites, state
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
+from db.single_process import AlreadyRunning, hold_lock
 from messages.catalog import load_catalog
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ def run(settings: Settings) -> int:
         log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
         return 2
     load_catalog()  # a broken content file stops us here, before anything else
+    try:
+        hold_lock(settings.database_url)
+    except AlreadyRunning as exc:
+        log.error("%s", exc)
+        return 2
     asyncio.run(migrate(settings.database_url))
     app = build_application(make_services(settings))
     if settings.webhook_url:

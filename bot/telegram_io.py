@@ -9,27 +9,26 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from messages.render import Rendered
+from scheduler.dispatcher import reply_markup_from
 
 log = logging.getLogger(__name__)
 
 
 def markup_of(rendered: Rendered, bot: Bot) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    data = rendered.reply_markup()
-    if not data:
-        return None
-    if "keyboard" in data:
-        return ReplyKeyboardMarkup.de_json(data, bot)
-    return InlineKeyboardMarkup.de_json(data, bot)
+    return reply_markup_from(rendered.reply_markup(), bot)
 
 
-async def send(bot: Bot, chat_id: int, message: Rendered | str) -> Message:
+async def send(
+    bot: Bot, chat_id: int, message: Rendered | str, priority: int | None = None
+) -> Message:
+    """Send HTML; `priority` is the rate limiter's class (None: an interactive reply)."""
     rendered = message if isinstance(message, Rendered) else Rendered(message)
     return await bot.send_message(
         chat_id=chat_id,
         text=rendered.text,
         parse_mode=ParseMode.HTML,
         reply_markup=markup_of(rendered, bot),
-        link_preview_options=None,
+        rate_limit_args=priority,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from db import audit, outbox
@@ -62,7 +62,9 @@ class Dispatcher:
                 if row.id in stale:
                     row.status = "skipped"
                     row.last_error = "check-in closed before it was sent"
-            work = [(r.id, r.chat_id, r.method, dict(r.payload), r.checkin_id) for r in rows]
+            work = [
+                (r.id, r.chat_id, r.method, dict(r.payload), r.checkin_id, r.priority) for r in rows
+            ]
             work = [w for w in work if w[0] not in stale]
         await asyncio.gather(*(self._send(*item) for item in work))
         return len(rows)
@@ -86,13 +88,18 @@ class Dispatcher:
         return {r.id for r in rows if r.checkin_id in closed}
 
     async def _send(
-        self, row_id: int, chat_id: int, method: str, payload: dict, checkin_id: int | None
+        self,
+        row_id: int,
+        chat_id: int,
+        method: str,
+        payload: dict,
+        checkin_id: int | None,
+        priority: int,
     ) -> None:
         try:
-            message_id = await self._call(chat_id, method, payload)
+            message_id = await self._call(chat_id, method, payload, priority)
         except RetryAfter as exc:
-            delay = exc.retry_after
-            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+            seconds = retry_seconds(exc)
             await self._retry(row_id, timedelta(seconds=seconds), f"429 retry after {seconds}s")
         except Forbidden as exc:
             await self._unreachable(row_id, str(exc))
@@ -105,7 +112,7 @@ class Dispatcher:
         else:
             await self._sent(row_id, message_id, checkin_id)
 
-    async def _call(self, chat_id: int, method: str, payload: dict) -> int | None:
+    async def _call(self, chat_id: int, method: str, payload: dict, priority: int) -> int | None:
         if method != "sendMessage":
             raise BadRequest(f"outbox method {method} is not supported")
         markup = payload.get("reply_markup")
@@ -113,7 +120,8 @@ class Dispatcher:
             chat_id=chat_id,
             text=payload["text"],
             parse_mode=payload.get("parse_mode"),
-            reply_markup=InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None,
+            reply_markup=reply_markup_from(markup, self._bot),
+            rate_limit_args=priority,
         )
         return message.message_id
 
@@ -170,3 +178,23 @@ async def mark_unreachable(session, catalog: Catalog, participant: Participant, 
     audit.record(session, now, "bot", "participant_unreachable", subject)
     reasons = [catalog.text("alerts", "unreachable")]
     await alerting.raise_alert(session, catalog, participant, "high", "unreachable", reasons, now)
+
+
+def reply_markup_from(
+    data: dict | None, bot: Bot
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Bot API reply-markup JSON (as stored in the outbox) as PTB objects."""
+    if not data:
+        return None
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, bot)
+    return InlineKeyboardMarkup.de_json(data, bot)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked us to wait. Reads the timedelta PTB keeps, without tripping its
+    deprecation warning about the attribute's future type."""
+    value = getattr(exc, "_retry_after", None)
+    if value is None:
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

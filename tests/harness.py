@@ -37,6 +37,9 @@ class BotHarness:
             telegram_bot_token=SecretStr(tg.token),
             telegram_api_base_url=tg.base_url,
             database_url=db_url,
+            # Tests tap and type faster than any person; the spacing is tested on its own.
+            rate_chat_interval_seconds=0,
+            send_max_retries=2,  # keeps retry backoff in tests under two seconds
             **settings,
         )
         self.app: TrackingApplication | None = None

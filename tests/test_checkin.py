@@ -175,13 +175,24 @@ async def test_blocked_participant_becomes_unreachable(bot, clock):
     assert row.status == "failed" and "403" in row.last_error
 
 
-async def test_server_errors_are_retried(bot, clock):
+async def test_a_brief_server_error_is_retried_in_flight(bot, clock):
     _, sam = await enrolled(bot)
     bot.tg.fail_next("sendMessage", status=500, count=1)
     await move_to_next_checkin(bot, clock)
+    assert "daily check-in" in sam.last_text()  # the rate limiter retried it with backoff
     async with bot.sessionmaker() as session:
         row = await session.scalar(select(OutboxMessage))
-    assert row.status == "pending" and row.attempts == 1
+    assert row.status == "sent" and row.attempts == 1
+
+
+async def test_a_long_outage_is_retried_from_the_outbox(bot, clock):
+    _, sam = await enrolled(bot)
+    bot.tg.fail_next("sendMessage", status=500, count=100)  # more than the in-flight retries
+    await move_to_next_checkin(bot, clock)
+    async with bot.sessionmaker() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row.status == "pending" and row.attempts == 1 and "Server Error" in row.last_error
+    bot.tg.clear_faults()
     clock.advance(minutes=10)
     await bot.dispatch()
     assert "daily check-in" in sam.last_text()

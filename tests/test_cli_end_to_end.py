@@ -112,3 +112,16 @@ async def test_run_without_a_token_explains_itself(tg, tmp_path):
     env.pop("TELEGRAM_BOT_TOKEN")
     code, _, err = await aftercare(env, tmp_path, "run")
     assert code == 2 and "TELEGRAM_BOT_TOKEN is not set" in err
+
+
+async def test_a_second_process_on_one_sqlite_file_is_refused(tg, tmp_path):
+    from db.single_process import hold_lock
+
+    env = cli_env(tg, tmp_path)
+    descriptor = hold_lock(env["DATABASE_URL"])  # as if another `aftercare run` held it
+    try:
+        code, _, err = await aftercare(env, tmp_path, "run")
+    finally:
+        os.close(descriptor)
+    assert code == 2
+    assert "another aftercare process is already running" in err and "PostgreSQL" in err

@@ -1,0 +1,107 @@
+"""The rate limiter under every Bot API call, against the local server enforcing limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from telegram.error import BadRequest
+from telegram.ext import ExtBot
+
+from bot.rate_limit import (
+    PRIORITY_CHECKIN,
+    PRIORITY_CRISIS,
+    PRIORITY_REMINDER,
+    PriorityRateLimiter,
+)
+
+
+@pytest.fixture
+async def limited(tg):
+    """A PTB bot behind our limiter, and a factory to make more with other settings."""
+    bots = []
+
+    async def make(**limits) -> tuple[ExtBot, PriorityRateLimiter]:
+        limiter = PriorityRateLimiter(**limits)
+        bot = ExtBot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
+                     rate_limiter=limiter)  # fmt: skip
+        await bot.initialize()
+        bots.append(bot)
+        return bot, limiter
+
+    yield make
+    for bot in bots:
+        await bot.shutdown()
+
+
+def chats(tg, count: int, start: int = 5000) -> list[int]:
+    for chat_id in range(start, start + count):
+        tg.user(chat_id, first_name=f"P{chat_id}")
+    return list(range(start, start + count))
+
+
+async def test_within_the_servers_limits_no_429s(tg, limited):
+    tg.set_rate_limits(global_per_second=10, per_chat_per_second=1)
+    bot, _ = await limited(per_second=10, chat_interval=1.0)
+    targets = chats(tg, 25)
+    started = time.monotonic()
+    await asyncio.gather(*(bot.send_message(c, "hi") for c in targets))
+    elapsed = time.monotonic() - started
+    assert tg.stats["rate_limited"] == 0
+    assert all(len(tg.sent(c)) == 1 for c in targets)
+    assert 1.9 <= elapsed <= 4.0  # 25 at 10/s: two full windows, then the rest
+
+
+async def test_crisis_goes_before_queued_reminders(tg, limited):
+    bot, _ = await limited(per_second=4, chat_interval=0)
+    targets = chats(tg, 13)
+    order: list[int] = []
+
+    async def send(chat_id: int, priority: int) -> None:
+        await bot.send_message(chat_id, "x", rate_limit_args=priority)
+        order.append(chat_id)
+
+    reminders = [asyncio.create_task(send(c, PRIORITY_REMINDER)) for c in targets[:12]]
+    await asyncio.sleep(0.05)  # the reminders are queued and the first window is used up
+    crisis = asyncio.create_task(send(targets[12], PRIORITY_CRISIS))
+    await asyncio.gather(*reminders, crisis)
+    assert order.index(targets[12]) <= 5  # right after the first window, ahead of 7 reminders
+
+
+async def test_per_chat_spacing(tg, limited):
+    bot, _ = await limited(per_second=30, chat_interval=0.3)
+    [chat] = chats(tg, 1)
+    stamps = []
+    for _ in range(3):
+        await bot.send_message(chat, "x", rate_limit_args=PRIORITY_CHECKIN)
+        stamps.append(time.monotonic())
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert all(gap >= 0.28 for gap in gaps), gaps
+
+
+async def test_edits_are_not_spaced_like_new_messages(tg, limited):
+    bot, _ = await limited(per_second=30, chat_interval=5.0)
+    [chat] = chats(tg, 1)
+    message = await bot.send_message(chat, "one")
+    started = time.monotonic()
+    await bot.edit_message_text("two", chat_id=chat, message_id=message.message_id)
+    assert time.monotonic() - started < 1.0
+
+
+async def test_retry_after_is_honoured(tg, limited):
+    bot, limiter = await limited(per_second=30, chat_interval=0)
+    [chat] = chats(tg, 1)
+    tg.fail_next("sendMessage", status=429, retry_after=1)
+    started = time.monotonic()
+    await bot.send_message(chat, "eventually")
+    assert time.monotonic() - started >= 0.95
+    assert len(tg.sent(chat)) == 1 and limiter.stats["retry_after"] == 1
+
+
+async def test_a_bad_request_is_not_retried(tg, limited):
+    bot, _ = await limited(per_second=30, chat_interval=0)
+    [chat] = chats(tg, 1)
+    with pytest.raises(BadRequest):
+        await bot.send_message(chat, "<b>broken", parse_mode="HTML")
+    assert tg.stats["requests"].get("sendMessage", 0) == 1

@@ -1,0 +1,70 @@
+"""Several `aftercare run` workers on one PostgreSQL database share the outbox: every row is
+sent exactly once, and a worker's unfinished claims go back when its lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from telegram.ext import ExtBot
+
+from bot.rate_limit import PriorityRateLimiter
+from db.engine import create_engine, create_sessionmaker
+from db.models import OutboxMessage
+from messages.catalog import load_catalog
+from scheduler.dispatcher import Dispatcher
+from tests import databases
+from tests.conftest import POSTGRES_URL
+
+ROWS = 1000
+NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
+
+
+@pytest.fixture
+def postgres_url(request):
+    # Sync on purpose: the session fixture behind it creates the database with asyncio.run.
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL is not configured (set TEST_DATABASE_URL; CI always does)")
+    url = request.getfixturevalue("postgres_database")
+    asyncio.run(databases.truncate_all(url))
+    return url
+
+
+async def worker(tg, url: str) -> tuple[Dispatcher, ExtBot, object]:
+    engine = create_engine(url)
+    limiter = PriorityRateLimiter(per_second=100_000, chat_interval=0)
+    bot = ExtBot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
+                 rate_limiter=limiter)  # fmt: skip
+    await bot.initialize()
+    return Dispatcher(create_sessionmaker(engine), bot, lambda: NOW, load_catalog()), bot, engine
+
+
+async def test_two_workers_send_every_row_exactly_once(tg, postgres_url):
+    chats = list(range(10_000, 10_000 + ROWS))
+    for chat in chats:
+        tg.user(chat, first_name="P")
+    engine = create_engine(postgres_url)
+    async with create_sessionmaker(engine).begin() as session:
+        session.add_all(
+            OutboxMessage(
+                dedupe_key=f"bench:{chat}", chat_id=chat, method="sendMessage",
+                payload={"text": f"hello {chat}"}, priority=2, status="pending", attempts=0,
+                due_at=NOW, created_at=NOW,
+            )
+            for chat in chats
+        )  # fmt: skip
+    one, two = await worker(tg, postgres_url), await worker(tg, postgres_url)
+    try:
+        claimed = await asyncio.gather(one[0].drain(), two[0].drain())
+    finally:
+        for _, bot, worker_engine in (one, two):
+            await bot.shutdown()
+            await worker_engine.dispose()
+    assert sum(claimed) == ROWS and min(claimed) > 0  # both workers took a share
+    assert [len(tg.sent(chat)) for chat in chats] == [1] * ROWS
+    async with create_sessionmaker(engine)() as session:
+        sent = await session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
+    await engine.dispose()
+    assert sent == ROWS

@@ -1,0 +1,174 @@
+"""`make bench`: delivery figures measured side by side in one run against the local Bot API
+server, on SQLite and PostgreSQL. Prints a table and writes bench/results.json.
+
+Run by hand (never in the suite). PostgreSQL uses TEST_DATABASE_URL, or the CI default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+from telegram import Bot
+from telegram.ext import ExtBot
+
+from bot.demo import _load_fake_telegram
+from bot.rate_limit import PriorityRateLimiter
+from bot.runner import migrate
+from db.engine import create_engine, create_sessionmaker
+from db.models import Counselor, Participant
+from messages.catalog import load_catalog
+from scheduler.checkins import run_tick
+from scheduler.dispatcher import Dispatcher
+
+TOKEN = "123456:BENCH-local-only"  # noqa: S105 - the local server's, never Telegram's
+RESULTS = Path(__file__).resolve().parent / "results.json"
+POSTGRES = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
+WINDOW = timedelta(hours=6)
+
+
+async def enroll(url: str, count: int, first_chat: int) -> None:
+    """`count` active participants, all due now (bulk, bypassing the handlers)."""
+    engine = create_engine(url)
+    async with create_sessionmaker(engine).begin() as session:
+        counselor = Counselor(telegram_user_id=1, name="Bench", created_at=NOW)
+        session.add(counselor)
+        await session.flush()
+        rows = [
+            dict(
+                telegram_user_id=first_chat + i, chat_id=first_chat + i, first_name="P",
+                counselor_id=counselor.id, status="active", timezone="America/New_York",
+                checkin_time="09:00", next_checkin_at=NOW, checkins_started=0,
+                last_milestone=0, created_at=NOW,
+            )
+            for i in range(count)
+        ]  # fmt: skip
+        await session.execute(insert(Participant), rows)
+    await engine.dispose()
+
+
+async def deliver(tg, url: str, limiter: PriorityRateLimiter) -> float:
+    """Tick, then drain the outbox through the real bot; returns seconds from tick to done."""
+    engine = create_engine(url)
+    sessionmaker = create_sessionmaker(engine)
+    catalog = load_catalog()
+    bot = ExtBot(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url,
+                 rate_limiter=limiter)  # fmt: skip
+    await bot.initialize()
+    try:
+        started = time.perf_counter()
+        await run_tick(sessionmaker, catalog, NOW, WINDOW)
+        dispatcher = Dispatcher(sessionmaker, bot, lambda: NOW, catalog, batch=200)
+        while await dispatcher.drain():
+            pass
+        return time.perf_counter() - started
+    finally:
+        await bot.shutdown()
+        await engine.dispose()
+
+
+async def bare_loop(tg, chats: list[int]) -> float:
+    """The baseline: python-telegram-bot's send_message in a plain loop, nothing else."""
+    async with Bot(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
+        started = time.perf_counter()
+        for chat in chats:
+            await bot.send_message(chat, "hello")
+        return time.perf_counter() - started
+
+
+async def fresh_database(kind: str, folder: Path) -> tuple[str, callable]:
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / f'bench-{time.time_ns()}.db'}"
+        await migrate(url)
+        return url, None
+    from tests import databases
+
+    url = await databases.create_postgres_database(POSTGRES, prefix="aftercare_bench")
+    await migrate(url)
+    return url, lambda: databases.drop_postgres_database(POSTGRES, url)
+
+
+async def scenario_dispatch(fake, kind: str, folder: Path, count: int = 5000) -> dict:
+    async with fake.FakeTelegram(token=TOKEN) as tg:
+        chats = list(range(100_000, 100_000 + count))
+        for chat in chats:
+            tg.user(chat, first_name="P")
+        bare_seconds = await bare_loop(tg, chats)
+        url, drop = await fresh_database(kind, folder)
+        try:
+            await enroll(url, count, 200_000)
+            for chat in range(200_000, 200_000 + count):
+                tg.user(chat, first_name="P")
+            unlimited = PriorityRateLimiter(per_second=1_000_000, chat_interval=0)
+            ours = await deliver(tg, url, unlimited)
+        finally:
+            if drop:
+                await drop()
+    return {
+        f"dispatch_ratio_{kind}": round((count / ours) / (count / bare_seconds), 2),
+        f"dispatch_rate_{kind}": round(count / ours, 1),
+        f"bare_rate_{kind}": round(count / bare_seconds, 1),
+    }
+
+
+async def scenario_limits(fake, kind: str, folder: Path, count: int = 2000) -> dict:
+    async with fake.FakeTelegram(token=TOKEN) as tg:
+        tg.set_rate_limits(global_per_second=30, per_chat_per_second=1, retry_after=1)
+        url, drop = await fresh_database(kind, folder)
+        try:
+            await enroll(url, count, 300_000)
+            for chat in range(300_000, 300_000 + count):
+                tg.user(chat, first_name="P")
+            limiter = PriorityRateLimiter()  # Telegram's defaults: 30/s, 1 s per chat
+            seconds = await deliver(tg, url, limiter)
+        finally:
+            if drop:
+                await drop()
+        per_chat = [len(tg.sent(chat)) for chat in range(300_000, 300_000 + count)]
+        return {
+            f"limit_utilization_{kind}": round((count / seconds) / 30, 3),
+            f"retry_after_429s_{kind}": tg.stats["rate_limited"],
+            f"lost_{kind}": sum(1 for n in per_chat if n == 0),
+            f"duplicated_{kind}": sum(1 for n in per_chat if n > 1),
+        }
+
+
+GOALS = {
+    "dispatch_ratio": "≥ 0.8",
+    "limit_utilization": "≥ 0.9",
+    "retry_after_429s": "0",
+    "lost": "0",
+    "duplicated": "0",
+}
+
+
+async def main() -> int:
+    fake = _load_fake_telegram()
+    results: dict = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as folder:
+        for kind in ("sqlite", "postgres"):
+            print(f"[{kind}] dispatch ...", file=sys.stderr)
+            results.update(await scenario_dispatch(fake, kind, Path(folder)))
+            print(f"[{kind}] limits (about a minute) ...", file=sys.stderr)
+            results.update(await scenario_limits(fake, kind, Path(folder)))
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n| key | sqlite | postgres | goal |\n|---|---|---|---|")
+    for key, goal in GOALS.items():
+        print(f"| {key} | {results[f'{key}_sqlite']} | {results[f'{key}_postgres']} | {goal} |")
+    print(f"\nrates (msg/s): ours {results['dispatch_rate_sqlite']} (sqlite), "
+          f"{results['dispatch_rate_postgres']} (postgres); bare PTB loop "
+          f"{results['bare_rate_sqlite']}")  # fmt: skip
+    print(f"written to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

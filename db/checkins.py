@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, CheckIn, OutboxMessage, Participant
-from db.sql import insert_ignore, lock_skip_locked
+from db.sql import dialect, insert_ignore, lock_skip_locked
 
 OPEN = ("pending", "sent")
 
@@ -128,17 +129,6 @@ async def due_participants(session: AsyncSession, now: datetime, limit: int) -> 
     return list((await session.scalars(lock_skip_locked(session, statement))).all())
 
 
-async def recent_checkin_since(
-    session: AsyncSession, participant_id: int, since: datetime
-) -> CheckIn | None:
-    return await session.scalar(
-        select(CheckIn)
-        .where(CheckIn.participant_id == participant_id, CheckIn.created_at >= since)
-        .where(CheckIn.status.in_((*OPEN, "completed")))
-        .limit(1)
-    )
-
-
 async def mark_missed(session: AsyncSession, now: datetime) -> list[int]:
     """Open check-ins past their response window become missed; unsent messages are dropped.
     Returns the participant of each check-in marked."""
@@ -202,3 +192,50 @@ async def completed_dates(session: AsyncSession, participant_id: int) -> list[da
         )
     )
     return [r for r in rows.all() if r is not None]
+
+
+async def created_since(
+    session: AsyncSession, participant_ids: list[int], since: datetime
+) -> dict[int, list[datetime]]:
+    """When each participant's open or completed check-ins were created, since `since`."""
+    rows = await session.execute(
+        select(CheckIn.participant_id, CheckIn.created_at).where(
+            CheckIn.participant_id.in_(participant_ids),
+            CheckIn.created_at >= since,
+            CheckIn.status.in_((*OPEN, "completed")),
+        )
+    )
+    found: dict[int, list[datetime]] = {}
+    for participant_id, created_at in rows:
+        found.setdefault(participant_id, []).append(created_at)
+    return found
+
+
+async def insert_checkins(session: AsyncSession, rows: list[dict]) -> list[tuple[int, int, str]]:
+    """Insert many; a participant's slot that exists already is left alone (another tick or
+    worker made it). Returns (id, participant_id, status) of the rows inserted."""
+    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(CheckIn)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["participant_id", "slot_at"])
+        .returning(CheckIn.id, CheckIn.participant_id, CheckIn.status)
+    )
+    return [tuple(r) for r in (await session.execute(statement)).all()]
+
+
+async def close_older_open_many(session: AsyncSession, fresh: list[tuple[int, int]]) -> None:
+    """Only one check-in is open at a time: each participant's older open one becomes missed."""
+    await session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.participant_id.in_([pid for _, pid in fresh]),
+            CheckIn.id.not_in([cid for cid, _ in fresh]),
+            CheckIn.status.in_(OPEN),
+        )
+        .values(status="missed")
+    )
+
+
+async def by_ids(session: AsyncSession, ids: list[int]) -> list[CheckIn]:
+    return list((await session.scalars(select(CheckIn).where(CheckIn.id.in_(ids)))).all())

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
-from db.sql import insert_ignore, lock_skip_locked
+from db.sql import dialect, insert_ignore, lock_skip_locked
 
 # Lower is more urgent; the dispatcher serves them in this order.
 PRIORITY_CRISIS = 0
@@ -51,6 +52,22 @@ async def enqueue(
     )
 
 
+async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Queue many sendMessage rows at once (keys: dedupe_key, chat_id, payload, priority, and
+    optionally participant_id, checkin_id); existing dedupe keys are left alone."""
+    if not rows:
+        return
+    values = [
+        dict(method="sendMessage", status="pending", attempts=0, due_at=now, created_at=now,
+             participant_id=None, checkin_id=None) | row
+        for row in rows
+    ]  # fmt: skip
+    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
 async def claim(
     session: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
@@ -75,19 +92,6 @@ async def claim(
         row.lease_until = now + lease
         row.attempts += 1
     return rows
-
-
-async def finish(session: AsyncSession, message_id: int, **values: Any) -> None:
-    await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
-    )
-
-
-async def pending_count(session: AsyncSession) -> int:
-    rows = await session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")))
-    )
-    return len(rows.all())
 
 
 async def skip_pending_for_checkin(session: AsyncSession, checkin_id: int, reason: str) -> None:

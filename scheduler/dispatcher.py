@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -53,7 +54,8 @@ class Dispatcher:
         self._batch = batch
 
     async def run_once(self) -> int:
-        """Claim one batch and send it; returns how many rows were claimed."""
+        """Claim one batch, send it concurrently (the rate limiter paces it), then record every
+        outcome in one transaction; returns how many rows were claimed."""
         now = self._clock()
         async with self._sessionmaker.begin() as session:
             rows = await outbox.claim(session, now, LEASE, self._batch)
@@ -62,11 +64,11 @@ class Dispatcher:
                 if row.id in stale:
                     row.status = "skipped"
                     row.last_error = "check-in closed before it was sent"
-            work = [
-                (r.id, r.chat_id, r.method, dict(r.payload), r.checkin_id, r.priority) for r in rows
-            ]
-            work = [w for w in work if w[0] not in stale]
-        await asyncio.gather(*(self._send(*item) for item in work))
+            work = [_Work(r.id, r.chat_id, r.method, dict(r.payload), r.priority, r.attempts)
+                    for r in rows if r.id not in stale]  # fmt: skip
+        outcomes = await asyncio.gather(*(self._attempt(item) for item in work))
+        if outcomes:
+            await self._record(outcomes)
         return len(rows)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -87,30 +89,25 @@ class Dispatcher:
         closed = {c.id for c in checkins if c.status not in checkin_db.OPEN or c.expires_at <= now}
         return {r.id for r in rows if r.checkin_id in closed}
 
-    async def _send(
-        self,
-        row_id: int,
-        chat_id: int,
-        method: str,
-        payload: dict,
-        checkin_id: int | None,
-        priority: int,
-    ) -> None:
+    async def _attempt(self, work: _Work) -> _Outcome:
+        """Send one row; never raises: every failure becomes an outcome to record."""
         try:
-            message_id = await self._call(chat_id, method, payload, priority)
+            message_id = await self._call(work.chat_id, work.method, work.payload, work.priority)
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
-            await self._retry(row_id, timedelta(seconds=seconds), f"429 retry after {seconds}s")
+            return _Outcome(work.row_id, "retry", delay=timedelta(seconds=seconds),
+                            error=f"429 retry after {seconds}s")  # fmt: skip
         except Forbidden as exc:
-            await self._unreachable(row_id, str(exc))
+            log.warning("outbox %s: chat blocked the bot; marking unreachable", work.row_id)
+            return _Outcome(work.row_id, "blocked", error=f"403: {exc}")
         except (BadRequest, InvalidToken) as exc:
-            log.error("outbox %s: %s refused by Telegram: %s", row_id, method, exc)
-            await self._finish(row_id, status="failed", last_error=f"{method}: {exc}")
+            log.error("outbox %s: %s refused by Telegram: %s", work.row_id, work.method, exc)
+            return _Outcome(work.row_id, "failed", error=f"{work.method}: {exc}")
         except (TelegramError, OSError) as exc:
-            log.warning("outbox %s: %s failed, will retry: %s", row_id, method, exc)
-            await self._retry_with_backoff(row_id, f"{type(exc).__name__}: {exc}")
-        else:
-            await self._sent(row_id, message_id, checkin_id)
+            log.warning("outbox %s: %s failed, will retry: %s", work.row_id, work.method, exc)
+            return _Outcome(work.row_id, "retry", delay=backoff(work.attempts),
+                            error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        return _Outcome(work.row_id, "sent", message_id=message_id)
 
     async def _call(self, chat_id: int, method: str, payload: dict, priority: int) -> int | None:
         if method != "sendMessage":
@@ -125,50 +122,58 @@ class Dispatcher:
         )
         return message.message_id
 
-    async def _finish(self, row_id: int, **values) -> None:
-        async with self._sessionmaker.begin() as session:
-            await outbox.finish(session, row_id, lease_until=None, **values)
-
-    async def _sent(self, row_id: int, message_id: int | None, checkin_id: int | None) -> None:
+    async def _record(self, outcomes: list[_Outcome]) -> None:
         now = self._clock()
         async with self._sessionmaker.begin() as session:
-            await outbox.finish(
-                session,
-                row_id,
-                status="sent",
-                sent_at=now,
-                telegram_message_id=message_id,
-                lease_until=None,
-                last_error=None,
-            )
-            if checkin_id is not None and message_id is not None:
-                checkin = await session.get(CheckIn, checkin_id)
-                if checkin is not None and checkin.current_index == 0:
-                    checkin_db.set_question_message(checkin, message_id, now)
+            rows = {
+                r.id: r
+                for r in await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_([o.row_id for o in outcomes]))
+                )
+            }
+            for outcome in outcomes:
+                row = rows[outcome.row_id]
+                row.lease_until = None
+                row.last_error = outcome.error[:2000] if outcome.error else None
+                if outcome.kind == "sent":
+                    row.status, row.sent_at = "sent", now
+                    row.telegram_message_id = outcome.message_id
+                    await self._note_question(session, row, now)
+                elif outcome.kind == "retry":
+                    row.status, row.due_at = "pending", now + outcome.delay
+                else:
+                    row.status = "failed"
+                    if outcome.kind == "blocked" and row.participant_id is not None:
+                        participant = await session.get(Participant, row.participant_id)
+                        if participant is not None and participant.status == "active":
+                            await mark_unreachable(session, self._catalog, participant, now)
 
-    async def _retry(self, row_id: int, delay: timedelta, error: str) -> None:
-        await self._finish(
-            row_id, status="pending", due_at=self._clock() + delay, last_error=error[:2000]
-        )
+    async def _note_question(self, session, row: OutboxMessage, now: datetime) -> None:
+        """A check-in's first question went out: remember its message, to edit it later."""
+        if row.checkin_id is None or row.telegram_message_id is None:
+            return
+        checkin = await session.get(CheckIn, row.checkin_id)
+        if checkin is not None and checkin.current_index == 0:
+            checkin_db.set_question_message(checkin, row.telegram_message_id, now)
 
-    async def _retry_with_backoff(self, row_id: int, error: str) -> None:
-        async with self._sessionmaker() as session:
-            attempts = await session.scalar(
-                select(OutboxMessage.attempts).where(OutboxMessage.id == row_id)
-            )
-        await self._retry(row_id, backoff(attempts or 1), error)
 
-    async def _unreachable(self, row_id: int, error: str) -> None:
-        now = self._clock()
-        async with self._sessionmaker.begin() as session:
-            row = await session.get(OutboxMessage, row_id)
-            assert row is not None
-            row.status, row.last_error, row.lease_until = "failed", f"403: {error}", None
-            if row.participant_id is not None:
-                participant = await session.get(Participant, row.participant_id)
-                if participant is not None and participant.status == "active":
-                    await mark_unreachable(session, self._catalog, participant, now)
-        log.warning("outbox %s: chat blocked the bot; marked unreachable", row_id)
+@dataclass(frozen=True)
+class _Work:
+    row_id: int
+    chat_id: int
+    method: str
+    payload: dict
+    priority: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    row_id: int
+    kind: str  # sent | retry | failed | blocked
+    message_id: int | None = None
+    delay: timedelta = timedelta(0)
+    error: str | None = None
 
 
 async def mark_unreachable(session, catalog: Catalog, participant: Participant, now) -> None:

@@ -18,15 +18,17 @@ from pathlib import Path
 from sqlalchemy import insert
 from telegram import Bot
 from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.demo import _load_fake_telegram
 from bot.rate_limit import PriorityRateLimiter
 from bot.runner import migrate
 from db.engine import create_engine, create_sessionmaker
 from db.models import Counselor, Participant
+from messages import render
 from messages.catalog import load_catalog
 from scheduler.checkins import run_tick
-from scheduler.dispatcher import Dispatcher
+from scheduler.dispatcher import Dispatcher, reply_markup_from
 
 TOKEN = "123456:BENCH-local-only"  # noqa: S105 - the local server's, never Telegram's
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -60,8 +62,9 @@ async def deliver(tg, url: str, limiter: PriorityRateLimiter) -> float:
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     catalog = load_catalog()
+    # The connection pool `aftercare run` gets from ApplicationBuilder (PTB's default there).
     bot = ExtBot(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url,
-                 rate_limiter=limiter)  # fmt: skip
+                 rate_limiter=limiter, request=HTTPXRequest(connection_pool_size=256))  # fmt: skip
     await bot.initialize()
     try:
         started = time.perf_counter()
@@ -76,11 +79,16 @@ async def deliver(tg, url: str, limiter: PriorityRateLimiter) -> float:
 
 
 async def bare_loop(tg, chats: list[int]) -> float:
-    """The baseline: python-telegram-bot's send_message in a plain loop, nothing else."""
+    """The baseline: python-telegram-bot's send_message in a plain loop, nothing else, sending
+    the same message a check-in sends (text and buttons), so both pay the same server cost."""
+    catalog = load_catalog()
+    keys = render.compose_daily(catalog, 0)
+    question = render.question(catalog, keys, 0, 1, intro=render.intro(catalog, "daily", "P"))
+    markup = reply_markup_from(question.reply_markup(), None)
     async with Bot(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
         started = time.perf_counter()
         for chat in chats:
-            await bot.send_message(chat, "hello")
+            await bot.send_message(chat, question.text, parse_mode="HTML", reply_markup=markup)
         return time.perf_counter() - started
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -239,3 +239,25 @@ async def close_older_open_many(session: AsyncSession, fresh: list[tuple[int, in
 
 async def by_ids(session: AsyncSession, ids: list[int]) -> list[CheckIn]:
     return list((await session.scalars(select(CheckIn).where(CheckIn.id.in_(ids)))).all())
+
+
+async def note_first_questions(
+    session: AsyncSession, sent: list[tuple[int, int]], now: datetime
+) -> None:
+    """(check-in id, message id) of first questions just delivered: remember the message, so
+    answering can edit it, and mark the check-in sent. One statement for the batch."""
+    if not sent:
+        return
+    statement = (
+        update(CheckIn)
+        .where(CheckIn.id == bindparam("checkin"), CheckIn.current_index == 0)
+        .values(
+            question_message_id=bindparam("message"),
+            sent_at=func.coalesce(CheckIn.sent_at, bindparam("now")),
+            status=case((CheckIn.status == "pending", "sent"), else_=CheckIn.status),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    params = [dict(checkin=c, message=m, now=now) for c, m in sent]
+    connection = await session.connection()
+    await connection.execute(statement, params)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import OutboxMessage
 from db.sql import dialect, insert_ignore, lock_skip_locked
@@ -87,11 +88,28 @@ async def claim(
         .limit(limit)
     )
     rows = list((await session.scalars(lock_skip_locked(session, statement))).all())
-    for row in rows:
-        row.status = "sending"
-        row.lease_until = now + lease
-        row.attempts += 1
+    if rows:
+        # One UPDATE for the batch, then the loaded rows are brought in line without a flush.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([r.id for r in rows]))
+            .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        for row in rows:
+            set_committed_value(row, "status", "sending")
+            set_committed_value(row, "lease_until", now + lease)
+            set_committed_value(row, "attempts", row.attempts + 1)
     return rows
+
+
+async def record(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
+    """Write many rows' outcomes at once (each dict: id plus the columns to set)."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        by_columns.setdefault(tuple(sorted(change)), []).append(change)
+    for group in by_columns.values():
+        await session.execute(update(OutboxMessage), group)  # an executemany by primary key
 
 
 async def skip_pending_for_checkin(session: AsyncSession, checkin_id: int, reason: str) -> None:

@@ -123,38 +123,42 @@ class Dispatcher:
         return message.message_id
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
+        """Every outcome of a batch in one transaction, in a few statements."""
         now = self._clock()
+        changes, first_questions, blocked = [], [], []
+        for outcome in outcomes:
+            change = {"id": outcome.row_id, "lease_until": None,
+                      "last_error": outcome.error[:2000] if outcome.error else None}  # fmt: skip
+            if outcome.kind == "sent":
+                change |= {"status": "sent", "sent_at": now,
+                           "telegram_message_id": outcome.message_id}  # fmt: skip
+            elif outcome.kind == "retry":
+                change |= {"status": "pending", "due_at": now + outcome.delay}
+            else:
+                change["status"] = "failed"
+                if outcome.kind == "blocked":
+                    blocked.append(outcome.row_id)
+            changes.append(change)
         async with self._sessionmaker.begin() as session:
-            rows = {
-                r.id: r
-                for r in await session.scalars(
-                    select(OutboxMessage).where(OutboxMessage.id.in_([o.row_id for o in outcomes]))
+            await outbox.record(session, changes)
+            sent = {o.row_id: o.message_id for o in outcomes if o.kind == "sent"}
+            if sent:
+                rows = await session.execute(
+                    select(OutboxMessage.id, OutboxMessage.checkin_id).where(
+                        OutboxMessage.id.in_(list(sent)), OutboxMessage.checkin_id.is_not(None)
+                    )
                 )
-            }
-            for outcome in outcomes:
-                row = rows[outcome.row_id]
-                row.lease_until = None
-                row.last_error = outcome.error[:2000] if outcome.error else None
-                if outcome.kind == "sent":
-                    row.status, row.sent_at = "sent", now
-                    row.telegram_message_id = outcome.message_id
-                    await self._note_question(session, row, now)
-                elif outcome.kind == "retry":
-                    row.status, row.due_at = "pending", now + outcome.delay
-                else:
-                    row.status = "failed"
-                    if outcome.kind == "blocked" and row.participant_id is not None:
-                        participant = await session.get(Participant, row.participant_id)
-                        if participant is not None and participant.status == "active":
-                            await mark_unreachable(session, self._catalog, participant, now)
-
-    async def _note_question(self, session, row: OutboxMessage, now: datetime) -> None:
-        """A check-in's first question went out: remember its message, to edit it later."""
-        if row.checkin_id is None or row.telegram_message_id is None:
-            return
-        checkin = await session.get(CheckIn, row.checkin_id)
-        if checkin is not None and checkin.current_index == 0:
-            checkin_db.set_question_message(checkin, row.telegram_message_id, now)
+                first_questions = [(checkin, sent[row]) for row, checkin in rows]
+                await checkin_db.note_first_questions(session, first_questions, now)
+            for row_id in blocked:
+                row = await session.get(OutboxMessage, row_id)
+                participant = (
+                    await session.get(Participant, row.participant_id)
+                    if row.participant_id is not None
+                    else None
+                )
+                if participant is not None and participant.status == "active":
+                    await mark_unreachable(session, self._catalog, participant, now)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """One rate limiter under every Bot API call (PTB's BaseRateLimiter), keeping to Telegram's
 limits and serving the most urgent requests first.
 
-- A global budget (default 30 sends a second, a sliding one-second window).
+- A global budget (default 30 sends a second), paced evenly and checked against a sliding
+  window a little over a second long.
 - Per-chat spacing for new messages (default 1 s; 3 s for groups, i.e. 20 a minute). Edits and
   callback answers only count against the global budget: they are not new messages.
 - Priority classes (rate_limit_args, lower is more urgent): 0 crisis replies and alerts,
@@ -59,7 +60,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         group_interval: float = 3.0,
         max_retries: int = 5,
         clock: Callable[[], float] = time.monotonic,
-        window: float = 1.1,
+        window: float = 1.05,
     ) -> None:
         self.per_second = per_second
         # A little over a second: requests reach Telegram a moment after we release them, and
@@ -174,6 +175,11 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
                 self._sent.popleft()
             if len(self._sent) >= self.per_second:
                 await self._sleep(self._sent[0] + self.window - now)
+                continue
+            # Even pacing, not bursts of a whole second's budget: bursts arrive bunched and
+            # overlap the server's window.
+            if self._sent and now < self._sent[-1] + 1.0 / self.per_second:
+                await self._sleep(self._sent[-1] + 1.0 / self.per_second - now)
                 continue
             waiter, soonest = self._pick(now)
             if waiter is None:

@@ -39,6 +39,7 @@ class BotHarness:
             database_url=db_url,
             # Tests tap and type faster than any person; the spacing is tested on its own.
             rate_chat_interval_seconds=0,
+            rate_global_per_second=1000,
             send_max_retries=2,  # keeps retry backoff in tests under two seconds
             **settings,
         )

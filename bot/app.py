@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -110,6 +111,7 @@ async def _post_init(app: Application) -> None:
                 settings.sweep_interval_seconds,
             ),
             settings.escalation_timeouts(),
+            timedelta(seconds=settings.outbox_lease_seconds),
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler

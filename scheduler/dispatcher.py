@@ -46,19 +46,21 @@ class Dispatcher:
         clock: Callable[[], datetime],
         catalog: Catalog,
         batch: int = BATCH,
+        lease: timedelta = LEASE,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bot = bot
         self._clock = clock
         self._catalog = catalog
         self._batch = batch
+        self._lease = lease
 
     async def run_once(self) -> int:
         """Claim one batch, send it concurrently (the rate limiter paces it), then record every
         outcome in one transaction; returns how many rows were claimed."""
         now = self._clock()
         async with self._sessionmaker.begin() as session:
-            rows = await outbox.claim(session, now, LEASE, self._batch)
+            rows = await outbox.claim(session, now, self._lease, self._batch)
             stale = await self._closed_checkins(session, rows, now)
             for row in rows:
                 if row.id in stale:

@@ -34,8 +34,9 @@ def build_scheduler(
     response_window: timedelta,
     intervals: Intervals,
     escalation_timeouts: dict[str, timedelta],
+    lease: timedelta = timedelta(seconds=60),
 ) -> AsyncIOScheduler:
-    dispatcher = Dispatcher(sessionmaker, bot, clock, catalog)
+    dispatcher = Dispatcher(sessionmaker, bot, clock, catalog, lease=lease)
 
     async def tick() -> None:
         result = await run_tick(sessionmaker, catalog, clock(), response_window)

@@ -46,6 +46,17 @@ def db_url(request, tmp_path, sqlite_template):
 
 
 @pytest.fixture
+def pg_url(request):
+    """PostgreSQL only, for tests of PostgreSQL behaviour (workers, dropped connections).
+    Sync on purpose: the session fixture behind it creates the database with asyncio.run."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL is not configured (set TEST_DATABASE_URL; CI always does)")
+    url = request.getfixturevalue("postgres_database")
+    asyncio.run(databases.truncate_all(url))
+    return url
+
+
+@pytest.fixture
 def clock():
     # A Monday in winter, 14:00 UTC (09:00 in New York).
     return Clock(datetime(2026, 1, 5, 14, 0, tzinfo=UTC))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 from telegram.ext import ExtBot
 
@@ -15,21 +14,9 @@ from db.engine import create_engine, create_sessionmaker
 from db.models import OutboxMessage
 from messages.catalog import load_catalog
 from scheduler.dispatcher import Dispatcher
-from tests import databases
-from tests.conftest import POSTGRES_URL
 
 ROWS = 1000
 NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
-
-
-@pytest.fixture
-def postgres_url(request):
-    # Sync on purpose: the session fixture behind it creates the database with asyncio.run.
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL is not configured (set TEST_DATABASE_URL; CI always does)")
-    url = request.getfixturevalue("postgres_database")
-    asyncio.run(databases.truncate_all(url))
-    return url
 
 
 async def worker(tg, url: str) -> tuple[Dispatcher, ExtBot, object]:
@@ -41,7 +28,8 @@ async def worker(tg, url: str) -> tuple[Dispatcher, ExtBot, object]:
     return Dispatcher(create_sessionmaker(engine), bot, lambda: NOW, load_catalog()), bot, engine
 
 
-async def test_two_workers_send_every_row_exactly_once(tg, postgres_url):
+async def test_two_workers_send_every_row_exactly_once(tg, pg_url):
+    postgres_url = pg_url
     chats = list(range(10_000, 10_000 + ROWS))
     for chat in chats:
         tg.user(chat, first_name="P")

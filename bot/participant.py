@@ -354,7 +354,11 @@ async def _as_participant(
         else:
             reply = await active(services, session, participant)
     if reply is None:
-        if update.effective_message.text and await counselor.resolution_note(update, context):
+        if update.callback_query is not None:
+            await update.callback_query.answer(services.catalog.text("general", "expired_button"))
+            return
+        typed = update.message is not None and bool(update.message.text)
+        if typed and await counselor.resolution_note(update, context):
             return
         await reply_to_non_participant(update, context)
     else:

@@ -241,3 +241,16 @@ async def test_a_stranger_in_crisis_gets_the_numbers_but_raises_no_alert(bot):
     assert "988" in stranger.last_text() and "1-800-662-4357" in stranger.last_text()
     async with bot.sessionmaker() as session:
         assert (await session.scalars(select(Alert))).all() == []
+
+
+async def test_a_button_press_is_never_taken_as_a_resolution_note(bot):
+    dana = await register_counselor(bot)
+    sam = await enroll_participant(bot, dana)
+    await craving_nine(sam)
+    await bot.dispatch()
+    await dana.press("Resolve")
+    await dana.press_data(dana.last()["message_id"], "sos")  # not a participant's button
+    assert dana.last_callback_answer["text"] == "This button is no longer active."
+    assert (await one_alert(bot)).status == "open"
+    await dana.say("Spoke with Sam.")
+    assert (await one_alert(bot)).resolution_note == "Spoke with Sam."

@@ -238,10 +238,12 @@ async def _after_answer(
                                           follow_ups)  # fmt: skip
     answers = dict(await checkin_db.answers_of(session, checkin))
     answers[key] = value
-    urgent = await safety.on_answer(session, services, participant, checkin, answers, key, value)
+    urgent, assessment = await safety.on_answer(
+        session, services, participant, checkin, answers, key, value
+    )
     line = render.answered(catalog, key, value)
     if done:
-        await safety.on_complete(session, services, participant, checkin, answers)
+        await safety.on_complete(session, services, participant, checkin, assessment)
         progress = await _progress(services, session, participant)
         ordered = [(k, answers[k]) for k in checkin.question_keys if k in answers]
         closing = render.summary(catalog, _name(participant), ordered, progress)

@@ -132,20 +132,14 @@ async def craving(
 
 async def history_of(
     session: AsyncSession, services: Services, participant: Participant, before: datetime
-) -> tuple[list[PastCheckin], int]:
-    """Recent check-ins for the risk rules, newest first, and how many in a row were missed."""
+) -> list[PastCheckin]:
+    """Recent check-ins for the risk rules, newest first."""
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
     rows = await checkin_db.history(session, participant.id, before, HISTORY)
-    past = [
+    return [
         PastCheckin(c.slot_at.astimezone(zone).date(), answers, missed=c.status == "missed")
         for c, answers in rows
     ]
-    missed = 0
-    for item in past:
-        if not item.missed:
-            break
-        missed += 1
-    return past, missed
 
 
 async def on_answer(
@@ -156,12 +150,13 @@ async def on_answer(
     answers: dict[str, str],
     key: str,
     value: str,
-) -> list[render.Rendered]:
-    """The immediate responses an answer calls for, each at most once per check-in."""
+) -> tuple[list[render.Rendered], RiskAssessment]:
+    """The immediate responses an answer calls for, each at most once per check-in, and the
+    assessment of the answers so far."""
     catalog = services.catalog
     question = catalog.questions[key]
     meaning = question.risk_of(value)
-    history, _ = await history_of(session, services, participant, checkin.slot_at)
+    history = await history_of(session, services, participant, checkin.slot_at)
     assessment = assess(catalog, answers, history)
     reply: list[render.Rendered] = []
     reasons = assessment.reasons or (question.summary_label,)
@@ -182,7 +177,7 @@ async def on_answer(
                              checkin.id)  # fmt: skip
     if key == "craving" and assessment.high_craving and checkin_db.add_response(checkin, "coping"):
         reply += await craving(session, services, participant, "craving", assessment, checkin.id)
-    return reply
+    return reply, assessment
 
 
 async def on_complete(
@@ -190,18 +185,16 @@ async def on_complete(
     services: Services,
     participant: Participant,
     checkin: CheckIn,
-    answers: dict[str, str],
-) -> RiskAssessment:
-    """The final assessment; an alert for what no immediate response has covered yet."""
-    history, _ = await history_of(session, services, participant, checkin.slot_at)
-    assessment = assess(services.catalog, answers, history)
+    assessment: RiskAssessment,
+) -> None:
+    """Keep the final assessment (the last answer's, from on_answer); alert for what no
+    immediate response has covered yet."""
     checkin.risk_level = assessment.level
     already = set(checkin.responses or [])
     covered = {"crisis_alert", "screen_alert", "lapse", "coping"}
     if assessment.level == "high" and not already & covered:
         await alert(session, services, participant, "high", "checkin", assessment.reasons,
                     checkin.id)  # fmt: skip
-    return assessment
 
 
 async def on_free_text(

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, CheckIn, OutboxMessage, Participant
-from db.sql import dialect, insert_ignore, lock_skip_locked
+from db.sql import insert_ignore, lock_skip_locked, upsert_insert
 
 OPEN = ("pending", "sent")
 
@@ -59,19 +58,6 @@ async def create_checkin(
         return None
     participant.checkins_started += 1
     return await session.get(CheckIn, checkin_id)
-
-
-async def close_older_open(session: AsyncSession, participant_id: int, keep_id: int) -> None:
-    """Only one check-in is open at a time: an older open one counts as missed."""
-    await session.execute(
-        update(CheckIn)
-        .where(
-            CheckIn.participant_id == participant_id,
-            CheckIn.id != keep_id,
-            CheckIn.status.in_(OPEN),
-        )
-        .values(status="missed")
-    )
 
 
 async def record_answer(
@@ -214,7 +200,7 @@ async def created_since(
 async def insert_checkins(session: AsyncSession, rows: list[dict]) -> list[tuple[int, int, str]]:
     """Insert many; a participant's slot that exists already is left alone (another tick or
     worker made it). Returns (id, participant_id, status) of the rows inserted."""
-    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     statement = (
         insert(CheckIn)
         .values(rows)
@@ -224,7 +210,7 @@ async def insert_checkins(session: AsyncSession, rows: list[dict]) -> list[tuple
     return [tuple(r) for r in (await session.execute(statement)).all()]
 
 
-async def close_older_open_many(session: AsyncSession, fresh: list[tuple[int, int]]) -> None:
+async def close_older_open(session: AsyncSession, fresh: list[tuple[int, int]]) -> None:
     """Only one check-in is open at a time: each participant's older open one becomes missed."""
     await session.execute(
         update(CheckIn)

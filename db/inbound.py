@@ -6,18 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InboundUpdate
-from db.sql import dialect
+from db.sql import upsert_insert
 
 
 async def store(
     session: AsyncSession, update_id: int, payload: dict[str, Any], now: datetime
 ) -> bool:
     """Store the update; False when it was already handled (a duplicate delivery)."""
-    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(InboundUpdate)
         .values(update_id=update_id, payload=payload, received_at=now)

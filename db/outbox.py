@@ -6,12 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import OutboxMessage
-from db.sql import dialect, insert_ignore, lock_skip_locked
+from db.sql import insert_ignore, lock_skip_locked, upsert_insert
 
 # Lower is more urgent; the dispatcher serves them in this order.
 PRIORITY_CRISIS = 0
@@ -63,7 +62,7 @@ async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], now: d
              participant_id=None, checkin_id=None) | row
         for row in rows
     ]  # fmt: skip
-    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     )

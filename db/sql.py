@@ -13,11 +13,16 @@ def dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def upsert_insert(session: AsyncSession):
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (PostgreSQL and SQLite)."""
+    return postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+
+
 async def insert_ignore(
     session: AsyncSession, model: type, values: dict[str, Any], conflict: list[str]
 ) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None if it existed."""
-    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     statement = (
         insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     ).returning(model.id)

@@ -87,7 +87,7 @@ async def _schedule_batch(
     for _, pid, _ in inserted:
         by_participant[pid].checkins_started += 1
     if fresh:
-        await checkin_db.close_older_open_many(session, fresh)
+        await checkin_db.close_older_open(session, fresh)
         checkins = {c.id: c for c in await checkin_db.by_ids(session, [c for c, _ in fresh])}
         await outbox.enqueue_many(
             session,
@@ -143,7 +143,7 @@ async def start_on_demand(
         session, participant, "on_demand", now, now, window, keys, status="sent"
     )
     assert checkin is not None  # slot_at=now is new unless two land in the same microsecond
-    await checkin_db.close_older_open(session, participant.id, checkin.id)
+    await checkin_db.close_older_open(session, [(checkin.id, participant.id)])
     return checkin, False
 
 

@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
 from telegram import Bot
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
@@ -24,7 +23,6 @@ from bot.demo import _load_fake_telegram
 from bot.rate_limit import PriorityRateLimiter
 from bot.runner import migrate
 from db.engine import create_engine, create_sessionmaker
-from db.models import Counselor, Participant
 from messages import render
 from messages.catalog import load_catalog
 from scheduler.checkins import run_tick
@@ -38,23 +36,9 @@ WINDOW = timedelta(hours=6)
 
 
 async def enroll(url: str, count: int, first_chat: int) -> None:
-    """`count` active participants, all due now (bulk, bypassing the handlers)."""
-    engine = create_engine(url)
-    async with create_sessionmaker(engine).begin() as session:
-        counselor = Counselor(telegram_user_id=1, name="Bench", created_at=NOW)
-        session.add(counselor)
-        await session.flush()
-        rows = [
-            dict(
-                telegram_user_id=first_chat + i, chat_id=first_chat + i, first_name="P",
-                counselor_id=counselor.id, status="active", timezone="America/New_York",
-                checkin_time="09:00", next_checkin_at=NOW, checkins_started=0,
-                last_milestone=0, created_at=NOW,
-            )
-            for i in range(count)
-        ]  # fmt: skip
-        await session.execute(insert(Participant), rows)
-    await engine.dispose()
+    from tests.databases import add_due_participants
+
+    await add_due_participants(url, count, first_chat, NOW)
 
 
 async def deliver(tg, url: str, limiter: PriorityRateLimiter) -> float:

@@ -76,7 +76,5 @@ async def tg():
 
 @pytest.fixture
 async def bot(tg, db_url, clock):
-    harness = BotHarness(tg, db_url, clock)
-    await harness.start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(tg, db_url, clock) as harness:
+        yield harness

@@ -10,15 +10,16 @@ import asyncio
 import os
 import shutil
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from bot.runner import migrate
-from db.engine import create_engine
-from db.models import Base
+from db.engine import create_engine, create_sessionmaker
+from db.models import Base, Counselor, Participant
 
 CI_DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -34,7 +35,8 @@ def postgres_required() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    """The SQLAlchemy URL as a plain PostgreSQL DSN, for asyncpg itself."""
     parsed = make_url(url).set(drivername="postgresql")
     if database:
         parsed = parsed.set(database=database)
@@ -44,7 +46,7 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 async def create_postgres_database(url: str, prefix: str = "aftercare_t") -> str:
     """A fresh, empty database beside the one in `url`; returns its SQLAlchemy URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -54,7 +56,7 @@ async def create_postgres_database(url: str, prefix: str = "aftercare_t") -> str
 
 async def drop_postgres_database(admin_url: str, url: str) -> None:
     name = make_url(url).database
-    connection = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -82,3 +84,22 @@ async def truncate_all(url: str) -> None:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()
+
+
+async def add_due_participants(url: str, count: int, first_chat: int, due: datetime) -> None:
+    """`count` active participants with chats first_chat.., all due at `due`. Bulk, past the
+    handlers: for broadcasts in the benchmark and the fault tests."""
+    engine = create_engine(url)
+    async with create_sessionmaker(engine).begin() as session:
+        counselor = Counselor(telegram_user_id=1, name="Dana", created_at=due)
+        session.add(counselor)
+        await session.flush()
+        rows = [
+            dict(telegram_user_id=first_chat + i, chat_id=first_chat + i, first_name="P",
+                 counselor_id=counselor.id, status="active", timezone="America/New_York",
+                 checkin_time="09:00", next_checkin_at=due, checkins_started=0,
+                 last_milestone=0, created_at=due)
+            for i in range(count)
+        ]  # fmt: skip
+        await session.execute(insert(Participant), rows)
+    await engine.dispose()

@@ -75,6 +75,13 @@ class BotHarness:
         await app.shutdown()
         await app.post_shutdown(app)
 
+    async def __aenter__(self) -> BotHarness:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     async def restart(self) -> None:
         await self.stop()
         await self.start()

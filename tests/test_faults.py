@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from db.engine import create_engine, create_sessionmaker
-from db.models import Counselor, OutboxMessage, Participant
+from db.models import OutboxMessage
+from tests import databases
 from tests.harness import BotHarness, enroll_participant, register_counselor
 
 BROADCAST = 500
@@ -22,18 +22,15 @@ BROADCAST = 500
 
 @pytest.fixture
 async def pg_bot(tg, pg_url, clock):
-    harness = BotHarness(tg, pg_url, clock)
-    await harness.start()
-    yield harness
-    await harness.stop()
+    async with BotHarness(tg, pg_url, clock) as harness:
+        yield harness
 
 
 async def test_postgres_connection_drop_is_survived_without_a_restart(pg_bot, pg_url):
     bot, db_url = pg_bot, pg_url
     dana = await register_counselor(bot)
     sam = await enroll_participant(bot, dana)
-    dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
+    admin = await asyncpg.connect(databases.asyncpg_dsn(db_url))
     try:
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -44,26 +41,6 @@ async def test_postgres_connection_drop_is_survived_without_a_restart(pg_bot, pg
     assert killed >= 1  # the bot's pooled connections are gone
     await sam.say("/checkin")
     assert "Let's check in, Sam" in sam.last_text()
-
-
-async def _due_participants(url: str, count: int, first_chat: int) -> None:
-    now = datetime.now(UTC)
-    engine = create_engine(url)
-    async with create_sessionmaker(engine).begin() as session:
-        counselor = Counselor(telegram_user_id=1, name="Dana", created_at=now)
-        session.add(counselor)
-        await session.flush()
-        await session.execute(
-            insert(Participant),
-            [
-                dict(telegram_user_id=first_chat + i, chat_id=first_chat + i, first_name="P",
-                     counselor_id=counselor.id, status="active", timezone="America/New_York",
-                     checkin_time="09:00", next_checkin_at=now, checkins_started=0,
-                     last_milestone=0, created_at=now)
-                for i in range(count)
-            ],
-        )  # fmt: skip
-    await engine.dispose()
 
 
 async def _count(url: str, condition) -> int:
@@ -87,7 +64,9 @@ async def test_kill_9_during_a_broadcast_loses_nothing(tmp_path):
         env = cli_env(tg, tmp_path, RATE_GLOBAL_PER_SECOND="100", OUTBOX_LEASE_SECONDS="3")
         code, _, err = await aftercare(env, tmp_path, "db", "upgrade")
         assert code == 0, err
-        await _due_participants(env["DATABASE_URL"], BROADCAST, chats[0])
+        await databases.add_due_participants(
+            env["DATABASE_URL"], BROADCAST, chats[0], datetime.now(UTC)
+        )
 
         def delivered() -> int:
             return sum(1 for chat in chats if tg.sent(chat))

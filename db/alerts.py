@@ -62,12 +62,8 @@ async def notify(
     alert.last_notified_at = now
 
 
-async def admins(session: AsyncSession, excluding: int | None = None) -> list[Counselor]:
-    rows = await session.scalars(
-        select(Counselor).where(
-            Counselor.is_admin, Counselor.active, Counselor.id != (excluding or 0)
-        )
-    )
+async def admins(session: AsyncSession) -> list[Counselor]:
+    rows = await session.scalars(select(Counselor).where(Counselor.is_admin, Counselor.active))
     return list(rows.all())
 
 

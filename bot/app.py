@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -22,8 +24,9 @@ from telegram.ext import (
 from bot import common, contacts, counselor, gate, participant, start
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
-from db import inbound, state
+from db import inbound, outbox, state
 from messages.catalog import Catalog
+from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Intervals, build_scheduler
 
 log = logging.getLogger(__name__)
@@ -99,10 +102,16 @@ async def _post_init(app: Application) -> None:
     await replay_unprocessed(app)
     if services.run_jobs:
         settings = services.settings
+        lease = timedelta(seconds=settings.outbox_lease_seconds)
+        dispatcher = Dispatcher(services.sessionmaker, app.bot, services.now, catalog, lease=lease)
+        outbox.on_urgent_commit(services.sessionmaker, dispatcher.wake)
+        app.bot_data["urgent_dispatch"] = asyncio.create_task(
+            dispatcher.serve_urgent(), name="urgent-dispatch"
+        )
         scheduler = build_scheduler(
             services.sessionmaker,
             catalog,
-            app.bot,
+            dispatcher,
             services.now,
             settings.response_window,
             Intervals(
@@ -111,7 +120,6 @@ async def _post_init(app: Application) -> None:
                 settings.sweep_interval_seconds,
             ),
             settings.escalation_timeouts(),
-            timedelta(seconds=settings.outbox_lease_seconds),
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler
@@ -121,6 +129,11 @@ async def _post_shutdown(app: Application) -> None:
     scheduler = app.bot_data.pop("scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
+    urgent = app.bot_data.pop("urgent_dispatch", None)
+    if urgent is not None:
+        urgent.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await urgent
     services: Services = app.bot_data["services"]
     await services.engine.dispose()
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import OutboxMessage
@@ -17,6 +19,28 @@ PRIORITY_CRISIS = 0
 PRIORITY_REPLY = 1
 PRIORITY_CHECKIN = 2
 PRIORITY_REMINDER = 3
+
+# Rows at or above this urgency wake the dispatcher as soon as their transaction commits, so a
+# crisis alert never waits for the next dispatch interval or behind a claimed broadcast batch.
+URGENT_UP_TO = PRIORITY_REPLY
+_URGENT_QUEUED = "outbox_urgent_queued"
+_WAKE = "outbox_wake"
+
+
+def on_urgent_commit(sessionmaker: async_sessionmaker, wake: Callable[[], None]) -> None:
+    """Call `wake` after any of this sessionmaker's transactions commits an urgent row."""
+    sessionmaker.configure(info={_WAKE: wake})
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(_URGENT_QUEUED, False) and (wake := session.info.get(_WAKE)):
+        wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_URGENT_QUEUED, None)
 
 
 async def enqueue(
@@ -32,6 +56,8 @@ async def enqueue(
     checkin_id: int | None = None,
 ) -> int | None:
     """Queue a message once per dedupe_key; returns its id, or None if it was already queued."""
+    if priority <= URGENT_UP_TO:
+        session.info[_URGENT_QUEUED] = True
     return await insert_ignore(
         session,
         OutboxMessage,
@@ -69,9 +95,14 @@ async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], now: d
 
 
 async def claim(
-    session: AsyncSession, now: datetime, lease: timedelta, limit: int
+    session: AsyncSession,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    max_priority: int | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages, most urgent first, under a lease.
+    """Take up to `limit` due messages, most urgent first, under a lease (only rows of
+    `max_priority` or more urgent, if given).
 
     A row whose lease ran out (its worker died mid-send) is due again.
     """
@@ -86,6 +117,8 @@ async def claim(
         .order_by(OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
         .limit(limit)
     )
+    if max_priority is not None:
+        statement = statement.where(OutboxMessage.priority <= max_priority)
     rows = list((await session.scalars(lock_skip_locked(session, statement))).all())
     if rows:
         # One UPDATE for the batch, then the loaded rows are brought in line without a flush.

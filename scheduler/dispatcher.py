@@ -54,13 +54,31 @@ class Dispatcher:
         self._catalog = catalog
         self._batch = batch
         self._lease = lease
+        self._urgent = asyncio.Event()
 
-    async def run_once(self) -> int:
+    def wake(self) -> None:
+        """An urgent row was committed: serve_urgent claims it now (same event loop only)."""
+        self._urgent.set()
+
+    async def serve_urgent(self) -> None:
+        """Runs beside the interval dispatch for the life of the bot: whenever woken, claims
+        and sends the crisis and reply rows at once. A broadcast batch already claimed keeps
+        going; the rate limiter lets these ahead of it."""
+        while True:
+            await self._urgent.wait()
+            self._urgent.clear()
+            try:
+                while await self.run_once(max_priority=outbox.URGENT_UP_TO):
+                    pass
+            except Exception:  # the interval dispatch still covers these rows; keep serving
+                log.exception("urgent dispatch failed; the next interval will retry")
+
+    async def run_once(self, max_priority: int | None = None) -> int:
         """Claim one batch, send it concurrently (the rate limiter paces it), then record every
         outcome in one transaction; returns how many rows were claimed."""
         now = self._clock()
         async with self._sessionmaker.begin() as session:
-            rows = await outbox.claim(session, now, self._lease, self._batch)
+            rows = await outbox.claim(session, now, self._lease, self._batch, max_priority)
             stale = await self._closed_checkins(session, rows, now)
             for row in rows:
                 if row.id in stale:

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from telegram import Bot
 
 from messages.catalog import Catalog
 from scheduler.alerting import run_escalation
@@ -29,14 +28,12 @@ class Intervals:
 def build_scheduler(
     sessionmaker: async_sessionmaker,
     catalog: Catalog,
-    bot: Bot,
+    dispatcher: Dispatcher,
     clock: Callable[[], datetime],
     response_window: timedelta,
     intervals: Intervals,
     escalation_timeouts: dict[str, timedelta],
-    lease: timedelta = timedelta(seconds=60),
 ) -> AsyncIOScheduler:
-    dispatcher = Dispatcher(sessionmaker, bot, clock, catalog, lease=lease)
 
     async def tick() -> None:
         result = await run_tick(sessionmaker, catalog, clock(), response_window)

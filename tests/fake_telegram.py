@@ -758,6 +758,7 @@ class FakeTelegram:
         # Faults and limits.
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, deque[float]] = {}
+        self._outages: dict[str, tuple[float, int]] = {}  # method -> (until, status)
         self._rate_limits: tuple[int | None, int | None, int] | None = None
         self._recent_sends: deque[float] = deque()
         self._recent_sends_by_chat: dict[Any, deque[float]] = {}
@@ -1196,9 +1197,16 @@ class FakeTelegram:
         name = self._method_or_fail(method)
         self._delays.setdefault(name, deque()).extend([seconds] * count)
 
+    def fail_for(self, method: str, seconds: float, status: int = 500) -> None:
+        """Every valid call of ``method`` answers ``status`` for the next ``seconds`` of wall
+        time: an outage, as opposed to fail_next's counted faults."""
+        name = self._method_or_fail(method)
+        self._outages[name] = (time.monotonic() + seconds, status)
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self._delays.clear()
+        self._outages.clear()
 
     def set_rate_limits(
         self,
@@ -1219,6 +1227,10 @@ class FakeTelegram:
         return name
 
     def _take_fault(self, method: str) -> None:
+        outage = self._outages.get(method)
+        if outage is not None and time.monotonic() < outage[0]:
+            self._injected += 1
+            raise ApiError(outage[1], _status_phrase(outage[1]))
         queue = self._faults.get(method)
         if queue:
             fault = queue.popleft()

@@ -574,6 +574,19 @@ async def test_fail_next_500_is_a_network_error(tg: FakeTelegram, bot: telegram.
     assert tg.stats["injected_failures"] == 2
 
 
+async def test_fail_for_is_an_outage_in_wall_time(tg: FakeTelegram, bot: telegram.Bot):
+    tg.fail_for("sendMessage", 0.3)
+    for _ in range(3):
+        with pytest.raises(NetworkError):
+            await bot.send_message(ANA, "hi")
+    status, _ = await raw_call(tg, "getMe")
+    assert status == 200  # other methods are unaffected
+    await asyncio.sleep(0.35)
+    await bot.send_message(ANA, "back")
+    assert [m["text"] for m in tg.sent(ANA)] == ["back"]
+    assert tg.stats["injected_failures"] == 3
+
+
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_fail_next_429_is_retry_after(tg: FakeTelegram, bot: telegram.Bot):
     tg.fail_next("sendMessage", status=429, retry_after=3)

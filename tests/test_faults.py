@@ -1,5 +1,5 @@
 """Faults the delivery engine must ride out: a database connection dropped under it, and the
-bot killed with kill -9 in the middle of a broadcast."""
+bot killed with kill -9 in the middle of a broadcast, and a 10-second outage of server errors."""
 
 from __future__ import annotations
 
@@ -102,3 +102,35 @@ async def test_kill_9_during_a_broadcast_loses_nothing(tmp_path):
         # its lease on a loaded machine.
         assert doubled <= claimed_again
         assert doubled <= in_flight + 10
+
+
+OUTAGE_SECONDS = 10
+OUTAGE_CHATS = 40
+
+
+async def test_ten_seconds_of_server_errors_then_everything_is_delivered(
+    tg, tmp_path, sqlite_template, clock
+):
+    """The dispatcher keeps retrying with backoff through a 10 s outage of 500s; once the
+    server answers again, every check-in arrives, once. (SQLite only: the database plays no
+    part in this fault, and the outage is real wall time.)"""
+    url = databases.sqlite_copy(sqlite_template, tmp_path)
+    chats = list(range(60_000, 60_000 + OUTAGE_CHATS))
+    for chat in chats:
+        tg.user(chat, first_name="P")
+    await databases.add_due_participants(url, OUTAGE_CHATS, chats[0], clock())
+    async with BotHarness(tg, url, clock) as bot:
+        loop = asyncio.get_running_loop()
+        tg.fail_for("sendMessage", OUTAGE_SECONDS)
+        started = loop.time()
+        await bot.tick()  # every first attempt fails; rows go back to pending with a backoff
+        assert not any(tg.sent(chat) for chat in chats)
+        while not all(tg.sent(chat) for chat in chats):
+            assert loop.time() - started < OUTAGE_SECONDS + 20, tg.describe()
+            clock.advance(minutes=5)  # past any backoff (capped at 300 s)
+            await bot.dispatch()
+            await asyncio.sleep(0.5)
+        assert loop.time() - started >= OUTAGE_SECONDS
+    assert tg.stats["injected_failures"] >= OUTAGE_CHATS
+    assert [len(tg.sent(chat)) for chat in chats] == [1] * OUTAGE_CHATS
+    assert await _count(url, OutboxMessage.status != "sent") == 0

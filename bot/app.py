@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot import common, contacts, counselor, gate, participant, start
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
+from bot.update_order import PerChatUpdateProcessor
 from db import inbound, outbox, state
 from messages.catalog import Catalog
 from scheduler.dispatcher import Dispatcher
@@ -170,6 +171,7 @@ def build_application(
                 max_retries=settings.send_max_retries,
             )
         )
+        .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -10,7 +10,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -86,9 +86,12 @@ async def truncate_all(url: str) -> None:
         await engine.dispose()
 
 
-async def add_due_participants(url: str, count: int, first_chat: int, due: datetime) -> None:
-    """`count` active participants with chats first_chat.., all due at `due`. Bulk, past the
-    handlers: for broadcasts in the benchmark and the fault tests."""
+async def add_due_participants(
+    url: str, count: int, first_chat: int, due: datetime, *, not_due: int = 0
+) -> None:
+    """`count` active participants with chats first_chat.., all due at `due`, then `not_due`
+    more whose check-in is a day later. Bulk, past the handlers: for broadcasts in the
+    benchmark and the fault tests."""
     engine = create_engine(url)
     async with create_sessionmaker(engine).begin() as session:
         counselor = Counselor(telegram_user_id=1, name="Dana", created_at=due)
@@ -99,7 +102,10 @@ async def add_due_participants(url: str, count: int, first_chat: int, due: datet
                  counselor_id=counselor.id, status="active", timezone="America/New_York",
                  checkin_time="09:00", next_checkin_at=due, checkins_started=0,
                  last_milestone=0, created_at=due)
-            for i in range(count)
+            for i in range(count + not_due)
         ]  # fmt: skip
-        await session.execute(insert(Participant), rows)
+        for row in rows[count:]:
+            row["next_checkin_at"] = due + timedelta(days=1)
+        for start in range(0, len(rows), 10_000):  # bounded statements for 100,000 rows
+            await session.execute(insert(Participant), rows[start : start + 10_000])
     await engine.dispose()

@@ -1054,12 +1054,19 @@ class FakeTelegram:
         chat_id, kind ("text" | "photo" | "document"), text (raw, as the bot sent it;
         the caption for media), parse_mode, plain_text (after entity parsing),
         entities, reply_markup (dict or None), edits, deleted, message (the Message
-        object the bot received), and "photo" / "document" info for media."""
+        object the bot received), sent_at (time.monotonic() when it arrived), and "photo" /
+        "document" info for media."""
         key = chat_id.id if isinstance(chat_id, FakeUser) else chat_id
         chat = self._chats.get(key)
         if chat is None:
             return []
         return [copy.deepcopy(chat.messages[i]) for i in chat.bot_message_ids]
+
+    def sent_count(self, chat_id: int | FakeUser) -> int:
+        """How many messages the bot sent to a chat; cheap (no copies), for polling."""
+        key = chat_id.id if isinstance(chat_id, FakeUser) else chat_id
+        chat = self._chats.get(key)
+        return 0 if chat is None else len(chat.bot_message_ids)
 
     def last(self, chat_id: int | FakeUser) -> dict[str, Any] | None:
         sent = self.sent(chat_id)
@@ -1677,6 +1684,7 @@ class FakeTelegram:
             "edits": 0,
             "deleted": False,
             "message": message,
+            "sent_at": time.monotonic(),  # for latency measurements (bench)
         }
         chat.bot_message_ids.append(message["message_id"])
         return copy.deepcopy(message)

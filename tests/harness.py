@@ -26,22 +26,31 @@ from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
 
+# Tests tap and type faster than any person; the spacing is tested on its own.
+TEST_SETTINGS = dict(
+    rate_chat_interval_seconds=0,
+    rate_global_per_second=1000,
+    send_max_retries=2,  # keeps retry backoff in tests under two seconds
+)
+
 
 class BotHarness:
-    def __init__(self, tg, db_url: str, clock: Clock, **settings: Any) -> None:
+    """The real bot on a database and the local server. Time-driven work runs by hand (tick,
+    dispatch, sweep) unless run_jobs, which starts the scheduler as `aftercare run` does."""
+
+    def __init__(
+        self, tg, db_url: str, clock: Clock, *, run_jobs: bool = False, **settings: Any
+    ) -> None:
         self.tg = tg
         self.db_url = db_url
         self.clock = clock
+        self.run_jobs = run_jobs
         self.settings = Settings(
             _env_file=None,
             telegram_bot_token=SecretStr(tg.token),
             telegram_api_base_url=tg.base_url,
             database_url=db_url,
-            # Tests tap and type faster than any person; the spacing is tested on its own.
-            rate_chat_interval_seconds=0,
-            rate_global_per_second=1000,
-            send_max_retries=2,  # keeps retry backoff in tests under two seconds
-            **settings,
+            **(TEST_SETTINGS | settings),
         )
         self.app: TrackingApplication | None = None
         self.services: Services | None = None
@@ -56,7 +65,7 @@ class BotHarness:
             sessionmaker=create_sessionmaker(engine),
             catalog=load_catalog(),
             clock=self.clock,
-            run_jobs=False,
+            run_jobs=self.run_jobs,
         )
         self.app = build_application(self.services, application_class=TrackingApplication)
         await self.app.initialize()

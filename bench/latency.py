@@ -1,0 +1,166 @@
+"""Latency scenarios: crisis alerts during a rate-limited broadcast, and answers pushed as fast
+as possible against a bare python-telegram-bot echo bot."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import update
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from bench.common import TOKEN, enroll, fresh_database, percentile
+from db.engine import create_engine, create_sessionmaker
+from db.models import Participant
+from tests.harness import BotHarness, Clock
+
+COUNSELOR = 1  # the counselor tests.databases.add_due_participants creates
+CRISIS_TEXT = "honestly I just want to end it all tonight"
+LIMIT = 30  # messages a second, as Telegram enforces
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def rename(url: str, chats: list[int]) -> dict[int, str]:
+    """Give the crisis participants names, so each alert can be matched to its answer."""
+    names = {chat: f"Crisis {i:02d}" for i, chat in enumerate(chats)}
+    engine = create_engine(url)
+    async with create_sessionmaker(engine).begin() as session:
+        for chat, name in names.items():
+            await session.execute(
+                update(Participant).where(Participant.chat_id == chat).values(first_name=name)
+            )
+    await engine.dispose()
+    return names
+
+
+async def scenario_crisis(fake, kind: str, folder: Path, count: int = 2000, crises: int = 20):
+    """20 crisis answers at random moments of a 2,000-message broadcast under Telegram's limits:
+    seconds from each answer to its counselor alert, against the wait of a FIFO queue (the
+    broadcast messages still ahead of it at that moment, at 30 a second)."""
+    async with fake.FakeTelegram(token=TOKEN) as tg:
+        tg.set_rate_limits(global_per_second=LIMIT, per_chat_per_second=1, retry_after=1)
+        chats = list(range(400_000, 400_000 + count))
+        for chat in chats:
+            tg.user(chat, first_name="P")
+        tg.user(COUNSELOR, first_name="Dana")
+        url, drop = await fresh_database(kind, folder)
+        rng = random.Random(20261129)
+        try:
+            await enroll(url, count, chats[0], utcnow())
+            names = await rename(url, rng.sample(chats, crises))
+            settings = dict(rate_global_per_second=LIMIT, rate_chat_interval_seconds=1,
+                            send_max_retries=5, tick_interval_seconds=1)  # fmt: skip
+            async with BotHarness(tg, url, utcnow, run_jobs=True, **settings):
+                delivered = lambda: sum(1 for chat in chats if tg.sent_count(chat))  # noqa: E731
+                await tg.wait_for(delivered, timeout=30, message="the broadcast to start")
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                span = count / LIMIT * 0.85
+
+                async def crisis(chat: int, at: float) -> tuple[float, float]:
+                    await asyncio.sleep(max(0.0, started + at - loop.time()))
+                    fifo_wait = (count - delivered()) / LIMIT
+                    pushed = time.monotonic()
+                    tg.push_message(chat, CRISIS_TEXT)
+
+                    def alert():
+                        return next((m for m in tg.sent(COUNSELOR)
+                                     if names[chat] in (m["text"] or "")), None)  # fmt: skip
+
+                    message = await tg.wait_for(alert, timeout=60, message=f"{names[chat]}")
+                    return message["sent_at"] - pushed, fifo_wait
+
+                moments = [(chat, rng.uniform(1.0, span)) for chat in names]
+                measured = await asyncio.gather(*(crisis(chat, at) for chat, at in moments))
+                await tg.wait_for(lambda: delivered() == count, timeout=count / LIMIT * 3)
+        finally:
+            if drop:
+                await drop()
+    latencies = [latency for latency, _ in measured]
+    waits = [wait for _, wait in measured]
+    return {
+        f"crisis_alert_p50_s_{kind}": round(percentile(latencies, 0.5), 2),
+        f"crisis_alert_p99_s_{kind}": round(percentile(latencies, 0.99), 2),
+        f"fifo_wait_s_{kind}": round(percentile(waits, 0.5), 1),
+    }
+
+
+async def push_and_time(tg, chats: list[int], text: str) -> tuple[float, float]:
+    """Push one message from each chat at once; wait for one more reply in each. Returns
+    (replies per second, p99 seconds from push to reply)."""
+    before = {chat: tg.sent_count(chat) for chat in chats}
+    pushed = {}
+    for chat in chats:
+        pushed[chat] = time.monotonic()
+        tg.push_message(chat, text)
+    first = min(pushed.values())
+
+    def answered() -> bool:
+        return all(tg.sent_count(chat) > before[chat] for chat in chats)
+
+    await tg.wait_for(answered, timeout=len(chats), interval=0.05, message="every reply")
+    arrivals = {chat: tg.sent(chat)[before[chat]]["sent_at"] for chat in chats}
+    latencies = [arrivals[chat] - pushed[chat] for chat in chats]
+    return len(chats) / (max(arrivals.values()) - first), percentile(latencies, 0.99)
+
+
+async def _echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.message.reply_text(update.message.text)
+
+
+async def bare_echo(fake, count: int) -> tuple[float, float]:
+    """The baseline: a python-telegram-bot echo bot with PTB's defaults."""
+    async with fake.FakeTelegram(token=TOKEN) as tg:
+        chats = list(range(500_000, 500_000 + count))
+        for chat in chats:
+            tg.user(chat, first_name="P")
+        app = (
+            Application.builder()
+            .token(TOKEN)
+            .base_url(tg.base_url)
+            .base_file_url(tg.base_file_url)
+            .build()
+        )
+        app.add_handler(MessageHandler(filters.TEXT, _echo))
+        async with app:
+            await app.start()
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            try:
+                return await push_and_time(tg, chats, "7")
+            finally:
+                await app.updater.stop()
+                await app.stop()
+
+
+async def scenario_inbound(fake, kind: str, folder: Path, echo: tuple[float, float],
+                           count: int = 2000) -> dict:  # fmt: skip
+    """2,000 check-in answers (a typed mood) pushed at once; the bot's rate limiter lifted, as
+    the server sets no limit here: answers processed a second ÷ the echo bot's."""
+    async with fake.FakeTelegram(token=TOKEN) as tg:
+        chats = list(range(600_000, 600_000 + count))
+        for chat in chats:
+            tg.user(chat, first_name="P")
+        url, drop = await fresh_database(kind, folder)
+        try:
+            clock = Clock(utcnow())
+            await enroll(url, count, chats[0], clock())
+            async with BotHarness(tg, url, clock, rate_global_per_second=1_000_000) as bot:
+                await bot.tick()  # everyone has the first question
+                rate, p99 = await push_and_time(tg, chats, "7")
+        finally:
+            if drop:
+                await drop()
+    return {
+        f"inbound_ratio_{kind}": round(rate / echo[0], 2),
+        f"inbound_rate_{kind}": round(rate, 1),
+        f"reply_p99_s_{kind}": round(p99, 2),
+        f"echo_rate_{kind}": round(echo[0], 1),
+        f"echo_reply_p99_s_{kind}": round(echo[1], 2),
+    }

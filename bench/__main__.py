@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
@@ -19,26 +18,20 @@ from telegram import Bot
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
+from bench.common import KINDS, TOKEN, enroll, fresh_database
+from bench.latency import bare_echo, scenario_crisis, scenario_inbound
+from bench.scale import jobqueue_rss, scenario_scale
 from bot.demo import _load_fake_telegram
 from bot.rate_limit import PriorityRateLimiter
-from bot.runner import migrate
 from db.engine import create_engine, create_sessionmaker
 from messages import render
 from messages.catalog import load_catalog
 from scheduler.checkins import run_tick
 from scheduler.dispatcher import Dispatcher, reply_markup_from
 
-TOKEN = "123456:BENCH-local-only"  # noqa: S105 - the local server's, never Telegram's
-RESULTS = Path(__file__).resolve().parent / "results.json"
-POSTGRES = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
 WINDOW = timedelta(hours=6)
-
-
-async def enroll(url: str, count: int, first_chat: int) -> None:
-    from tests.databases import add_due_participants
-
-    await add_due_participants(url, count, first_chat, NOW)
+RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
 async def deliver(tg, url: str, limiter: PriorityRateLimiter) -> float:
@@ -76,18 +69,6 @@ async def bare_loop(tg, chats: list[int]) -> float:
         return time.perf_counter() - started
 
 
-async def fresh_database(kind: str, folder: Path) -> tuple[str, callable]:
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{folder / f'bench-{time.time_ns()}.db'}"
-        await migrate(url)
-        return url, None
-    from tests import databases
-
-    url = await databases.create_postgres_database(POSTGRES, prefix="aftercare_bench")
-    await migrate(url)
-    return url, lambda: databases.drop_postgres_database(POSTGRES, url)
-
-
 async def scenario_dispatch(fake, kind: str, folder: Path, count: int = 5000) -> dict:
     async with fake.FakeTelegram(token=TOKEN) as tg:
         chats = list(range(100_000, 100_000 + count))
@@ -96,7 +77,7 @@ async def scenario_dispatch(fake, kind: str, folder: Path, count: int = 5000) ->
         bare_seconds = await bare_loop(tg, chats)
         url, drop = await fresh_database(kind, folder)
         try:
-            await enroll(url, count, 200_000)
+            await enroll(url, count, 200_000, NOW)
             for chat in range(200_000, 200_000 + count):
                 tg.user(chat, first_name="P")
             unlimited = PriorityRateLimiter(per_second=1_000_000, chat_interval=0)
@@ -116,7 +97,7 @@ async def scenario_limits(fake, kind: str, folder: Path, count: int = 2000) -> d
         tg.set_rate_limits(global_per_second=30, per_chat_per_second=1, retry_after=1)
         url, drop = await fresh_database(kind, folder)
         try:
-            await enroll(url, count, 300_000)
+            await enroll(url, count, 300_000, NOW)
             for chat in range(300_000, 300_000 + count):
                 tg.user(chat, first_name="P")
             limiter = PriorityRateLimiter()  # Telegram's defaults: 30/s, 1 s per chat
@@ -139,6 +120,13 @@ GOALS = {
     "retry_after_429s": "0",
     "lost": "0",
     "duplicated": "0",
+    "crisis_alert_p50_s": "reported",
+    "crisis_alert_p99_s": "≤ 2",
+    "fifo_wait_s": "reported",
+    "inbound_ratio": "≥ 0.5",
+    "reply_p99_s": "reported",
+    "tick_scale_ratio": "≤ 1.5",
+    "rss_100k_mb": "≤ 250",
 }
 
 
@@ -146,18 +134,32 @@ async def main() -> int:
     fake = _load_fake_telegram()
     results: dict = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as folder:
-        for kind in ("sqlite", "postgres"):
-            print(f"[{kind}] dispatch ...", file=sys.stderr)
+        echo = await bare_echo(fake, 2000)  # one baseline for both databases
+        for kind in KINDS:
+            say = lambda what, kind=kind: print(f"[{kind}] {what} ...", file=sys.stderr)  # noqa: E731
+            say("dispatch")
             results.update(await scenario_dispatch(fake, kind, Path(folder)))
-            print(f"[{kind}] limits (about a minute) ...", file=sys.stderr)
+            say("limits (about a minute)")
             results.update(await scenario_limits(fake, kind, Path(folder)))
+            say("crisis alerts during a broadcast (about a minute)")
+            results.update(await scenario_crisis(fake, kind, Path(folder)))
+            say("inbound answers")
+            results.update(await scenario_inbound(fake, kind, Path(folder), echo))
+            say("tick scale and memory with 100,000 participants")
+            results.update(await scenario_scale(fake, kind, Path(folder)))
+        results["jobqueue_rss_100k_mb"] = round(await jobqueue_rss(), 1)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print("\n| key | sqlite | postgres | goal |\n|---|---|---|---|")
     for key, goal in GOALS.items():
         print(f"| {key} | {results[f'{key}_sqlite']} | {results[f'{key}_postgres']} | {goal} |")
-    print(f"\nrates (msg/s): ours {results['dispatch_rate_sqlite']} (sqlite), "
-          f"{results['dispatch_rate_postgres']} (postgres); bare PTB loop "
-          f"{results['bare_rate_sqlite']}")  # fmt: skip
+    print(
+        f"\nrates (msg/s): ours {results['dispatch_rate_sqlite']} (sqlite), "
+        f"{results['dispatch_rate_postgres']} (postgres); bare PTB loop "
+        f"{results['bare_rate_sqlite']}; inbound ours {results['inbound_rate_sqlite']}, "
+        f"{results['inbound_rate_postgres']}, echo bot {results['echo_rate_sqlite']}"
+    )
+    print(f"jobqueue_rss_100k_mb (one PTB JobQueue job per participant, for comparison): "
+          f"{results['jobqueue_rss_100k_mb']}")  # fmt: skip
     print(f"written to {RESULTS}")
     return 0
 

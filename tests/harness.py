@@ -25,6 +25,7 @@ from messages.html import strip_html
 from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
+from scheduler.meetings import run_meeting_tick
 
 
 class BotHarness:
@@ -101,6 +102,12 @@ class BotHarness:
         result = await run_tick(
             self.sessionmaker, self.catalog, self.clock(), self.settings.response_window
         )
+        await self.dispatch()
+        return result
+
+    async def meeting_tick(self):
+        """The meeting reminder and follow-up tick, then send whatever it queued."""
+        result = await run_meeting_tick(self.sessionmaker, self.catalog, self.clock())
         await self.dispatch()
         return result
 

@@ -86,6 +86,9 @@ def _print_import(report) -> None:
     for row in report.skipped:
         slug = f" ({row.slug})" if row.slug else ""
         print(f"skipped row {row.row}{slug}: {row.reason}")
+    if report.followed:
+        print(f"{report.followed} participants' meetings follow the changes "
+              "(their reminders move with them)")  # fmt: skip
     if report.not_offered:
         print(f"{report.not_offered} temporarily closed and not online: "
               "kept, but not offered to participants")  # fmt: skip

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +25,7 @@ from db.migrate import upgrade
 from db.single_process import AlreadyRunning, hold_lock
 from messages.catalog import load_catalog
 from messages.meeting_guide import FeedError, ParsedFeed, SkippedRow, parse_feed
+from scheduler.meetings import follow_program_changes
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class ImportReport:
     updated: int
     skipped: tuple[SkippedRow, ...]
     not_offered: int  # temporarily closed in person and not online: kept, not offered
+    followed: int  # participants' copies of changed meetings, brought up to date
 
 
 def read_feed(path: Path, zone: str) -> ParsedFeed:
@@ -149,18 +151,22 @@ def read_feed(path: Path, zone: str) -> ParsedFeed:
         raise RuntimeError(f"{path}: {exc}") from exc
 
 
-async def import_meetings(settings: Settings, feed: ParsedFeed, source: str) -> ImportReport:
-    """Upsert the feed's meetings by slug, in one transaction; skipped rows are reported."""
+async def import_meetings(
+    settings: Settings, feed: ParsedFeed, source: str, now: datetime | None = None
+) -> ImportReport:
+    """Upsert the feed's meetings by slug, in one transaction; skipped rows are reported.
+    `now` is for tests; the command uses the real time."""
     await migrate(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine).begin() as session:
-            now = utcnow()
+            now = now or utcnow()
             counts = await meeting_db.upsert_meetings(session, feed.meetings, now)
+            followed = await follow_program_changes(session, counts.changed, now)
             audit.record(session, now, "cli", "meetings_imported", None,
                          {"file": source, "imported": counts.imported,
                           "updated": counts.updated, "skipped": len(feed.skipped)})  # fmt: skip
     finally:
         await engine.dispose()
     not_offered = sum(1 for m in feed.meetings if not m.offered)
-    return ImportReport(counts.imported, counts.updated, feed.skipped, not_offered)
+    return ImportReport(counts.imported, counts.updated, feed.skipped, not_offered, followed)

@@ -25,6 +25,7 @@ CHUNK = 500  # slugs per lookup, well inside every database's parameter limit
 class ImportCounts:
     imported: int
     updated: int
+    changed: tuple[int, ...]  # ids of known meetings whose details the feed changed
 
 
 def _columns(meeting: FeedMeeting) -> dict:
@@ -52,6 +53,7 @@ async def upsert_meetings(
     """Insert new slugs and update known ones. Meetings missing from the feed are left alone:
     a feed may cover only part of a program's area."""
     imported = updated = 0
+    changed: list[int] = []
     for first in range(0, len(meetings), CHUNK):
         chunk = meetings[first : first + CHUNK]
         rows = await session.scalars(
@@ -65,12 +67,34 @@ async def upsert_meetings(
                 session.add(Meeting(slug=meeting.slug, imported_at=now, updated_at=now, **columns))
                 imported += 1
             else:
-                for key, value in _columns(meeting).items():
+                columns = _columns(meeting)
+                if any(getattr(row, key) != value for key, value in columns.items()):
+                    changed.append(row.id)
+                for key, value in columns.items():
                     setattr(row, key, value)
                 row.updated_at = now
                 updated += 1
         await session.flush()
-    return ImportCounts(imported, updated)
+    return ImportCounts(imported, updated, tuple(changed))
+
+
+async def copies_of(session: AsyncSession, meeting_ids: Sequence[int]) -> list[ParticipantMeeting]:
+    """Participants' active meetings picked from these program meetings."""
+    if not meeting_ids:
+        return []
+    rows = await session.scalars(
+        select(ParticipantMeeting).where(
+            ParticipantMeeting.meeting_id.in_(list(meeting_ids)),
+            ParticipantMeeting.status == ACTIVE,
+        )
+    )
+    return list(rows.all())
+
+
+def program_place(meeting: Meeting) -> str | None:
+    """Where a participant goes: nowhere while the room is closed (online only)."""
+    place = ", ".join(p for p in (meeting.location, meeting.address) if p)
+    return place[:300] if place and meeting.in_person else None
 
 
 async def program_has_meetings(session: AsyncSession) -> bool:
@@ -168,7 +192,6 @@ async def add_from_program(
     now: datetime,
 ) -> ParticipantMeeting:
     """A copy of a program meeting on one of its days; an online-only one has no place."""
-    place = ", ".join(p for p in (meeting.location, meeting.address) if p) or None
     added = ParticipantMeeting(
         participant_id=participant_id,
         meeting_id=meeting.id,
@@ -178,7 +201,7 @@ async def add_from_program(
         start_time=meeting.start_time,
         end_time=meeting.end_time,
         timezone=meeting.timezone,
-        place=place[:300] if place and meeting.in_person else None,
+        place=program_place(meeting),
         link=meeting.conference_url,
         phone=meeting.conference_phone,
         lead_minutes=lead_minutes,

@@ -263,9 +263,9 @@ class Meeting(Base):
 
 
 class ParticipantMeeting(Base):
-    """A meeting on a participant's own list: picked from the program's list (a copy, so a
-    later import never moves it silently) or typed in. Its reminder and follow-up are driven
-    by next_due_at, scanned by the meeting tick."""
+    """A meeting on a participant's own list: picked from the program's list (a copy of it on
+    one of its days, brought up to date when an import changes it) or typed in. Its reminder
+    and follow-up are driven by next_due_at, scanned by the meeting tick."""
 
     __tablename__ = "participant_meetings"
     __table_args__ = (

@@ -77,6 +77,28 @@ def change_lead(meeting: ParticipantMeeting, minutes: int, now: datetime) -> Non
         _set_step(meeting, with_lead(weekly_of(meeting), _current_step(meeting)))
 
 
+async def follow_program_changes(
+    session: AsyncSession, meeting_ids: tuple[int, ...], now: datetime
+) -> int:
+    """A re-import changed these program meetings: participants who picked one follow it (the
+    program's list is the source), and a reminder still to come moves with the new time. A copy
+    whose weekday the meeting no longer has is left as it was. Returns how many moved."""
+    followed = 0
+    for copy in await meeting_db.copies_of(session, meeting_ids):
+        program = await session.get(Meeting, copy.meeting_id)
+        if not program.day_mask & (1 << copy.weekday):
+            continue
+        copy.name, copy.timezone = program.name, program.timezone
+        copy.start_time, copy.end_time = program.start_time, program.end_time
+        copy.place = meeting_db.program_place(program)
+        copy.link, copy.phone = program.conference_url, program.conference_phone
+        copy.updated_at = now
+        if copy.next_step == REMIND:
+            start_schedule(copy, now)
+        followed += 1
+    return followed
+
+
 def info_of(
     catalog: Catalog, meeting: ParticipantMeeting, program: Meeting | None = None
 ) -> render_meetings.MeetingInfo:

@@ -3,6 +3,7 @@ reminders and "did you make it?" through the outbox, attendance, and the watch f
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ def ny(*args: int) -> datetime:
 
 
 async def with_program_list(bot) -> None:
-    await import_meetings(bot.settings, read_feed(FEED, "America/New_York"), FEED.name)
+    await import_meetings(bot.settings, read_feed(FEED, "America/New_York"), FEED.name, bot.clock())
 
 
 async def setup(bot, program_list: bool = True):
@@ -387,3 +388,21 @@ async def test_full_list_is_refused_kindly(bot):
 
 async def meetings_participant(session) -> Participant:
     return await session.scalar(select(Participant).where(Participant.telegram_user_id == 2001))
+
+
+async def test_a_reimport_that_moves_a_meeting_moves_its_reminder(bot, clock, tmp_path):
+    _, sam = await setup(bot)
+    await add_hope_group(sam)
+    rows = json.loads(FEED.read_text())
+    moved = next(r for r in rows if r.get("slug") == "tuesday-hope-group")
+    moved["time"], moved["end_time"] = "19:30", "20:30"
+    changed = tmp_path / "feed.json"
+    changed.write_text(json.dumps(rows))
+    feed = read_feed(changed, "America/New_York")
+    report = await import_meetings(bot.settings, feed, changed.name, bot.clock())
+    assert report.followed == 1
+    [meeting] = await meetings_of(bot)
+    assert (meeting.start_time, meeting.next_due_at) == ("19:30", ny(2026, 1, 6, 18, 30))
+    clock.set(ny(2026, 1, 6, 18, 30))
+    assert (await bot.meeting_tick()).reminders == 1
+    assert "Tuesday Hope Group starts today at 19:30" in sam.last_text()

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import common, contacts, counselor, gate, participant, start
+from bot import common, contacts, counselor, gate, meetings, participant, start
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
@@ -37,7 +37,7 @@ GROUP_GATE = -20
 GROUP_STORE = -10
 GROUP_MAIN = 0
 GROUP_DONE = 100
-MENU = ("checkin", "coping", "sos", "help")
+MENU = ("checkin", "coping", "sos", "meetings", "help")
 
 
 def register_handlers(app: Application, catalog: Catalog) -> None:
@@ -56,6 +56,7 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),
         ("coping", participant.on_coping),
+        ("meetings", meetings.on_meetings),
         ("contact", contacts.on_contact),
         # support contacts
         ("stop", contacts.on_stop),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -23,6 +24,15 @@ def _parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite-counselor", help="print a one-time counselor link")
     invite.add_argument("--name", required=True, help="the counselor's name")
     invite.add_argument("--admin", action="store_true", help="the counselor sees all caseloads")
+    meetings = commands.add_parser("meetings", help="the program's meeting list")
+    meeting_commands = meetings.add_subparsers(dest="meetings_command", required=True)
+    feed = meeting_commands.add_parser(
+        "import", help="import or update meetings from a Meeting Guide (TSML) JSON feed"
+    )
+    feed.add_argument("file", type=Path, help="the feed: a JSON array of meetings")
+    feed.add_argument(
+        "--timezone", help="IANA zone for rows without one (default: DEFAULT_TIMEZONE)"
+    )
     return parser
 
 
@@ -62,7 +72,26 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
               f"{settings.counselor_invite_ttl_days:g} days.")  # fmt: skip
         print(link)
         return 0
+    if args.command == "meetings":
+        feed = runner.read_feed(args.file, args.timezone or settings.default_timezone)
+        report = asyncio.run(runner.import_meetings(settings, feed, args.file.name))
+        _print_import(report)
+        return 0
     raise AssertionError(args.command)
+
+
+def _print_import(report) -> None:
+    print(f"imported {report.imported}, updated {report.updated}, "
+          f"skipped {len(report.skipped)}")  # fmt: skip
+    for row in report.skipped:
+        slug = f" ({row.slug})" if row.slug else ""
+        print(f"skipped row {row.row}{slug}: {row.reason}")
+    if report.followed:
+        print(f"{report.followed} participants' meetings follow the changes "
+              "(their reminders move with them)")  # fmt: skip
+    if report.not_offered:
+        print(f"{report.not_offered} temporarily closed and not online: "
+              "kept, but not offered to participants")  # fmt: skip
 
 
 if __name__ == "__main__":

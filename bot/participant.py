@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, counselor, safety, telegram_io
+from bot import contacts, counselor, meetings, safety, telegram_io
 from bot.common import reply_to_non_participant
 from bot.rate_limit import PRIORITY_CRISIS
 from bot.services import Services, services_of
@@ -37,6 +37,7 @@ from messages.callback_data import (
     ContactAnswerButton,
     ContactOfferButton,
     CopingButton,
+    MeetingButton,
     SosButton,
     TimeButton,
     TimezoneButton,
@@ -311,6 +312,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(data, ContactAnswerButton):
         await contacts.on_answer_button(update, context, data)
         return
+    if isinstance(data, MeetingButton):
+        await meetings.on_button(update, context, data)
+        return
     if isinstance(data, AnswerButton):
         reply = await _answer_button(services, query.from_user.id, data)
     elif isinstance(data, SosButton):
@@ -374,6 +378,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def active(services: Services, session: AsyncSession, participant: Participant):
         now = services.now()
         checkin = await checkin_db.open_checkin(session, participant.id, now)
+        # A meeting being typed in, or "did you make it?", when that was asked last.
+        taken = await meetings.take_text(services, session, participant, text, checkin)
+        if taken is not None:
+            return Reply(taken)
         if checkin is not None:
             return await _checkin_text(services, session, participant, checkin, text)
         notes.save_note(session, participant.id, text, now)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
@@ -15,10 +19,13 @@ from bot.links import deep_link
 from bot.logs import configure_logging
 from bot.services import Services, utcnow
 from db import audit, invites, state
+from db import meetings as meeting_db
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from db.single_process import AlreadyRunning, hold_lock
 from messages.catalog import load_catalog
+from messages.meeting_guide import FeedError, ParsedFeed, SkippedRow, parse_feed
+from scheduler.meetings import follow_program_changes
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +121,52 @@ async def invite_counselor(settings: Settings, name: str, admin: bool) -> str:
     finally:
         await engine.dispose()
     return deep_link(username, token)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    imported: int
+    updated: int
+    skipped: tuple[SkippedRow, ...]
+    not_offered: int  # temporarily closed in person and not online: kept, not offered
+    followed: int  # participants' copies of changed meetings, brought up to date
+
+
+def read_feed(path: Path, zone: str) -> ParsedFeed:
+    """A Meeting Guide feed file, every row read on its own. Only a file that is not a feed at
+    all raises (RuntimeError, with a message for the operator)."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(f"unknown time zone {zone!r}") from exc
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuntimeError(f"can't read {path}: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RuntimeError(f"{path} is not valid JSON: {exc}") from exc
+    try:
+        return parse_feed(rows, zone)
+    except FeedError as exc:
+        raise RuntimeError(f"{path}: {exc}") from exc
+
+
+async def import_meetings(
+    settings: Settings, feed: ParsedFeed, source: str, now: datetime | None = None
+) -> ImportReport:
+    """Upsert the feed's meetings by slug, in one transaction; skipped rows are reported.
+    `now` is for tests; the command uses the real time."""
+    await migrate(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            now = now or utcnow()
+            counts = await meeting_db.upsert_meetings(session, feed.meetings, now)
+            followed = await follow_program_changes(session, counts.changed, now)
+            audit.record(session, now, "cli", "meetings_imported", None,
+                         {"file": source, "imported": counts.imported,
+                          "updated": counts.updated, "skipped": len(feed.skipped)})  # fmt: skip
+    finally:
+        await engine.dispose()
+    not_offered = sum(1 for m in feed.meetings if not m.offered)
+    return ImportReport(counts.imported, counts.updated, feed.skipped, not_offered, followed)

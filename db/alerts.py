@@ -185,3 +185,19 @@ async def due_for_escalation(
     return [
         a for a in rows.all() if (a.last_notified_at or a.created_at) + timeouts[a.level] <= now
     ]
+
+
+async def raised_since(
+    session: AsyncSession, participant_id: int, cause: str, since: datetime
+) -> bool:
+    """Whether an alert with this cause was raised for the participant at or after `since`."""
+    found = await session.scalar(
+        select(Alert.id)
+        .where(
+            Alert.participant_id == participant_id,
+            Alert.cause == cause,
+            Alert.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None

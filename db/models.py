@@ -151,7 +151,7 @@ class Alert(Base):
     counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
     level: Mapped[str] = mapped_column(String(10))  # watch | high | crisis
-    # checkin | lapse | craving | screen | sos | missed | unreachable
+    # checkin | lapse | craving | screen | sos | missed | unreachable | meeting_skips | meeting_gap
     cause: Mapped[str] = mapped_column(String(20))
     reasons: Mapped[list[str]]
     # open -> acknowledged -> resolved; only an open alert escalates
@@ -232,6 +232,92 @@ class Note(Base):
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class Meeting(Base):
+    """A meeting on the program's list, imported from a Meeting Guide feed (upserted by slug).
+    Times are local wall-clock times in the meeting's own zone."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Bit d is set when it meets on weekday d (0 = Monday), so one AND filters by day.
+    day_mask: Mapped[int] = mapped_column(SmallInteger)
+    start_time: Mapped[str] = mapped_column(String(5))  # "HH:MM"
+    end_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    types: Mapped[list[str]]  # Meeting Guide codes, e.g. ["O", "D", "TC"]
+    location: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(300))
+    conference_url: Mapped[str | None] = mapped_column(String(500))
+    conference_phone: Mapped[str | None] = mapped_column(String(60))
+    notes: Mapped[str | None] = mapped_column(Text)
+    feed_updated: Mapped[str | None] = mapped_column(String(40))  # the feed's own `updated`
+    # in_person is false while the room is temporarily closed (TC); online: a link or phone.
+    in_person: Mapped[bool] = mapped_column(Boolean)
+    online: Mapped[bool] = mapped_column(Boolean)
+    imported_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ParticipantMeeting(Base):
+    """A meeting on a participant's own list: picked from the program's list (a copy of it on
+    one of its days, brought up to date when an import changes it) or typed in. Its reminder
+    and follow-up are driven by next_due_at, scanned by the meeting tick."""
+
+    __tablename__ = "participant_meetings"
+    __table_args__ = (
+        Index("ix_participant_meetings_status_next_due_at", "status", "next_due_at"),
+        Index("ix_participant_meetings_participant_id_status", "participant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    # draft (being typed in) -> active -> removed; removed ones keep their attendance history
+    status: Mapped[str] = mapped_column(String(10))
+    draft_step: Mapped[str | None] = mapped_column(String(10))  # name | day | time | place
+    name: Mapped[str | None] = mapped_column(String(200))
+    weekday: Mapped[int | None] = mapped_column(SmallInteger)  # 0 = Monday, in `timezone`
+    start_time: Mapped[str | None] = mapped_column(String(5))
+    end_time: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    place: Mapped[str | None] = mapped_column(String(300))
+    link: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(60))
+    lead_minutes: Mapped[int] = mapped_column(Integer)
+    # The occurrence being tracked, and its next step: remind -> follow_up -> the next one.
+    next_step: Mapped[str | None] = mapped_column(String(10))
+    next_due_at: Mapped[datetime | None]
+    occurrence_at: Mapped[datetime | None]
+    occurrence_ends_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class MeetingAttendance(Base):
+    """One occurrence a participant was asked about, and their answer (yes, no, skipped)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        # Asked once per occurrence, however many ticks or workers see it.
+        UniqueConstraint("participant_meeting_id", "occurrence_at"),
+        Index("ix_attendance_participant_id_occurrence_at", "participant_id", "occurrence_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("participant_meetings.id", ondelete="CASCADE")
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    occurrence_at: Mapped[datetime]
+    asked_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(String(10))  # yes | no | skipped
+    source: Mapped[str | None] = mapped_column(String(10))  # button | typed
+    answered_at: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 if TYPE_CHECKING:
-    from messages.catalog import Question
+    from messages.catalog import MeetingContent, Question
 
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 _CLOCK = re.compile(r"(\d{1,2})[:.h](\d{2})")
@@ -88,3 +88,12 @@ def parse_weekday(text: str) -> int | None:
         return None
     matches = [i for i, name in enumerate(_WEEKDAYS) if name.startswith(word) or word == name]
     return matches[0] if len(matches) == 1 else None
+
+
+def parse_attendance(meetings: MeetingContent, text: str) -> str | None:
+    """A typed answer to "did you make it?" ('yes', 'I skipped it') as its value, or None."""
+    cleaned = " ".join(text.strip().casefold().replace("\u2019", "'").split()).rstrip(".!")
+    for answer in meetings.answers:
+        if cleaned in answer.typed or cleaned in (answer.label.casefold(), answer.value):
+            return answer.value
+    return None

@@ -70,6 +70,77 @@ class WeekdayButton:
     day: int  # 0 = Monday
 
 
+@dataclass(frozen=True)
+class MeetingMenuButton:
+    """/meetings actions: p = pick from the program's list, o = add my own, s = skip the
+    place (own meeting), x = cancel adding my own."""
+
+    action: str
+
+
+@dataclass(frozen=True)
+class MeetingFilterButton:
+    """A step of filtering the program's list; each choice carries the earlier ones.
+    "-" = not chosen yet, "*" = any."""
+
+    day: str  # 0-6 (0 = Monday)
+    part: str  # m = morning, a = afternoon, e = evening
+    where: str  # p = in person, o = online
+    kind: str  # a Meeting Guide type code
+
+
+@dataclass(frozen=True)
+class MeetingPickButton:
+    """Add this program meeting, on this weekday (0 = Monday)."""
+
+    meeting_id: int
+    day: int
+
+
+@dataclass(frozen=True)
+class MeetingDayButton:
+    """The day of a meeting the participant is adding themselves (0 = Monday)."""
+
+    day: int
+
+
+@dataclass(frozen=True)
+class MeetingManageButton:
+    """Show one of the participant's meetings, to change its reminder or remove it."""
+
+    meeting_id: int  # a participant meeting
+
+
+@dataclass(frozen=True)
+class MeetingLeadButton:
+    meeting_id: int  # a participant meeting
+    minutes: int
+
+
+@dataclass(frozen=True)
+class MeetingRemoveButton:
+    meeting_id: int  # a participant meeting
+
+
+@dataclass(frozen=True)
+class AttendanceButton:
+    """The answer to "did you make it?" for one occurrence."""
+
+    attendance_id: int
+    answer: str  # yes | no | skipped
+
+
+MeetingButton = (
+    MeetingMenuButton
+    | MeetingFilterButton
+    | MeetingPickButton
+    | MeetingDayButton
+    | MeetingManageButton
+    | MeetingLeadButton
+    | MeetingRemoveButton
+    | AttendanceButton
+)
+
 CallbackData = (
     AnswerButton
     | ConsentButton
@@ -81,6 +152,7 @@ CallbackData = (
     | AlertButton
     | ContactOfferButton
     | ContactAnswerButton
+    | MeetingButton
 )
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
@@ -91,6 +163,14 @@ _WEEKDAY = re.compile(r"wd:([0-6])")
 _ALERT = re.compile(r"al:([arh]):(\d{1,12})")
 _CONTACT_OFFER = re.compile(r"co:([hcn])")
 _CONTACT_ANSWER = re.compile(r"ca:(\d{1,12}):([yn])")
+_MEETING_MENU = re.compile(r"mm:([posx])")
+_MEETING_FILTER = re.compile(r"mf:([0-6*-]):([mae*-]):([po*-]):([A-Z0-9]{1,10}|[*-])")
+_MEETING_PICK = re.compile(r"mp:(\d{1,12}):([0-6])")
+_MEETING_DAY = re.compile(r"md:([0-6])")
+_MEETING_MANAGE = re.compile(r"mo:(\d{1,12})")
+_MEETING_LEAD = re.compile(r"ml:(\d{1,12}):(\d{1,4})")
+_MEETING_REMOVE = re.compile(r"mr:(\d{1,12})")
+_ATTENDANCE = re.compile(r"at:(\d{1,12}):(yes|no|skipped)")
 
 
 def encode(data: CallbackData) -> str:
@@ -115,6 +195,22 @@ def encode(data: CallbackData) -> str:
             text = f"co:{levels}"
         case ContactAnswerButton(consent_id, accept):
             text = f"ca:{consent_id}:{'y' if accept else 'n'}"
+        case MeetingMenuButton(action):
+            text = f"mm:{action}"
+        case MeetingFilterButton(day, part, where, kind):
+            text = f"mf:{day}:{part}:{where}:{kind}"
+        case MeetingPickButton(meeting_id, day):
+            text = f"mp:{meeting_id}:{day}"
+        case MeetingDayButton(day):
+            text = f"md:{day}"
+        case MeetingManageButton(meeting_id):
+            text = f"mo:{meeting_id}"
+        case MeetingLeadButton(meeting_id, minutes):
+            text = f"ml:{meeting_id}:{minutes}"
+        case MeetingRemoveButton(meeting_id):
+            text = f"mr:{meeting_id}"
+        case AttendanceButton(attendance_id, answer):
+            text = f"at:{attendance_id}:{answer}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -142,4 +238,24 @@ def decode(text: str | None) -> CallbackData | None:
         return ContactOfferButton(m.group(1))
     if m := _CONTACT_ANSWER.fullmatch(text):
         return ContactAnswerButton(int(m.group(1)), m.group(2) == "y")
-    return {"cp": CopingButton(), "sos": SosButton()}.get(text)
+    return _decode_meeting(text) or {"cp": CopingButton(), "sos": SosButton()}.get(text)
+
+
+def _decode_meeting(text: str) -> MeetingButton | None:
+    if m := _MEETING_MENU.fullmatch(text):
+        return MeetingMenuButton(m.group(1))
+    if m := _MEETING_FILTER.fullmatch(text):
+        return MeetingFilterButton(m.group(1), m.group(2), m.group(3), m.group(4))
+    if m := _MEETING_PICK.fullmatch(text):
+        return MeetingPickButton(int(m.group(1)), int(m.group(2)))
+    if m := _MEETING_DAY.fullmatch(text):
+        return MeetingDayButton(int(m.group(1)))
+    if m := _MEETING_MANAGE.fullmatch(text):
+        return MeetingManageButton(int(m.group(1)))
+    if m := _MEETING_LEAD.fullmatch(text):
+        return MeetingLeadButton(int(m.group(1)), int(m.group(2)))
+    if m := _MEETING_REMOVE.fullmatch(text):
+        return MeetingRemoveButton(int(m.group(1)))
+    if m := _ATTENDANCE.fullmatch(text):
+        return AttendanceButton(int(m.group(1)), m.group(2))
+    return None

@@ -10,6 +10,7 @@ import re
 import string
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,7 +59,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "enrolling_help": set(),
         "counselor_help": set(),
     },
-    "commands": {"checkin": set(), "coping": set(), "sos": set(), "help": set()},
+    "commands": {"checkin": set(), "coping": set(), "sos": set(), "meetings": set(), "help": set()},
     "crisis": {"resources": set(), "alerted": set(), "no_counselor": set(), "help_button": set()},
     "lapse": {"support": {"days"}, "overdose": set()},
     "craving": {"intro": set(), "another": set(), "help_now": set()},
@@ -122,6 +123,8 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "missed": {"count"},
         "wrote": {"topics", "excerpt"},
         "sos": set(),
+        "meeting_skips": {"name", "count"},
+        "meeting_gap": {"days"},
     },
     "alerts": {
         "counselor": {"level", "name", "reasons", "trend"},
@@ -146,6 +149,65 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "unreachable": set(),
         "reachable_again": {"name"},
         "outside_hours": {"when"},
+    },
+    "meetings": {
+        "list_header": set(),
+        "list_line": {"when", "name", "lead"},
+        "list_none": set(),
+        "list_add": set(),
+        "button_program": set(),
+        "button_own": set(),
+        "button_manage": {"name"},
+        "limit_reached": {"count"},
+        "program_empty": set(),
+        "ask_day": set(),
+        "any_day": set(),
+        "ask_part": set(),
+        "morning": set(),
+        "afternoon": set(),
+        "evening": set(),
+        "any_time": set(),
+        "ask_where": set(),
+        "in_person": set(),
+        "online": set(),
+        "either": set(),
+        "ask_kind": set(),
+        "any_kind": set(),
+        "results": {"count"},
+        "results_more": {"count", "shown"},
+        "results_none": set(),
+        "result_button": {"day", "time", "name"},
+        "result_online_button": {"day", "time", "name"},
+        "start_over": set(),
+        "already_added": set(),
+        "added": set(),
+        "when": {"day", "start", "end"},
+        "zone_note": {"when", "zone"},
+        "place_line": {"place"},
+        "link_line": {"link"},
+        "phone_line": {"phone"},
+        "types_line": {"types"},
+        "reminder_line": {"lead"},
+        "ask_lead": set(),
+        "lead_set": {"lead"},
+        "remove": set(),
+        "removed": {"name"},
+        "cancel": set(),
+        "cancelled": set(),
+        "own_name": set(),
+        "own_name_invalid": {"max"},
+        "own_day": {"name"},
+        "own_day_invalid": {"text"},
+        "own_time": set(),
+        "own_time_invalid": {"text"},
+        "own_place": set(),
+        "own_place_invalid": {"max"},
+        "skip": set(),
+        "reminder": {"name", "when"},
+        "reminder_close": set(),
+        "follow_up": {"name"},
+        "answered": {"name", "answer"},
+        "already_answered": set(),
     },
     "checkin": {
         "intro_daily": {"name"},
@@ -261,6 +323,38 @@ class RiskThresholds:
     craving_rise_checkins: int
     missed_watch: int
     missed_high: int
+    meeting_skips_watch: int
+    meeting_gap_days: int
+
+
+MEETING_ANSWERS = ("yes", "no", "skipped")  # the risk rules read these values
+_TYPE_CODE = re.compile(r"[A-Z0-9]{1,10}")
+
+
+@dataclass(frozen=True)
+class MeetingAnswer:
+    value: str  # yes | no | skipped
+    label: str
+    typed: tuple[str, ...]
+    reply: str
+
+
+@dataclass(frozen=True)
+class MeetingContent:
+    answers: tuple[MeetingAnswer, ...]
+    leads: tuple[tuple[int, str], ...]  # (minutes before, label)
+    default_lead: int
+    morning_before: time
+    evening_from: time
+    max_meetings: int
+    filter_types: tuple[str, ...]
+    types: dict[str, str]  # Meeting Guide code -> label
+
+    def answer(self, value: str) -> MeetingAnswer | None:
+        return next((a for a in self.answers if a.value == value), None)
+
+    def lead_label(self, minutes: int) -> str:
+        return dict(self.leads).get(minutes, f"{minutes} min")
 
 
 @dataclass(frozen=True)
@@ -278,6 +372,7 @@ class Catalog:
     coping_prompts: tuple[CopingPrompt, ...]
     screen: ScreenRules
     milestones: dict[int, str]  # day number -> words
+    meetings: MeetingContent
 
     def text(self, section: str, key: str) -> str:
         return self.texts[section][key]
@@ -441,7 +536,69 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
             milestones[int(key)] = str(words)
 
     return _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds,
-                  tuple(prompts), _parse_screen(data), milestones)  # fmt: skip
+                  tuple(prompts), _parse_screen(data), milestones,
+                  _parse_meetings(data))  # fmt: skip
+
+
+def _parse_meetings(data: dict[str, Any]) -> MeetingContent:
+    answers = []
+    for raw in _require(data, "meeting_answers", "content"):
+        value = _require(raw, "value", "[[meeting_answers]]")
+        where = f"meeting answer '{value}'"
+        reply = _require(raw, "reply", where).strip()
+        if problem := check_html(reply):
+            raise ContentError(f"{where}: {problem}")
+        typed = tuple(t.casefold() for t in raw.get("typed", []))
+        answers.append(MeetingAnswer(value, _require(raw, "label", where), typed, reply))
+    if sorted(a.value for a in answers) != sorted(MEETING_ANSWERS):
+        raise ContentError(f"[[meeting_answers]] must be exactly {MEETING_ANSWERS}")
+    typed_words = [word for a in answers for word in a.typed]
+    if len(typed_words) != len(set(typed_words)):
+        raise ContentError("[[meeting_answers]]: a typed word belongs to two answers")
+
+    leads = []
+    for raw in _require(data, "meeting_leads", "content"):
+        minutes = _require(raw, "minutes", "[[meeting_leads]]")
+        if not isinstance(minutes, int) or not 0 < minutes <= 24 * 60:
+            raise ContentError(f"[[meeting_leads]]: {minutes!r} is not 1-1440 minutes")
+        leads.append((minutes, str(_require(raw, "label", "[[meeting_leads]]"))))
+    if not leads or len({m for m, _ in leads}) != len(leads):
+        raise ContentError("[[meeting_leads]] needs distinct choices")
+
+    types = {
+        str(code): str(label) for code, label in _require(data, "meeting_types", "content").items()
+    }
+    if bad := [code for code in types if not _TYPE_CODE.fullmatch(code)]:
+        raise ContentError(f"[meeting_types]: codes are short capitals, not {bad}")
+
+    options = _require(data, "meeting_options", "content")
+    where = "[meeting_options]"
+    default_lead = _require(options, "default_lead", where)
+    if default_lead not in {m for m, _ in leads}:
+        raise ContentError(f"{where}.default_lead must be one of the [[meeting_leads]]")
+    bounds = {}
+    for key in ("morning_before", "evening_from"):
+        bounds[key] = parse_clock_time(str(_require(options, key, where)))
+        if bounds[key] is None:
+            raise ContentError(f"{where}.{key} is not HH:MM")
+    if not bounds["morning_before"] < bounds["evening_from"]:
+        raise ContentError(f"{where}: morning must end before evening begins")
+    filter_types = tuple(_require(options, "filter_types", where))
+    if unknown := [code for code in filter_types if code not in types]:
+        raise ContentError(f"{where}.filter_types names codes not in [meeting_types]: {unknown}")
+    max_meetings = _require(options, "max_meetings", where)
+    if not isinstance(max_meetings, int) or not 1 <= max_meetings <= 20:
+        raise ContentError(f"{where}.max_meetings must be 1-20")
+    return MeetingContent(
+        answers=tuple(answers),
+        leads=tuple(leads),
+        default_lead=default_lead,
+        morning_before=bounds["morning_before"],
+        evening_from=bounds["evening_from"],
+        max_meetings=max_meetings,
+        filter_types=filter_types,
+        types=types,
+    )
 
 
 def _parse_screen(data: dict[str, Any]) -> ScreenRules:
@@ -471,7 +628,7 @@ def _parse_screen(data: dict[str, Any]) -> ScreenRules:
 
 
 def _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds, prompts,
-           screen, milestones) -> Catalog:  # fmt: skip
+           screen, milestones, meetings) -> Catalog:  # fmt: skip
     consent = data["consent"]
     return Catalog(
         locale=_require(data, "locale", "content"),
@@ -487,6 +644,7 @@ def _build(data, texts, questions, zones, times, rotating_per_day, weekly, thres
         coping_prompts=prompts,
         screen=screen,
         milestones=milestones,
+        meetings=meetings,
     )
 
 

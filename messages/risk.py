@@ -2,14 +2,15 @@
 
 What a single answer means (craving 8 is high, any use is a lapse, a yes to a plan is crisis) is
 content, on each answer option. The rules here add what needs history: low mood several days
-running, a rising craving, and missed check-ins. Thresholds come from the content's [risk].
+running, a rising craving, missed check-ins, and meetings not attended (skipping meetings is an
+early, emotional-stage sign). Thresholds come from the content's [risk].
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from messages.catalog import Catalog
 
@@ -23,6 +24,8 @@ MEANING_LEVEL = {
     "crisis": "crisis",
 }
 STAGE_ORDER = ("emotional", "mental", "physical", "safety")
+# Follow-up answers that mean the participant was not at the meeting.
+NOT_ATTENDED = frozenset({"no", "skipped"})
 
 
 def rank(level: str) -> int:
@@ -167,3 +170,49 @@ def assess(
         high_craving=high_craving,
         triggers=frozenset(triggers),
     )
+
+
+@dataclass(frozen=True)
+class MeetingOccurrence:
+    """One occurrence of a participant's meeting that was asked about: its local day and the
+    answer to "did you make it?" (yes, no, skipped; None while unanswered)."""
+
+    day: date
+    answer: str | None
+
+
+def assess_meeting_skips(
+    catalog: Catalog, name: str, occurrences: Sequence[MeetingOccurrence]
+) -> RiskAssessment:
+    """One meeting's occurrences, newest first. Watch when the newest few were all missed (no or
+    skipped), as the run reaches the threshold: once per run, not again each week after it. An
+    unanswered occurrence breaks a run; silence is the missed check-ins' rule."""
+    count = catalog.thresholds.meeting_skips_watch
+    run = 0
+    for occurrence in occurrences[: count + 1]:
+        if occurrence.answer not in NOT_ATTENDED:
+            break
+        run += 1
+    if run != count:
+        return RiskAssessment()
+    reason = catalog.texts["reasons"]["meeting_skips"].format(name=name, count=count)
+    return RiskAssessment("watch", (reason,), "emotional", triggers=frozenset({"isolation"}))
+
+
+def assess_meeting_gap(
+    catalog: Catalog,
+    last_attended: datetime | None,
+    tracking_since: datetime | None,
+    as_of: datetime,
+) -> RiskAssessment:
+    """Watch when a participant who has meetings has not been to one for the threshold's days.
+    `tracking_since` is when their oldest current meeting was added (None: no meetings), so a
+    meeting added last week can't look like two weeks without one."""
+    if tracking_since is None:
+        return RiskAssessment()
+    days = catalog.thresholds.meeting_gap_days
+    since = max(last_attended, tracking_since) if last_attended else tracking_since
+    if as_of - since <= timedelta(days=days):
+        return RiskAssessment()
+    reason = catalog.texts["reasons"]["meeting_gap"].format(days=days)
+    return RiskAssessment("watch", (reason,), "emotional", triggers=frozenset({"isolation"}))

@@ -14,6 +14,7 @@ from messages.catalog import Catalog
 from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
+from scheduler.meetings import run_meeting_tick
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,13 @@ def build_scheduler(
             log.info("check-in tick: %s created, %s skipped", result.created, result.skipped)
         await dispatcher.drain()
 
+    async def meetings() -> None:
+        result = await run_meeting_tick(sessionmaker, catalog, clock())
+        if result.reminders or result.follow_ups or result.skipped:
+            log.info("meeting tick: %s reminders, %s follow-ups, %s skipped",
+                     result.reminders, result.follow_ups, result.skipped)  # fmt: skip
+        await dispatcher.drain()
+
     async def sweep() -> None:
         missed = await run_missed_sweep(sessionmaker, catalog, clock())
         if missed:
@@ -51,6 +59,8 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = dict(trigger="interval", max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.add_job(tick, seconds=intervals.tick_seconds, id="checkin_tick", **common)
+    # Reminders are due at minute-level times, like check-ins: the same interval serves both.
+    scheduler.add_job(meetings, seconds=intervals.tick_seconds, id="meeting_tick", **common)
     scheduler.add_job(dispatcher.drain, seconds=intervals.dispatch_seconds, id="dispatch", **common)
     scheduler.add_job(sweep, seconds=intervals.sweep_seconds, id="missed_sweep", **common)
     return scheduler

@@ -25,6 +25,7 @@ from messages.html import strip_html
 from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
+from scheduler.meetings import run_meeting_tick
 
 # Tests tap and type faster than any person; the spacing is tested on its own.
 TEST_SETTINGS = dict(
@@ -110,6 +111,12 @@ class BotHarness:
         result = await run_tick(
             self.sessionmaker, self.catalog, self.clock(), self.settings.response_window
         )
+        await self.dispatch()
+        return result
+
+    async def meeting_tick(self):
+        """The meeting reminder and follow-up tick, then send whatever it queued."""
+        result = await run_meeting_tick(self.sessionmaker, self.catalog, self.clock())
         await self.dispatch()
         return result
 

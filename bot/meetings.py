@@ -1,0 +1,416 @@
+"""Participant /meetings: their list, adding a meeting from the program's list (filtered by day,
+time of day, in person or online, and kind) or typing their own, the reminder choice, removal,
+and the answers to "did you make it?" (tapped or typed).
+
+Every button is checked against the person pressing it; every step is stored, so a restart
+continues where the participant was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import telegram_io
+from bot.common import help_text
+from bot.services import Services, services_of
+from db import meetings as meeting_db
+from db import notes, people
+from db.models import CheckIn, Meeting, MeetingAttendance, Participant, ParticipantMeeting
+from messages import render_meetings as view
+from messages.answers import parse_attendance, parse_clock_time, parse_weekday
+from messages.callback_data import (
+    AttendanceButton,
+    MeetingButton,
+    MeetingDayButton,
+    MeetingFilterButton,
+    MeetingLeadButton,
+    MeetingManageButton,
+    MeetingMenuButton,
+    MeetingPickButton,
+    MeetingRemoveButton,
+)
+from messages.meeting_guide import DEFAULT_LENGTH, days_of, start_plus
+from messages.render import Markup, Rendered, fill
+from messages.screen import screen
+from scheduler import meetings as meeting_work
+
+MAX_OWN_NAME = 100
+MAX_PLACE = 300
+RESULTS_SHOWN = 8
+NOTE_MIN_WORDS = 4  # a bad answer this long is kept as a note too, as in check-ins
+# A half-typed meeting older than this no longer takes what they type.
+DRAFT_TTL = timedelta(hours=1)
+# A typed yes / no / skipped answers a "did you make it?" asked within this long.
+FOLLOW_UP_TEXT_WINDOW = timedelta(hours=12)
+
+
+@dataclass
+class Outcome:
+    """What to do after the transaction commits."""
+
+    toast: str | None = None  # the callback answer
+    edit: Rendered | str | None = None  # replaces the pressed message
+    clear_buttons: bool = False  # or only removes its buttons
+    send: list[Rendered | str] = field(default_factory=list)
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+async def _participant(session: AsyncSession, user_id: int) -> Participant | None:
+    participant = await people.participant_by_telegram(session, user_id)
+    if participant is None or participant.status == "enrolling":
+        return None
+    return participant
+
+
+async def _list_view(services: Services, session: AsyncSession, participant: Participant):
+    meetings = await meeting_db.active_meetings(session, participant.id)
+    items = [(m.id, meeting_work.info_of(services.catalog, m)) for m in meetings]
+    program = await meeting_db.program_has_meetings(session)
+    return view.meeting_list(services.catalog, items, participant.timezone, program)
+
+
+async def on_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/meetings: the list, with buttons to add, change or remove. It also ends a half-typed
+    meeting: the participant has moved on."""
+    services = services_of(context)
+    async with services.sessionmaker.begin() as session:
+        participant = await _participant(session, update.effective_user.id)
+        message = None
+        if participant is not None:
+            await meeting_db.discard_drafts(session, participant.id)
+            message = await _list_view(services, session, participant)
+    if message is None:
+        message = await help_text(update, context)
+    await telegram_io.send(context.bot, update.effective_chat.id, message)
+
+
+async def on_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: MeetingButton
+) -> None:
+    services = services_of(context)
+    query = update.callback_query
+    async with services.sessionmaker.begin() as session:
+        participant = await _participant(session, query.from_user.id)
+        if participant is None:
+            outcome = Outcome(toast=services.catalog.text("general", "expired_button"))
+        else:
+            outcome = await _press(services, session, participant, data)
+    await query.answer(outcome.toast)
+    if outcome.edit is not None:
+        edit = outcome.edit if isinstance(outcome.edit, Rendered) else Rendered(outcome.edit)
+        await telegram_io.edit(context.bot, query.message, edit)
+    elif outcome.clear_buttons and query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+    for message in outcome.send:
+        await telegram_io.send(context.bot, update.effective_chat.id, message)
+
+
+async def _press(
+    services: Services, session: AsyncSession, participant: Participant, data: MeetingButton
+) -> Outcome:
+    catalog, now = services.catalog, services.now()
+    texts = catalog.texts["meetings"]
+    expired = Outcome(toast=catalog.text("general", "expired_button"))
+    match data:
+        case MeetingMenuButton("p"):
+            return await _start_picking(services, session, participant)
+        case MeetingMenuButton("o"):
+            return await _start_own(services, session, participant)
+        case MeetingMenuButton("x"):
+            if await meeting_db.discard_drafts(session, participant.id):
+                return Outcome(edit=texts["cancelled"])
+        case MeetingMenuButton("s"):
+            draft = await _live_draft(session, participant, now)
+            if draft is not None and draft.draft_step == "place":
+                finished = await _finish(services, session, participant, draft)
+                return Outcome(clear_buttons=True, send=[finished])
+        case MeetingDayButton(day):
+            draft = await _live_draft(session, participant, now)
+            if draft is not None and draft.draft_step == "day":
+                draft.weekday, draft.draft_step, draft.updated_at = day, "time", now
+                return Outcome(clear_buttons=True, send=[view.own_time(catalog)])
+        case MeetingFilterButton():
+            return await _filter(services, session, data)
+        case MeetingPickButton(meeting_id, day):
+            return await _pick(services, session, participant, meeting_id, day)
+        case MeetingManageButton(meeting_id):
+            meeting = await meeting_db.owned(session, participant.id, meeting_id)
+            if meeting is not None:
+                return Outcome(send=[await _manage(services, session, participant, meeting)])
+        case MeetingLeadButton(meeting_id, minutes):
+            meeting = await meeting_db.owned(session, participant.id, meeting_id)
+            label = dict(catalog.meetings.leads).get(minutes)
+            if meeting is not None and label is not None:
+                meeting_work.change_lead(meeting, minutes, now)
+                edit = await _manage(services, session, participant, meeting)
+                return Outcome(toast=texts["lead_set"].format(lead=label), edit=edit)
+        case MeetingRemoveButton(meeting_id):
+            meeting = await meeting_db.owned(session, participant.id, meeting_id)
+            if meeting is not None:
+                meeting_db.remove(meeting, now)
+                return Outcome(edit=fill(texts["removed"], name=meeting.name or ""))
+        case AttendanceButton(attendance_id, answer):
+            return await _attendance_button(services, session, participant, attendance_id, answer)
+    return expired
+
+
+async def _manage(
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    meeting: ParticipantMeeting,
+    header: str = "",
+) -> Rendered:
+    program = await session.get(Meeting, meeting.meeting_id) if meeting.meeting_id else None
+    info = meeting_work.info_of(services.catalog, meeting, program)
+    return view.manage(services.catalog, meeting.id, info, participant.timezone, header)
+
+
+async def _room_for_one_more(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Markup | None:
+    """None, or the kind reply when their list is full."""
+    most = services.catalog.meetings.max_meetings
+    if await meeting_db.count_active(session, participant.id) < most:
+        return None
+    return fill(services.catalog.text("meetings", "limit_reached"), count=most)
+
+
+# --- the program's list -----------------------------------------------------------------------
+
+
+async def _start_picking(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Outcome:
+    if full := await _room_for_one_more(services, session, participant):
+        return Outcome(send=[full])
+    if not await meeting_db.program_has_meetings(session):
+        return Outcome(send=[services.catalog.text("meetings", "program_empty")])
+    return Outcome(send=[view.filter_step(services.catalog, view.FIRST_STEP)])
+
+
+def _filter_of(services: Services, data: MeetingFilterButton) -> meeting_db.MeetingFilter | None:
+    """The choices as a query, or None when they are not a sequence we make."""
+    choices = [data.day, data.part, data.where, data.kind]
+    first_unset = choices.index(view.UNSET) if view.UNSET in choices else len(choices)
+    if any(c != view.UNSET for c in choices[first_unset:]):
+        return None
+    options = services.catalog.meetings
+    if data.kind not in (view.UNSET, view.ANY, *options.filter_types):
+        return None
+    morning, evening = (t.strftime("%H:%M") for t in (options.morning_before, options.evening_from))
+    start_from, start_before = {
+        "m": (None, morning), "a": (morning, evening), "e": (evening, None),
+    }.get(data.part, (None, None))  # fmt: skip
+    return meeting_db.MeetingFilter(
+        weekday=int(data.day) if data.day.isdigit() else None,
+        start_from=start_from,
+        start_before=start_before,
+        in_person={"p": True, "o": False}.get(data.where),
+        kind=data.kind if data.kind not in (view.UNSET, view.ANY) else None,
+    )
+
+
+async def _filter(services: Services, session: AsyncSession, data: MeetingFilterButton) -> Outcome:
+    catalog = services.catalog
+    chosen = _filter_of(services, data)
+    if chosen is None:
+        return Outcome(toast=catalog.text("general", "expired_button"))
+    if data.kind == view.UNSET:
+        return Outcome(edit=view.filter_step(catalog, data))
+    count, rows = await meeting_db.find_meetings(session, chosen, RESULTS_SHOWN)
+    found = [
+        view.Found(row.id, day, row.start_time, row.name, online_only=not row.in_person)
+        for row in rows
+        for day in ([chosen.weekday] if chosen.weekday is not None else days_of(row.day_mask))
+    ]
+    found = sorted(found, key=lambda f: (f.weekday, f.start, f.name))[:RESULTS_SHOWN]
+    return Outcome(edit=view.results(catalog, found, count))
+
+
+async def _pick(
+    services: Services, session: AsyncSession, participant: Participant, meeting_id: int, day: int
+) -> Outcome:
+    catalog, now = services.catalog, services.now()
+    texts = catalog.texts["meetings"]
+    program = await session.get(Meeting, meeting_id)
+    offered = program is not None and (program.in_person or program.online)
+    if not offered or not program.day_mask & (1 << day):
+        return Outcome(toast=catalog.text("general", "expired_button"))
+    if await meeting_db.already_added(session, participant.id, meeting_id, day):
+        return Outcome(toast=texts["already_added"])
+    if full := await _room_for_one_more(services, session, participant):
+        return Outcome(send=[full])
+    meeting = await meeting_db.add_from_program(
+        session, participant.id, program, day, catalog.meetings.default_lead, now
+    )
+    meeting_work.start_schedule(meeting, now)
+    added = await _manage(services, session, participant, meeting, texts["added"])
+    return Outcome(toast=texts["added"], send=[added])
+
+
+# --- their own meeting, typed in --------------------------------------------------------------
+
+
+async def _start_own(services: Services, session: AsyncSession, participant: Participant):
+    if full := await _room_for_one_more(services, session, participant):
+        return Outcome(send=[full])
+    lead = services.catalog.meetings.default_lead
+    await meeting_db.start_draft(session, participant.id, lead, services.now())
+    return Outcome(send=[view.own_name(services.catalog)])
+
+
+async def _live_draft(
+    session: AsyncSession, participant: Participant, now: datetime
+) -> ParticipantMeeting | None:
+    draft = await meeting_db.draft_of(session, participant.id)
+    if draft is None or draft.updated_at <= now - DRAFT_TTL:
+        return None
+    return draft
+
+
+async def _finish(
+    services: Services, session: AsyncSession, participant: Participant, draft: ParticipantMeeting
+) -> Rendered | Markup:
+    now = services.now()
+    if full := await _room_for_one_more(services, session, participant):
+        await meeting_db.discard_drafts(session, participant.id)
+        return full
+    zone = participant.timezone or services.settings.default_timezone
+    meeting_db.activate(draft, zone, now)
+    meeting_work.start_schedule(draft, now)
+    return await _manage(
+        services, session, participant, draft, services.catalog.texts["meetings"]["added"]
+    )
+
+
+def _is_link(text: str) -> bool:
+    return text.lower().startswith(("https://", "http://")) and " " not in text
+
+
+async def _draft_text(
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    draft: ParticipantMeeting,
+    text: str,
+) -> list[Rendered | Markup | str]:
+    catalog, now = services.catalog, services.now()
+    texts = catalog.texts["meetings"]
+    value = " ".join(text.split())
+    draft.updated_at = now
+    step = draft.draft_step
+    problem: Rendered | None = None
+    if step == "name":
+        if value and len(value) <= MAX_OWN_NAME:
+            draft.name, draft.draft_step = value, "day"
+            return [view.own_day(catalog, value)]
+        problem = view.own_name(catalog, fill(texts["own_name_invalid"], max=MAX_OWN_NAME))
+    elif step == "day":
+        day = parse_weekday(value)
+        if day is not None:
+            draft.weekday, draft.draft_step = day, "time"
+            return [view.own_time(catalog)]
+        invalid = fill(texts["own_day_invalid"], text=_shown(value))
+        problem = view.own_day(catalog, draft.name or "", invalid)
+    elif step == "time":
+        at = parse_clock_time(value)
+        if at is not None:
+            draft.start_time = at.strftime("%H:%M")
+            draft.end_time = start_plus(at, DEFAULT_LENGTH).strftime("%H:%M")
+            draft.draft_step = "place"
+            return [view.own_place(catalog)]
+        problem = view.own_time(catalog, fill(texts["own_time_invalid"], text=_shown(value)))
+    else:
+        if value and len(value) <= MAX_PLACE:
+            if _is_link(value):
+                draft.link = value
+            else:
+                draft.place = value
+            return [await _finish(services, session, participant, draft)]
+        problem = view.own_place(catalog, fill(texts["own_place_invalid"], max=MAX_PLACE))
+    if len(text.split()) >= NOTE_MIN_WORDS:
+        # Too long to be the answer asked for, and maybe something that matters: keep it.
+        notes.save_note(session, participant.id, text, now)
+        saved = catalog.text("checkin", "note_saved_during")
+        problem = Rendered(Markup(saved + "\n\n" + problem.text), problem.buttons)
+    return [problem]
+
+
+# --- "did you make it?" -----------------------------------------------------------------------
+
+
+async def _answer(
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    attendance: MeetingAttendance,
+    answer: str,
+    source: str,
+) -> tuple[Markup, str]:
+    """Record the answer (and what it means for risk); the answered line and the reply."""
+    catalog = services.catalog
+    meeting = await session.get(ParticipantMeeting, attendance.participant_meeting_id)
+    await meeting_work.record_attendance(
+        session, catalog, participant, attendance, answer, source, services.now()
+    )
+    reply = catalog.meetings.answer(answer)
+    return view.answered(catalog, meeting.name or "", answer), reply.reply if reply else ""
+
+
+async def _attendance_button(
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    attendance_id: int,
+    answer: str,
+) -> Outcome:
+    catalog = services.catalog
+    attendance = await session.get(MeetingAttendance, attendance_id)
+    if attendance is None or attendance.participant_id != participant.id:
+        return Outcome(toast=catalog.text("general", "not_for_you"))
+    if attendance.answer is not None:
+        return Outcome(toast=catalog.text("meetings", "already_answered"))
+    line, reply = await _answer(services, session, participant, attendance, answer, "button")
+    return Outcome(edit=line, send=[reply])
+
+
+async def take_text(
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    text: str,
+    checkin: CheckIn | None,
+) -> list[Rendered | Markup | str] | None:
+    """What they typed, when it is for a meeting: the next step of the meeting they are typing
+    in, or an answer to "did you make it?". The question asked last gets it (an open check-in
+    included); None leaves the text to the check-in or the notes. Text the safety screen picks
+    up is never taken here: it gets the same response as anywhere else."""
+    now = services.now()
+    if screen(text, services.catalog.screen).response is not None:
+        return None
+    draft = await _live_draft(session, participant, now)
+    asked = await meeting_db.open_follow_up(session, participant.id, now - FOLLOW_UP_TEXT_WINDOW)
+    candidates = [
+        (draft.updated_at, "draft") if draft else None,
+        (asked.asked_at, "follow_up") if asked else None,
+        ((checkin.sent_at or checkin.created_at), "checkin") if checkin else None,
+    ]
+    latest = max((c for c in candidates if c), default=None, key=lambda c: c[0])
+    if latest is None or latest[1] == "checkin":
+        return None
+    if latest[1] == "draft":
+        return await _draft_text(services, session, participant, draft, text)
+    answer = parse_attendance(services.catalog.meetings, text)
+    if answer is None:
+        return None
+    line, reply = await _answer(services, session, participant, asked, answer, "typed")
+    return [Markup(line + "\n\n" + reply)]

@@ -33,7 +33,7 @@ GROUP_GATE = -20
 GROUP_STORE = -10
 GROUP_MAIN = 0
 GROUP_DONE = 100
-MENU = ("checkin", "coping", "sos", "help")
+MENU = ("checkin", "coping", "sos", "plan", "medication", "help")
 
 
 def register_handlers(app: Application, catalog: Catalog) -> None:
@@ -52,6 +52,9 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),
         ("coping", participant.on_coping),
+        ("plan", participant.on_plan),
+        # a participant's own; a counselor's for someone in their caseload
+        ("medication", participant.on_medication),
         ("contact", contacts.on_contact),
         # support contacts
         ("stop", contacts.on_stop),

@@ -41,6 +41,14 @@ class PlanContent:
     def empty(self) -> bool:
         return not (self.people or self.first_steps or self.reasons)
 
+    @classmethod
+    def of(
+        cls, people: Sequence[dict[str, str]], first_steps: Sequence[str], reasons: str | None
+    ) -> PlanContent:
+        """From stored data: people as {"name": ..., "contact": ...}."""
+        found = tuple(TrustedPerson(p.get("name", ""), p.get("contact", "")) for p in people)
+        return cls(found, tuple(first_steps), reasons or None)
+
 
 def parse_person(text: str) -> TrustedPerson | None:
     """'Maria 555-123-4567', 'Mom: +1 (555) 123 4567', 'Jo @jo_recovery' -> name and contact;

@@ -59,7 +59,11 @@ def _interval(services: Services, medication: Medication) -> int | None:
 
 
 async def command(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    """/medication: their medications with buttons to change them, or the set-up."""
+    """/medication: the set-up where it stands, their medications with buttons to change
+    them, or the set-up."""
+    conversation = await conversations.current(session, participant.id)
+    if conversation is not None and conversation.flow == FLOW:
+        return _ask_again(services, participant, conversation)
     current = await medication_db.active(session, participant.id)
     if not current:
         return await _begin(services, session, participant)
@@ -67,6 +71,20 @@ async def command(services: Services, session: AsyncSession, participant: Partic
     listing = medication_text.listing(services.catalog, [view_of(m) for m in current],
                                       _today(services, participant), intervals)  # fmt: skip
     return Reply([listing])
+
+
+def _ask_again(services: Services, participant: Participant, conversation: Conversation) -> Reply:
+    """The question of the step the set-up stands at (asked again now: typed text comes here)."""
+    catalog, data = services.catalog, conversation.data
+    conversation.updated_at = services.now()
+    if conversation.step == "which":
+        return Reply([medication_text.ask_which(catalog)])
+    if conversation.step == "name":
+        return Reply([catalog.text("medication", "ask_other")])
+    if conversation.step == "reminder":
+        kind, times = data["kind"], data.get("times") or ()
+        return Reply([medication_text.ask_reminder(catalog, kind, times)])
+    return Reply([_ask_when(services, conversation, _today(services, participant))])
 
 
 async def _begin(services: Services, session: AsyncSession, participant: Participant) -> Reply:
@@ -157,7 +175,8 @@ async def _save(
     medication = None
     if data.get("medication_id") is not None:
         medication = await session.get(Medication, data["medication_id"])
-        if medication is None or medication.participant_id != participant.id:
+        mine = medication is not None and medication.participant_id == participant.id
+        if not mine or medication.status != medication_db.ACTIVE:
             medication = None
     if medication is None:
         medication = medication_db.add(

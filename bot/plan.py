@@ -32,8 +32,15 @@ def _view(services: Services, plan: RecoveryPlan) -> Rendered:
 
 
 async def command(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    """/plan: the plan with buttons to change it, or an invitation to make one."""
+    """/plan: the set-up where it stands, the plan with buttons to change it, or an invitation
+    to make one."""
+    conversation = await conversations.current(session, participant.id)
     plan = await plans.of(session, participant.id)
+    if conversation is not None and conversation.flow == FLOW and plan is not None:
+        conversation.updated_at = services.now()  # asked again now: typed text comes here
+        if conversation.step == "share":
+            return Reply([plan_text.ask_share(services.catalog)])
+        return Reply([_ask(services, conversation.step, plan)])
     if plans.has_content(plan):
         return Reply([_view(services, plan)])
     return Reply([plan_text.intro(services.catalog)])

@@ -207,7 +207,10 @@ async def on_answer(
         if value == rules.stopped_answer and checkin_db.add_response(checkin, "medication"):
             daily = [m for m in await medication_db.active(session, participant.id)
                      if m.kind == "daily"]  # fmt: skip
-            reply += await medication_stop(session, services, participant, daily, checkin.id)
+            # The counselor also reads what else this check-in has shown so far.
+            others = assess(catalog, {k: v for k, v in answers.items() if k != key}, history)
+            reply += await medication_stop(session, services, participant, daily, checkin.id,
+                                           others.reasons)  # fmt: skip
         elif value == rules.skipped_answer:
             day = checkin.slot_at.astimezone(_zone(services, participant)).date()
             await medication_skipped(session, services, participant, day, checkin.id)
@@ -292,6 +295,7 @@ async def medication_stop(
     participant: Participant,
     medications: Sequence[Medication],
     checkin_id: int | None = None,
+    other_reasons: Sequence[str] = (),
 ) -> list[render.Rendered]:
     """They stopped taking their medication: reminders end, they get the overdose-risk note,
     and their counselor a high alert that says so."""
@@ -302,9 +306,8 @@ async def medication_stop(
     subject = f"participant:{participant.id}"
     audit.record(session, now, subject, "medication_stopped", subject,
                  {"medications": [m.id for m in medications]})  # fmt: skip
-    assessment = medication_stopped(catalog, names)
-    await alert(session, services, participant, "high", "medication", assessment.reasons,
-                checkin_id)  # fmt: skip
+    reasons = [*medication_stopped(catalog, names).reasons, *other_reasons]
+    await alert(session, services, participant, "high", "medication", reasons, checkin_id)
     shown = " and ".join(names) or catalog.text("reasons", "medication_unnamed")
     note = render.Rendered(fill(catalog.text("medication", "stopped_note"), medication=shown))
     return [note, *_when_seen(services)]

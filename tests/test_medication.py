@@ -277,6 +277,8 @@ async def test_typed_name_bad_times_and_a_restart_mid_set_up(bot):
     await sam.say("Lofexidine")
     assert "When do you take your Lofexidine" in sam.last_text()
     await bot.restart()
+    await sam.say("/medication")  # asks the step it stands at again
+    assert "When do you take your Lofexidine" in sam.last_text()
     await sam.say("after breakfast")
     assert 'couldn\'t read "after breakfast" as times' in sam.last_text()
     await sam.say("8:15")

@@ -147,6 +147,8 @@ async def test_a_restart_mid_set_up_continues_at_the_same_step(bot):
     await sam.press("Let's make it")
     await sam.say("Maria 555-123-4567")
     await bot.restart()
+    await sam.say("/plan")  # asks the step it stands at again
+    assert "1 of 3" in sam.last_text()
     await sam.say("Jo @jo_recovery")
     assert "Added Jo (@jo_recovery)" in sam.last_text()
     await sam.say("Ana +1 (555) 987 6543")  # the third: on to the first steps

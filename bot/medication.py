@@ -163,6 +163,12 @@ async def _when_chosen(
     return Reply([ask], clear_pressed=True)
 
 
+def _same(medication: Medication, key: str, name: str) -> bool:
+    if key != medication_text.OTHER:
+        return medication.key == key
+    return medication.key == key and medication.name.casefold() == name.casefold()
+
+
 async def _save(
     services: Services,
     session: AsyncSession,
@@ -178,6 +184,10 @@ async def _save(
         mine = medication is not None and medication.participant_id == participant.id
         if not mine or medication.status != medication_db.ACTIVE:
             medication = None
+    if medication is None:
+        # Set up again (e.g. "Add a medication" for one they have): change it, not a double.
+        medication = next((m for m in await medication_db.active(session, participant.id)
+                           if _same(m, data["key"], data["name"])), None)  # fmt: skip
     if medication is None:
         medication = medication_db.add(
             session, participant.id, data["key"], data["name"], data["kind"], now,

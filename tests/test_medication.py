@@ -317,3 +317,15 @@ async def test_counselor_sets_medication_during_enrollment(bot, clock):
     local = medication.next_due_at.astimezone(ZoneInfo("America/Chicago"))
     assert local.strftime("%H:%M") == "20:00"  # 14:00 UTC is 08:00 in Chicago: 20:00 is next
     assert medication.added_by == "counselor:1"
+
+
+async def test_setting_up_the_same_medication_again_changes_it(bot):
+    _, sam = await setup(bot)
+    await add_methadone(sam, at="08:00")
+    await sam.say("/medication")
+    await sam.press("Add a medication")
+    await sam.press("Methadone")
+    await sam.press("09:00")
+    await sam.press("Yes, remind me")
+    [medication] = await medications(bot)
+    assert medication.dose_times == ["09:00"]

@@ -264,12 +264,12 @@ async def screen_setup_text(
     kept: bool,
 ) -> tuple[list[render.Rendered], bool]:
     """Free text typed during a guided set-up (/plan, /medication): the responses it calls for,
-    and whether it was kept as a note. Text kept in the plan is screened for crisis words only:
-    a plan names cravings and using on purpose ("call Maria when the craving hits"). Text that
-    answered nothing gets the full screen, and is kept as a note when it reads like more than
-    a slip, so nothing is lost."""
+    and whether it was kept as a note. Text kept in the plan gets the crisis and lapse
+    responses but not the craving one: a plan names cravings on purpose ("call Maria when the
+    craving hits"). Text that answered nothing gets the full screen, and is kept as a note when
+    it reads like more than a slip, so nothing is lost."""
     result = screen(text, services.catalog.screen)
-    respond = result.response == "crisis" or (not kept and result.response is not None)
+    respond = result.response in ("crisis", "lapse") or (not kept and result.response is not None)
     noted = respond or (not kept and len(text.split()) >= NOTE_MIN_WORDS)
     if noted:
         notes.save_note(session, participant.id, text, services.now())

@@ -15,6 +15,7 @@ from messages.render import Markup, Rendered, fill
 
 MAX_DOSE_TIMES = 4
 NAME_MAX = 60
+NAME_MAX_WORDS = 5
 OTHER = "other"  # the key of a medication typed by name
 DATE_AHEAD_DAYS = 366
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -111,11 +112,12 @@ def _day_month(month: int | None, day: int, year: str | None, today: date) -> da
 
 
 def parse_name(text: str) -> str | None:
-    """A medication's name typed by the participant: a few words, with a letter in them."""
+    """A medication's name typed by the participant: a few words, with a letter in them.
+    Anything longer reads as a message, not a name, and is kept as a note instead."""
     name = " ".join(text.split())
     if not any(c.isalpha() for c in name) or len(name) > NAME_MAX:
         return None
-    return name
+    return name if len(name.split()) <= NAME_MAX_WORDS else None
 
 
 @dataclass(frozen=True)

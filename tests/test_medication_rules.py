@@ -204,3 +204,9 @@ def test_the_adherence_question_only_for_participants_on_medication():
     weekly = compose_weekly(CATALOG, on_medication=True)
     assert weekly[:4] == ["mood", "craving", "use", "medication"] and weekly[-1] == "item9"
     assert "medication" not in compose_weekly(CATALOG)
+
+
+def test_a_typed_medication_name_is_a_few_words():
+    assert med.parse_name("  Suboxone   film 8 mg ") == "Suboxone film 8 mg"
+    assert med.parse_name("I have not been sleeping at all this week") is None
+    assert med.parse_name("12 34") is None

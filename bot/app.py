@@ -37,7 +37,7 @@ GROUP_GATE = -20
 GROUP_STORE = -10
 GROUP_MAIN = 0
 GROUP_DONE = 100
-MENU = ("checkin", "coping", "sos", "meetings", "help")
+MENU = ("checkin", "coping", "sos", "plan", "meetings", "medication", "help")
 
 
 def register_handlers(app: Application, catalog: Catalog) -> None:
@@ -57,6 +57,9 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         ("sos", participant.on_sos),
         ("coping", participant.on_coping),
         ("meetings", meetings.on_meetings),
+        ("plan", participant.on_plan),
+        # a participant's own; a counselor's for someone in their caseload
+        ("medication", participant.on_medication),
         ("contact", contacts.on_contact),
         # support contacts
         ("stop", contacts.on_stop),

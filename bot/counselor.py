@@ -14,9 +14,10 @@ from bot.common import help_text
 from bot.links import deep_link, local_stamp
 from bot.services import services_of
 from db import alerts as alert_db
-from db import audit, invites, people
+from db import audit, invites, people, plans
 from db import checkins as checkin_db
 from db.models import Alert, Participant
+from messages import plan as plan_text
 from messages import render
 from messages.render import Markup, fill
 from scheduler import alerting
@@ -212,7 +213,7 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await telegram_io.send(context.bot, update.effective_chat.id, message)
 
 
-async def _find(session, counselor, text: str) -> tuple[Participant | None, str | None]:
+async def find_in_caseload(session, counselor, text: str) -> tuple[Participant | None, str | None]:
     """The participant `text` names (a number or a first name) within what this counselor may
     see; or the problem: not_found or ambiguous."""
     visible = await people.caseload(session, counselor)
@@ -236,7 +237,7 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     texts = catalog.texts["history"]
     chat_id = update.effective_chat.id
     wanted = " ".join(context.args or [])
-    photo = None
+    photo = shared_plan = None
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
         if counselor is None:
@@ -244,7 +245,7 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         elif not wanted:
             message = texts["usage"]
         else:
-            participant, problem = await _find(session, counselor, wanted)
+            participant, problem = await find_in_caseload(session, counselor, wanted)
             if participant is None:
                 message = fill(texts[problem], text=wanted[:40])
             else:
@@ -277,8 +278,14 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                     craving=render.arrow(_values(series, "craving")),
                     alerts=len(open_alerts),
                 )
+                # The plan only if they chose to share it with their counselor.
+                plan = await plans.of(session, participant.id)
+                if plans.has_content(plan) and plan.share_with_counselor:
+                    content = plan_text.PlanContent.of(plan.people, plan.first_steps, plan.reasons)
+                    shared_plan = plan_text.for_counselor(catalog, name, content)
                 audit.record(session, now, f"counselor:{counselor.id}", "history_viewed",
-                             f"participant:{participant.id}")  # fmt: skip
+                             f"participant:{participant.id}",
+                             {"plan": True} if shared_plan else None)  # fmt: skip
     if photo is None:
         await telegram_io.send(context.bot, chat_id, message)
         return
@@ -286,3 +293,5 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         chat_id, photo=photo, caption=message, parse_mode=ParseMode.HTML,
         filename="history.png",
     )  # fmt: skip
+    if shared_plan is not None:
+        await telegram_io.send(context.bot, chat_id, shared_plan)

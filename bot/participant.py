@@ -7,19 +7,19 @@ replies. Nothing a participant writes is dropped: if it is not an answer it is k
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, counselor, meetings, safety, telegram_io
+from bot import contacts, counselor, medication, meetings, plan, safety
 from bot.common import reply_to_non_participant
-from bot.rate_limit import PRIORITY_CRISIS
+from bot.reply import Reply
+from bot.reply import deliver as _deliver
 from bot.services import Services, services_of
-from db import audit, notes, people
+from db import audit, conversations, notes, people
 from db import checkins as checkin_db
 from db.models import CheckIn, Participant
 from messages import render
@@ -37,7 +37,11 @@ from messages.callback_data import (
     ContactAnswerButton,
     ContactOfferButton,
     CopingButton,
+    DoseButton,
+    MedicationButton,
+    MedicationSetupButton,
     MeetingButton,
+    PlanButton,
     SosButton,
     TimeButton,
     TimezoneButton,
@@ -51,47 +55,7 @@ from messages.screen import screen
 from scheduler.checkins import advance_schedule, current_question, start_on_demand
 
 # A reply to a bad answer also keeps the text as a note once it reads like more than a slip.
-NOTE_MIN_WORDS = 4
-
-
-@dataclass
-class Reply:
-    """What to send after a transaction commits (sending inside it would hold locks)."""
-
-    messages: list[Rendered | str] = field(default_factory=list)
-    # Crisis, lapse and craving responses: sent before anything else.
-    urgent: list[Rendered] = field(default_factory=list)
-    toast: str | None = None  # callback answer text
-    edit_pressed: str | None = None  # replace the pressed question with this line
-    edit_message_id: int | None = None  # or replace this earlier message
-    ask_checkin_id: int | None = None  # the last message is this check-in's next question
-
-
-async def _deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Reply) -> None:
-    services = services_of(context)
-    chat_id = update.effective_chat.id
-    query = update.callback_query
-    if query is not None:
-        await query.answer(reply.toast)
-    for message in reply.urgent:
-        await telegram_io.send(context.bot, chat_id, message, PRIORITY_CRISIS)
-    if query is not None:
-        if reply.edit_pressed and query.message is not None:
-            await telegram_io.replace_keyboard_message(
-                context.bot, chat_id, query.message.message_id, reply.edit_pressed
-            )
-    elif reply.edit_message_id and reply.edit_pressed:
-        await telegram_io.replace_keyboard_message(
-            context.bot, chat_id, reply.edit_message_id, reply.edit_pressed
-        )
-    sent = None
-    for message in reply.messages:
-        sent = await telegram_io.send(context.bot, chat_id, message)
-    if reply.ask_checkin_id is not None and sent is not None:
-        async with services.sessionmaker.begin() as session:
-            checkin = await session.get(CheckIn, reply.ask_checkin_id)
-            if checkin is not None:
-                checkin_db.set_question_message(checkin, sent.message_id, services.now())
+NOTE_MIN_WORDS = safety.NOTE_MIN_WORDS
 
 
 def _name(participant: Participant) -> str:
@@ -118,9 +82,9 @@ def _choose_time(services: Services, participant: Participant, hhmm: str) -> Ren
     return render.weekday_prompt(services.catalog, hhmm)
 
 
-def _finish_enrollment(
+async def _finish_enrollment(
     services: Services, participant: Participant, weekday: int, now: datetime
-) -> Rendered:
+) -> list[Rendered]:
     catalog = services.catalog
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
     today = now.astimezone(zone).date()
@@ -138,7 +102,10 @@ def _finish_enrollment(
         first=first,
         weekday=render.WEEKDAY_NAMES[weekday],
     )
-    return render.help_keyboard(catalog, text)
+    # A medication their counselor set up meanwhile can be scheduled now their zone is known.
+    session = async_object_session(participant)
+    told = await medication.after_enrollment(services, session, participant)
+    return [render.help_keyboard(catalog, text), *told]
 
 
 async def _enrollment_button(
@@ -169,7 +136,7 @@ async def _enrollment_button(
             case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
                 return Reply([_choose_time(services, participant, hhmm)])
             case WeekdayButton(day) if step == "weekly":
-                return Reply([_finish_enrollment(services, participant, day, now)])
+                return Reply(await _finish_enrollment(services, participant, day, now))
         return expired
 
 
@@ -197,7 +164,7 @@ async def _enrollment_text(services: Services, participant: Participant, text: s
             message = fill(catalog.text("enrollment", "weekly_invalid"), text=shown)
             buttons = render.weekday_prompt(catalog, "").buttons
             return Reply([Rendered(message, buttons)])
-        return Reply([_finish_enrollment(services, participant, day, services.now())])
+        return Reply(await _finish_enrollment(services, participant, day, services.now()))
     return Reply([catalog.text("enrollment", "consent_needed")])
 
 
@@ -323,6 +290,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif isinstance(data, CopingButton):
         await _as_participant(update, context, _coping)
         return
+    elif isinstance(data, PlanButton | MedicationSetupButton | MedicationButton | DoseButton):
+        await _as_participant(update, context, _setup_button(data))
+        return
     elif data is not None:
         reply = await _enrollment_button(services, query.from_user.id, data)
     else:
@@ -378,6 +348,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def active(services: Services, session: AsyncSession, participant: Participant):
         now = services.now()
         checkin = await checkin_db.open_checkin(session, participant.id, now)
+        setup = await conversations.current(session, participant.id)
+        # Typed text answers whichever was asked last: the set-up step or the check-in.
+        if setup is not None and (checkin is None or setup.updated_at >= checkin.created_at):
+            flow = plan if setup.flow == plan.FLOW else medication
+            return await flow.text(services, session, participant, setup, text)
         # A meeting being typed in, or "did you make it?", when that was asked last.
         taken = await meetings.take_text(services, session, participant, text, checkin)
         if taken is not None:
@@ -416,6 +391,9 @@ async def _checkin_now(
     services: Services, session: AsyncSession, participant: Participant
 ) -> Reply:
     catalog = services.catalog
+    # Asked to check in: typed answers go to the check-in now, not to a set-up left open (a
+    # plan keeps what was entered; /plan or /medication starts again).
+    await conversations.end(session, participant.id)
     checkin, resumed = await start_on_demand(
         session, catalog, participant, services.now(), services.settings.response_window
     )
@@ -436,6 +414,8 @@ async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
     reasons = [services.catalog.text("reasons", "sos")]
     urgent = await safety.crisis(session, services, participant, "sos", reasons)
+    # Their own plan comes after the crisis resources, never before them.
+    urgent += await safety.your_plan(session, services, participant)
     return Reply(urgent=urgent)
 
 
@@ -464,3 +444,35 @@ async def _coping(services: Services, session: AsyncSession, participant: Partic
 async def on_coping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/coping: an idea for the moment, chosen for the recent stage, never the last one."""
     await _as_participant(update, context, _coping)
+
+
+# --- plan and medication ----------------------------------------------------------------------
+
+
+def _setup_button(
+    data: PlanButton | MedicationSetupButton | MedicationButton | DoseButton,
+) -> ActiveWork:
+    """The work a /plan or /medication button (or a dose reminder's) does for its presser."""
+
+    async def work(services: Services, session: AsyncSession, participant: Participant):
+        if isinstance(data, PlanButton):
+            return await plan.button(services, session, participant, data)
+        if isinstance(data, MedicationSetupButton):
+            return await medication.setup_button(services, session, participant, data)
+        if isinstance(data, MedicationButton):
+            return await medication.manage_button(services, session, participant, data)
+        return await medication.dose_button(services, session, participant, data)
+
+    return work
+
+
+async def on_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/plan: their plan for hard moments, or its guided set-up."""
+    await _as_participant(update, context, plan.command)
+
+
+async def on_medication(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/medication: a participant's medication and reminders; a counselor's set-up for one."""
+    if await medication.counselor_command(update, context):
+        return
+    await _as_participant(update, context, medication.command)

@@ -1,6 +1,7 @@
 """Responding to risk: crisis resources, the lapse and overdose-safety messages, a coping prompt
-for a strong craving, and the alert that goes with each. One place, so a check-in answer, free
-text, /sos and the "I need help now" button all answer the same way.
+for a strong craving, the participant's own plan at those moments, stopped or skipped
+medication, and the alert that goes with each. One place, so a check-in answer, free text, a
+reminder's answer, /sos and the "I need help now" button all answer the same way.
 
 Each function works inside the caller's transaction and returns the messages to send, in order;
 the caller sends them before anything else.
@@ -9,23 +10,30 @@ the caller sends them before anything else.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
+from db import audit, notes, plans
 from db import checkins as checkin_db
-from db.models import CheckIn, Participant
+from db import medications as medication_db
+from db.models import CheckIn, Medication, Participant
 from messages import coping, render
-from messages.render import fill
-from messages.risk import PastCheckin, RiskAssessment, assess
-from messages.screen import ScreenResult
+from messages import plan as plan_text
+from messages.render import Markup, fill
+from messages.risk import PastCheckin, RiskAssessment, assess, assess_adherence, medication_stopped
+from messages.screen import ScreenResult, screen
 from scheduler import alerting
 from scheduler.schedule import next_monitored, parse_days, parse_hours
 
 HISTORY = 10
 EXCERPT = 300  # characters of free text quoted to the counselor
+# Text that is not an answer is kept as a note once it reads like more than a slip.
+NOTE_MIN_WORDS = 4
+# With no plan yet, a hard moment offers to make one at most this often.
+PLAN_OFFER_EVERY = timedelta(days=7)
 
 
 def local_today(services: Services, participant: Participant, now: datetime):
@@ -92,6 +100,20 @@ async def crisis(
     return [render.crisis(services.catalog, alerted), *_when_seen(services)]
 
 
+async def your_plan(
+    session: AsyncSession, services: Services, participant: Participant
+) -> list[render.Rendered]:
+    """Their own plan for a hard moment; with none yet, an offer to make one, at most weekly.
+    Callers put it after the crisis resources or the safety message, never before."""
+    plan = await plans.of(session, participant.id)
+    if plans.has_content(plan):
+        content = plan_text.PlanContent.of(plan.people, plan.first_steps, plan.reasons)
+        return [plan_text.at_hard_moment(services.catalog, content)]
+    if await plans.claim_offer(session, participant.id, services.now(), PLAN_OFFER_EVERY):
+        return [plan_text.offer(services.catalog)]
+    return []
+
+
 async def lapse(
     session: AsyncSession,
     services: Services,
@@ -102,7 +124,8 @@ async def lapse(
 ) -> list[render.Rendered]:
     await alert(session, services, participant, "high", cause, reasons, checkin_id)
     days = days_in_recovery(services, participant, services.now())
-    return render.lapse(services.catalog, days) + _when_seen(services)
+    plan = await your_plan(session, services, participant)
+    return render.lapse(services.catalog, days) + plan + _when_seen(services)
 
 
 def coping_prompt(
@@ -127,7 +150,9 @@ async def craving(
     checkin_id: int | None = None,
 ) -> list[render.Rendered]:
     await alert(session, services, participant, "high", cause, assessment.reasons, checkin_id)
-    return [coping_prompt(services, participant, assessment, "craving"), *_when_seen(services)]
+    prompt = coping_prompt(services, participant, assessment, "craving")
+    plan = await your_plan(session, services, participant)
+    return [prompt, *plan, *_when_seen(services)]
 
 
 async def history_of(
@@ -177,6 +202,18 @@ async def on_answer(
                              checkin.id)  # fmt: skip
     if key == "craving" and assessment.high_craving and checkin_db.add_response(checkin, "coping"):
         reply += await craving(session, services, participant, "craving", assessment, checkin.id)
+    rules = catalog.medication_rules
+    if key == rules.adherence_question:
+        if value == rules.stopped_answer and checkin_db.add_response(checkin, "medication"):
+            daily = [m for m in await medication_db.active(session, participant.id)
+                     if m.kind == "daily"]  # fmt: skip
+            # The counselor also reads what else this check-in has shown so far.
+            others = assess(catalog, {k: v for k, v in answers.items() if k != key}, history)
+            reply += await medication_stop(session, services, participant, daily, checkin.id,
+                                           others.reasons)  # fmt: skip
+        elif value == rules.skipped_answer:
+            day = checkin.slot_at.astimezone(_zone(services, participant)).date()
+            await medication_skipped(session, services, participant, day, checkin.id)
     return reply, assessment
 
 
@@ -191,7 +228,7 @@ async def on_complete(
     immediate response has covered yet."""
     checkin.risk_level = assessment.level
     already = set(checkin.responses or [])
-    covered = {"crisis_alert", "screen_alert", "lapse", "coping"}
+    covered = {"crisis_alert", "screen_alert", "lapse", "coping", "medication"}
     if assessment.level == "high" and not already & covered:
         await alert(session, services, participant, "high", "checkin", assessment.reasons,
                     checkin.id)  # fmt: skip
@@ -217,3 +254,81 @@ async def on_free_text(
     assessment = RiskAssessment(level="high", reasons=tuple(reasons), stage="mental",
                                 triggers=frozenset({"craving"}))  # fmt: skip
     return await craving(session, services, participant, "screen", assessment, checkin_id)
+
+
+async def screen_setup_text(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    text: str,
+    kept: bool,
+) -> tuple[list[render.Rendered], bool]:
+    """Free text typed during a guided set-up (/plan, /medication): the responses it calls for,
+    and whether it was kept as a note. Text kept in the plan gets the crisis and lapse
+    responses but not the craving one: a plan names cravings on purpose ("call Maria when the
+    craving hits"). Text that answered nothing gets the full screen, and is kept as a note when
+    it reads like more than a slip, so nothing is lost."""
+    result = screen(text, services.catalog.screen)
+    respond = result.response in ("crisis", "lapse") or (not kept and result.response is not None)
+    noted = respond or (not kept and len(text.split()) >= NOTE_MIN_WORDS)
+    if noted:
+        notes.save_note(session, participant.id, text, services.now())
+    if not respond:
+        return [], noted
+    return await on_free_text(session, services, participant, result, text, None), noted
+
+
+def noted_line(services: Services) -> Markup:
+    return Markup(services.catalog.text("checkin", "note_saved_during"))
+
+
+# --- medication -------------------------------------------------------------------------------
+
+
+def _zone(services: Services, participant: Participant) -> ZoneInfo:
+    return ZoneInfo(participant.timezone or services.settings.default_timezone)
+
+
+async def medication_stop(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    medications: Sequence[Medication],
+    checkin_id: int | None = None,
+    other_reasons: Sequence[str] = (),
+) -> list[render.Rendered]:
+    """They stopped taking their medication: reminders end, they get the overdose-risk note,
+    and their counselor a high alert that says so."""
+    catalog, now = services.catalog, services.now()
+    names = [m.name for m in medications]
+    for medication in medications:
+        medication_db.stop(medication, now)
+    subject = f"participant:{participant.id}"
+    audit.record(session, now, subject, "medication_stopped", subject,
+                 {"medications": [m.id for m in medications]})  # fmt: skip
+    reasons = [*medication_stopped(catalog, names).reasons, *other_reasons]
+    await alert(session, services, participant, "high", "medication", reasons, checkin_id)
+    shown = " and ".join(names) or catalog.text("reasons", "medication_unnamed")
+    note = render.Rendered(fill(catalog.text("medication", "stopped_note"), medication=shown))
+    return [note, *_when_seen(services)]
+
+
+async def medication_skipped(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    day: date,
+    checkin_id: int | None = None,
+) -> None:
+    """A skipped dose on local `day` (a reminder's answer or the check-in's): enough days in a
+    row raise a watch alert."""
+    catalog, rules = services.catalog, services.catalog.medication_rules
+    zone = _zone(services, participant)
+    since = services.now() - timedelta(days=catalog.thresholds.skipped_medication_days + 2)
+    instants = await medication_db.skipped_since(
+        session, participant.id, since, rules.adherence_question, rules.skipped_answer
+    )
+    assessment = assess_adherence(catalog, {i.astimezone(zone).date() for i in instants}, day)
+    if assessment.level != "none":
+        await alert(session, services, participant, assessment.level, "medication",
+                    assessment.reasons, checkin_id)  # fmt: skip

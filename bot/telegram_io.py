@@ -57,3 +57,13 @@ async def edit(bot: Bot, message: Message | None, rendered: Rendered) -> None:
         )
     except BadRequest as exc:
         log.info("could not edit message %s: %s", message.message_id, exc)
+
+
+async def clear_buttons(bot: Bot, message: Message) -> None:
+    """Take a message's inline buttons away (a one-shot choice was made). Best effort."""
+    try:
+        await bot.edit_message_reply_markup(
+            chat_id=message.chat_id, message_id=message.message_id, reply_markup=None
+        )
+    except BadRequest as exc:
+        log.info("could not clear buttons of message %s: %s", message.message_id, exc)

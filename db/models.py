@@ -320,6 +320,86 @@ class MeetingAttendance(Base):
     answered_at: Mapped[datetime | None]
 
 
+class RecoveryPlan(Base):
+    """A participant's relapse-prevention plan: people they trust, first steps, their reasons.
+    Shown to them at hard moments; to their counselor only if they chose to share it."""
+
+    __tablename__ = "recovery_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), unique=True
+    )
+    # [{"name": ..., "contact": ...}]: shown to the participant, never contacted by the bot.
+    people: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    first_steps: Mapped[list[str]] = mapped_column(default=list)
+    reasons: Mapped[str | None] = mapped_column(Text)
+    # None until asked (once, at the end of the first set-up); then their answer.
+    share_with_counselor: Mapped[bool | None] = mapped_column(Boolean)
+    share_answered_at: Mapped[datetime | None]
+    # When a hard moment last offered to make a plan (at most once a week).
+    offered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Medication(Base):
+    """A medication a participant takes, and when its next reminder is due (None: no reminder).
+    Daily medications have local dose times; long-acting injections the next injection date."""
+
+    __tablename__ = "medications"
+    __table_args__ = (Index("ix_medications_status_next_due_at", "status", "next_due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))  # the content's medication key, or "other"
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # daily | injection
+    dose_times: Mapped[list[str]] = mapped_column(default=list)  # local "HH:MM"
+    next_injection_on: Mapped[date | None] = mapped_column(Date)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20))  # active | stopped
+    next_due_at: Mapped[datetime | None]
+    added_by: Mapped[str] = mapped_column(String(40))  # participant | counselor:<id>
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+
+
+class MedicationDose(Base):
+    """One reminded dose and the participant's one-tap answer (taken, not yet, skipped)."""
+
+    __tablename__ = "medication_doses"
+    __table_args__ = (
+        # One dose per medication and time, however many ticks or workers see it.
+        UniqueConstraint("medication_id", "due_at"),
+        Index("ix_medication_doses_participant_id_due_at", "participant_id", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    medication_id: Mapped[int] = mapped_column(ForeignKey("medications.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(String(20))  # taken | not_yet | skipped
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    """Where a participant's guided set-up (/plan, /medication) stands, so typed answers go to
+    the right step and a restart continues mid-set-up. One at a time per participant."""
+
+    __tablename__ = "conversations"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    flow: Mapped[str] = mapped_column(String(20))  # plan | medication
+    step: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A message to send, written in the same transaction as the change that caused it."""
 

@@ -141,6 +141,42 @@ MeetingButton = (
     | AttendanceButton
 )
 
+
+@dataclass(frozen=True)
+class PlanButton:
+    """A step of /plan. action: go (start), no (not now), dn (done with this part), sk (skip
+    it), st (add suggested first step `index`), ep/es/er (change people, steps, reasons),
+    sy/sn (share or not, asked at set-up), s1/s0 (start or stop sharing, from the plan)."""
+
+    action: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class MedicationSetupButton:
+    """A step of /medication. action: p (pick medication `value`, or "other" / "none"),
+    t (dose time `value`), r (reminder: "y" / "n"), a (add another)."""
+
+    action: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class MedicationButton:
+    """Managing one medication: t (change its time or date), r (reminders on/off), s (stopped)."""
+
+    medication_id: int
+    action: str
+
+
+@dataclass(frozen=True)
+class DoseButton:
+    """The answer to a dose reminder: t (taken), n (not yet), s (skipped today)."""
+
+    dose_id: int
+    answer: str
+
+
 CallbackData = (
     AnswerButton
     | ConsentButton
@@ -153,6 +189,10 @@ CallbackData = (
     | ContactOfferButton
     | ContactAnswerButton
     | MeetingButton
+    | PlanButton
+    | MedicationSetupButton
+    | MedicationButton
+    | DoseButton
 )
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
@@ -171,6 +211,10 @@ _MEETING_MANAGE = re.compile(r"mo:(\d{1,12})")
 _MEETING_LEAD = re.compile(r"ml:(\d{1,12}):(\d{1,4})")
 _MEETING_REMOVE = re.compile(r"mr:(\d{1,12})")
 _ATTENDANCE = re.compile(r"at:(\d{1,12}):(yes|no|skipped)")
+_PLAN = re.compile(r"pl:(go|no|dn|sk|st|ep|es|er|sy|sn|s1|s0)(?::(\d{1,2}))?")
+_MEDICATION_SETUP = re.compile(r"ms:([ptra]):([a-z0-9:\-]{0,24})")
+_MEDICATION = re.compile(r"rx:(\d{1,12}):([trs])")
+_DOSE = re.compile(r"dz:(\d{1,12}):([tns])")
 
 
 def encode(data: CallbackData) -> str:
@@ -211,6 +255,14 @@ def encode(data: CallbackData) -> str:
             text = f"mr:{meeting_id}"
         case AttendanceButton(attendance_id, answer):
             text = f"at:{attendance_id}:{answer}"
+        case PlanButton(action, index):
+            text = f"pl:{action}:{index}" if action == "st" else f"pl:{action}"
+        case MedicationSetupButton(action, value):
+            text = f"ms:{action}:{value}"
+        case MedicationButton(medication_id, action):
+            text = f"rx:{medication_id}:{action}"
+        case DoseButton(dose_id, answer):
+            text = f"dz:{dose_id}:{answer}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -238,7 +290,11 @@ def decode(text: str | None) -> CallbackData | None:
         return ContactOfferButton(m.group(1))
     if m := _CONTACT_ANSWER.fullmatch(text):
         return ContactAnswerButton(int(m.group(1)), m.group(2) == "y")
-    return _decode_meeting(text) or {"cp": CopingButton(), "sos": SosButton()}.get(text)
+    return (
+        _decode_meeting(text)
+        or _decode_plan_and_medication(text)
+        or {"cp": CopingButton(), "sos": SosButton()}.get(text)
+    )
 
 
 def _decode_meeting(text: str) -> MeetingButton | None:
@@ -258,4 +314,19 @@ def _decode_meeting(text: str) -> MeetingButton | None:
         return MeetingRemoveButton(int(m.group(1)))
     if m := _ATTENDANCE.fullmatch(text):
         return AttendanceButton(int(m.group(1)), m.group(2))
+    return None
+
+
+def _decode_plan_and_medication(text: str) -> CallbackData | None:
+    if m := _PLAN.fullmatch(text):
+        # Only a suggested step carries an index; anything else with one is not ours.
+        if (m.group(1) == "st") != (m.group(2) is not None):
+            return None
+        return PlanButton(m.group(1), int(m.group(2) or 0))
+    if m := _MEDICATION_SETUP.fullmatch(text):
+        return MedicationSetupButton(m.group(1), m.group(2))
+    if m := _MEDICATION.fullmatch(text):
+        return MedicationButton(int(m.group(1)), m.group(2))
+    if m := _DOSE.fullmatch(text):
+        return DoseButton(int(m.group(1)), m.group(2))
     return None

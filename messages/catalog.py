@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +22,12 @@ CONTENT_DIR = Path(__file__).resolve().parent / "content"
 RISK_MEANINGS = ("none", "watch", "high", "lapse", "crisis")
 STAGES = ("emotional", "mental", "physical", "safety")  # safety: the suicide screen
 CORE_DAILY = ("mood", "craving", "use")
+
+
+def _plain(keys: str) -> dict[str, set[str]]:
+    """Texts with no placeholders, named in one space-separated string."""
+    return {key: set() for key in keys.split()}
+
 
 # Every text the code asks for, by section, with the placeholders it fills in.
 REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
@@ -59,7 +65,15 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "enrolling_help": set(),
         "counselor_help": set(),
     },
-    "commands": {"checkin": set(), "coping": set(), "sos": set(), "meetings": set(), "help": set()},
+    "commands": {
+        "checkin": set(),
+        "coping": set(),
+        "sos": set(),
+        "help": set(),
+        "plan": set(),
+        "meetings": set(),
+        "medication": set(),
+    },
     "crisis": {"resources": set(), "alerted": set(), "no_counselor": set(), "help_button": set()},
     "lapse": {"support": {"days"}, "overdose": set()},
     "craving": {"intro": set(), "another": set(), "help_now": set()},
@@ -125,6 +139,9 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "sos": set(),
         "meeting_skips": {"name", "count"},
         "meeting_gap": {"days"},
+        "medication_skipped": {"days"},
+        "medication_stopped": {"medication"},
+        "medication_unnamed": set(),
     },
     "alerts": {
         "counselor": {"level", "name", "reasons", "trend"},
@@ -228,7 +245,61 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "safety_summary": set(),
         "support": set(),
     },
+    "plan": {
+        **_plain(
+            "intro start not_now not_now_reply done_button skip_button ask_people ask_steps"
+            " ask_reasons ask_share share_yes share_no saved empty header hard_moment people steps"
+            " reasons shared_note private_note edit_people edit_steps edit_reasons share_on"
+            " share_off shared unshared offer offer_button"
+        ),
+        "person_added": {"name", "contact"},
+        "person_invalid": {"text"},
+        "step_added": {"step"},
+        "too_long": {"limit"},
+        "person": {"name", "contact"},
+        "step": {"step"},
+        "counselor": {"name", "plan"},
+    },
+    "medication": {
+        **_plain(
+            "ask_which other_button none_button none_reply ask_other name_invalid when_injection"
+            " remind_yes remind_no reminders_on reminders_off list_header add_button taken not_yet"
+            " skipped answered_not_yet answered_skipped dose_closed problem_medication"
+            " problem_times problem_date"
+        ),
+        "ask_times": {"medication"},
+        "times_invalid": {"text"},
+        "ask_date": {"medication", "example"},
+        "date_invalid": {"text", "example"},
+        "ask_reminder": {"when"},
+        "when_daily": {"times"},
+        "saved_daily": {"medication", "times", "reminders"},
+        "saved_injection": {"medication", "date", "reminders"},
+        "list_daily": {"medication", "times", "reminders"},
+        "list_injection": {"medication", "date", "reminders"},
+        "button_change": {"medication"},
+        "button_change_date": {"medication"},
+        "button_reminders_off": {"medication"},
+        "button_reminders_on": {"medication"},
+        "button_stopped": {"medication"},
+        "reminders_turned_off": {"medication"},
+        "reminders_turned_on": {"medication"},
+        "reminder_daily": {"time", "medication"},
+        "answered_taken": {"medication"},
+        "reminder_injection_before": {"medication", "date"},
+        "reminder_injection_today": {"medication", "date", "next"},
+        "stopped_note": {"medication"},
+        "counselor_usage": {"keys"},
+        "counselor_invalid": {"problem"},
+        "counselor_saved": {"name", "summary"},
+        "counselor_told": {"summary"},
+        "summary_daily": {"medication", "times", "reminders"},
+        "summary_injection": {"medication", "date", "reminders"},
+    },
 }
+# Limits on what a participant puts in their plan (and on the suggestions' button labels).
+PLAN_SUGGESTION_MAX = 60
+DAILY_KINDS = ("core", "rotating", "medication", "none")
 
 
 class ContentError(ValueError):
@@ -247,7 +318,7 @@ class Option:
 class Question:
     key: str
     stage: str
-    daily: Literal["core", "rotating", "none"]
+    daily: Literal["core", "rotating", "medication", "none"]
     kind: Literal["scale", "choice"]
     prompt: str
     summary_label: str
@@ -325,6 +396,7 @@ class RiskThresholds:
     missed_high: int
     meeting_skips_watch: int
     meeting_gap_days: int
+    skipped_medication_days: int
 
 
 MEETING_ANSWERS = ("yes", "no", "skipped")  # the risk rules read these values
@@ -358,6 +430,26 @@ class MeetingContent:
 
 
 @dataclass(frozen=True)
+class MedicationOption:
+    """A medication offered in /medication."""
+
+    key: str  # also what a counselor types
+    button: str
+    name: str  # as sentences say it ("your methadone")
+    kind: Literal["daily", "injection"]
+    interval_days: int | None = None  # injections: the usual days from one to the next
+
+
+@dataclass(frozen=True)
+class MedicationRules:
+    adherence_question: str
+    skipped_answer: str
+    stopped_answer: str
+    injection_reminder_time: time
+    injection_reminder_days_before: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Catalog:
     locale: str
     version: str
@@ -373,9 +465,19 @@ class Catalog:
     screen: ScreenRules
     milestones: dict[int, str]  # day number -> words
     meetings: MeetingContent
+    plan_first_steps: tuple[str, ...] = ()
+    medications: tuple[MedicationOption, ...] = ()
+    medication_rules: MedicationRules | None = None
 
     def text(self, section: str, key: str) -> str:
         return self.texts[section][key]
+
+    def medication(self, key: str) -> MedicationOption | None:
+        return next((m for m in self.medications if m.key == key), None)
+
+    def medication_questions(self) -> list[str]:
+        """Asked daily, after the core, only of participants on a daily medication."""
+        return [k for k, q in self.questions.items() if q.daily == "medication"]
 
     def core_questions(self) -> list[str]:
         return [k for k, q in self.questions.items() if q.daily == "core"]
@@ -403,8 +505,8 @@ def _parse_question(raw: dict[str, Any], index: int) -> Question:
         raise ContentError(f"{where}: stage must be one of {STAGES}, not {stage!r}")
     kind = _require(raw, "kind", where)
     daily = raw.get("daily", "none")
-    if daily not in ("core", "rotating", "none"):
-        raise ContentError(f"{where}: daily must be core, rotating or none")
+    if daily not in DAILY_KINDS:
+        raise ContentError(f"{where}: daily must be one of {DAILY_KINDS}")
     follow_ups = tuple(
         (frozenset(str(v) for v in _require(f, "when", where)), tuple(_require(f, "ask", where)))
         for f in raw.get("follow_ups", [])
@@ -535,9 +637,15 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
                 raise ContentError(f"[milestones]: {key!r} is not a day number")
             milestones[int(key)] = str(words)
 
-    return _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds,
-                  tuple(prompts), _parse_screen(data), milestones,
-                  _parse_meetings(data))  # fmt: skip
+    catalog = _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds,
+                     tuple(prompts), _parse_screen(data), milestones,
+                     _parse_meetings(data))  # fmt: skip
+    return replace(
+        catalog,
+        plan_first_steps=_parse_plan_suggestions(data),
+        medications=_parse_medications(data),
+        medication_rules=_parse_medication_rules(data, questions),
+    )
 
 
 def _parse_meetings(data: dict[str, Any]) -> MeetingContent:
@@ -599,6 +707,74 @@ def _parse_meetings(data: dict[str, Any]) -> MeetingContent:
         filter_types=filter_types,
         types=types,
     )
+
+
+def _parse_plan_suggestions(data: dict[str, Any]) -> tuple[str, ...]:
+    raw = _require(_require(data, "plan_suggestions", "content"), "first_steps",
+                   "[plan_suggestions]")  # fmt: skip
+    steps = tuple(str(s).strip() for s in raw)
+    if not 2 <= len(steps) <= 8 or len(set(steps)) != len(steps):
+        raise ContentError("[plan_suggestions].first_steps: 2 to 8 distinct suggestions")
+    for step in steps:
+        if not step or len(step) > PLAN_SUGGESTION_MAX:
+            raise ContentError(
+                f"[plan_suggestions].first_steps: {step!r} must be 1-{PLAN_SUGGESTION_MAX} "
+                "characters (it is a button label)"
+            )
+    return steps
+
+
+_MEDICATION_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,23}")
+
+
+def _parse_medications(data: dict[str, Any]) -> tuple[MedicationOption, ...]:
+    options = []
+    for raw in _require(data, "medications", "content"):
+        key = str(_require(raw, "key", "[[medications]]"))
+        where = f"medication '{key}'"
+        if not _MEDICATION_KEY.fullmatch(key):
+            raise ContentError(f"{where}: keys are short lower-case words joined by '-'")
+        kind = _require(raw, "kind", where)
+        if kind not in ("daily", "injection"):
+            raise ContentError(f"{where}: kind must be daily or injection, not {kind!r}")
+        interval = raw.get("interval_days")
+        if kind == "injection" and not (isinstance(interval, int) and 1 <= interval <= 366):
+            raise ContentError(f"{where}: an injection needs interval_days (1-366)")
+        button = str(_require(raw, "button", where))
+        name = str(_require(raw, "name", where))
+        if not 0 < len(button) <= 40 or not 0 < len(name) <= 60:
+            raise ContentError(f"{where}: button up to 40 characters, name up to 60")
+        options.append(MedicationOption(key, button, name, kind, interval))
+    if not options or len({o.key for o in options}) != len(options):
+        raise ContentError("[[medications]]: one or more, each with its own key")
+    return tuple(options)
+
+
+def _parse_medication_rules(data: dict[str, Any], questions: dict[str, Question]):
+    raw = _require(data, "medication_rules", "content")
+    where = "[medication_rules]"
+    key = _require(raw, "adherence_question", where)
+    question = questions.get(key)
+    if question is None or question.daily != "medication":
+        raise ContentError(
+            f'{where}: adherence_question must name a question with daily = "medication"'
+        )
+    others = [k for k, q in questions.items() if q.daily == "medication" and k != key]
+    if others:
+        raise ContentError(f'{where}: only the adherence question is daily = "medication"')
+    skipped = _require(raw, "skipped_answer", where)
+    stopped = _require(raw, "stopped_answer", where)
+    if skipped not in question.values() or stopped not in question.values():
+        raise ContentError(f"{where}: skipped_answer and stopped_answer must be answers of '{key}'")
+    if question.risk_of(stopped) != "high":
+        raise ContentError(f"{where}: stopping medication must mean high risk")
+    at = parse_clock_time(str(_require(raw, "injection_reminder_time", where)))
+    if at is None:
+        raise ContentError(f"{where}: injection_reminder_time is not HH:MM")
+    days = _require(raw, "injection_reminder_days_before", where)
+    if not days or any(not isinstance(d, int) or not 0 <= d <= 14 for d in days):
+        raise ContentError(f"{where}: injection_reminder_days_before: whole days from 0 to 14")
+    return MedicationRules(key, skipped, stopped, at, tuple(sorted(set(days), reverse=True)))
 
 
 def _parse_screen(data: dict[str, Any]) -> ScreenRules:

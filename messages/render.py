@@ -198,16 +198,25 @@ def summary(
     return text
 
 
-def compose_daily(catalog: Catalog, rotation: int) -> list[str]:
-    """The daily check-in: the fixed core, then rotating questions, taken in turn."""
+def compose_daily(catalog: Catalog, rotation: int, on_medication: bool = False) -> list[str]:
+    """The daily check-in: the fixed core, the adherence question for a participant on a daily
+    medication, then rotating questions, taken in turn."""
     rotating = catalog.rotating_questions()
     count = min(catalog.rotating_per_day, len(rotating))
     extra = [rotating[(rotation * count + i) % len(rotating)] for i in range(count)]
-    return [*catalog.core_questions(), *extra]
+    medication = catalog.medication_questions() if on_medication else []
+    return [*catalog.core_questions(), *medication, *extra]
 
 
-def compose_weekly(catalog: Catalog) -> list[str]:
-    return list(catalog.weekly)
+def compose_weekly(catalog: Catalog, on_medication: bool = False) -> list[str]:
+    """The weekly check-in; on a daily medication the adherence question follows the core, so
+    no day goes without it."""
+    keys = list(catalog.weekly)
+    if not on_medication:
+        return keys
+    core = [i for i, k in enumerate(keys) if k in catalog.core_questions()]
+    at = max(core) + 1 if core else 0
+    return keys[:at] + catalog.medication_questions() + keys[at:]
 
 
 # --- safety and support -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ early, emotional-stage sign). Thresholds come from the content's [risk].
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -216,3 +216,34 @@ def assess_meeting_gap(
         return RiskAssessment()
     reason = catalog.texts["reasons"]["meeting_gap"].format(days=days)
     return RiskAssessment("watch", (reason,), "emotional", triggers=frozenset({"isolation"}))
+
+
+# --- medication -------------------------------------------------------------------------------
+
+
+def skipped_in_a_row(skipped_days: Collection[date], today: date) -> int:
+    """How many local days in a row, ending today, had a skipped dose."""
+    days = set(skipped_days)
+    count = 0
+    while today - timedelta(days=count) in days:
+        count += 1
+    return count
+
+
+def assess_adherence(
+    catalog: Catalog, skipped_days: Collection[date], today: date
+) -> RiskAssessment:
+    """Skipped doses (from reminders or the check-in) on enough days in a row are a watch
+    signal; one skipped day is not."""
+    count = skipped_in_a_row(skipped_days, today)
+    if count < catalog.thresholds.skipped_medication_days:
+        return RiskAssessment()
+    reason = catalog.text("reasons", "medication_skipped").format(days=count)
+    return RiskAssessment(level="watch", reasons=(reason,), stage="physical")
+
+
+def medication_stopped(catalog: Catalog, names: Sequence[str]) -> RiskAssessment:
+    """Stopping medication for opioid use disorder sharply raises overdose risk: high."""
+    medication = " and ".join(names) or catalog.text("reasons", "medication_unnamed")
+    reason = catalog.text("reasons", "medication_stopped").format(medication=medication)
+    return RiskAssessment(level="high", reasons=(reason,), stage="physical")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import checkins as checkin_db
+from db import medications as medication_db
 from db import outbox
 from db.models import CheckIn, Participant
 from messages import render
@@ -46,15 +47,15 @@ def advance_schedule(participant: Participant, now: datetime) -> None:
     participant.next_checkin_at = next_checkin(now, at, participant.timezone)
 
 
-def _composition(catalog: Catalog, participant: Participant, slot: datetime):
+def _composition(catalog: Catalog, participant: Participant, slot: datetime, on_medication: bool):
     """The weekly check-in on the participant's chosen weekday, the daily one otherwise."""
     zone = ZoneInfo(participant.timezone or "UTC")
     if (
         participant.weekly_day is not None
         and slot.astimezone(zone).weekday() == participant.weekly_day
     ):
-        return "weekly", render.compose_weekly(catalog)
-    return "daily", render.compose_daily(catalog, participant.checkins_started)
+        return "weekly", render.compose_weekly(catalog, on_medication)
+    return "daily", render.compose_daily(catalog, participant.checkins_started, on_medication)
 
 
 async def _schedule_batch(
@@ -69,10 +70,11 @@ async def _schedule_batch(
     slots = {p.id: p.next_checkin_at for p in due}
     # A check-in they started themselves shortly before the slot stands in for it.
     recent = await checkin_db.created_since(session, list(slots), min(slots.values()) - window)
+    on_medication = await medication_db.on_daily_medication(session, list(slots))
     rows, by_participant = [], {}
     for participant in due:
         slot = slots[participant.id]
-        kind, keys = _composition(catalog, participant, slot)
+        kind, keys = _composition(catalog, participant, slot, participant.id in on_medication)
         stands_in = any(created >= slot - window for created in recent.get(participant.id, []))
         # After an outage a slot past its window is skipped, never sent late.
         status = "skipped" if slot + window <= now or stands_in else "pending"
@@ -138,7 +140,8 @@ async def start_on_demand(
         # The question is asked again now; an unsent copy in the outbox would only repeat it.
         await outbox.skip_pending_for_checkin(session, existing.id, "asked again by /checkin")
         return existing, True
-    keys = render.compose_daily(catalog, participant.checkins_started)
+    on_medication = await medication_db.on_daily_medication(session, [participant.id])
+    keys = render.compose_daily(catalog, participant.checkins_started, bool(on_medication))
     checkin = await checkin_db.create_checkin(
         session, participant, "on_demand", now, now, window, keys, status="sent"
     )

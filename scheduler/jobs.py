@@ -15,6 +15,7 @@ from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
+from scheduler.reminders import run_reminders
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ def build_scheduler(
         result = await run_tick(sessionmaker, catalog, clock(), response_window)
         if result.created or result.skipped:
             log.info("check-in tick: %s created, %s skipped", result.created, result.skipped)
+        # Medication reminders are due on the same clock; the same job scans for them.
+        reminders = await run_reminders(sessionmaker, catalog, clock())
+        if reminders:
+            log.info("medication reminders: %s queued", reminders)
         await dispatcher.drain()
 
     async def meetings() -> None:

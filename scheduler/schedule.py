@@ -1,4 +1,5 @@
-"""Schedule math: when is a participant's next check-in? Pure; time is passed in.
+"""Schedule math: when is a participant's next check-in, medication dose or injection
+reminder? Pure; time is passed in.
 
 Times are stored as local wall-clock "HH:MM" plus an IANA zone, and resolved to a UTC instant
 one day at a time, so a 09:00 check-in stays 09:00 local across daylight-saving changes.
@@ -6,6 +7,7 @@ one day at a time, so a 09:00 check-in stays 09:00 local across daylight-saving 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,3 +87,41 @@ def next_monitored(
         if begins > now:
             return begins
     return None  # no monitored days configured: nobody is watching, ever
+
+
+# --- medication -------------------------------------------------------------------------------
+
+
+def next_dose(after: datetime, times: Sequence[time], zone_name: str) -> datetime:
+    """The first of a daily medication's local dose times strictly after `after`."""
+    if not times:
+        raise ValueError("a daily medication needs at least one dose time")
+    return min(next_checkin(after, at, zone_name) for at in times)
+
+
+def injection_reminder(
+    after: datetime,
+    on: date,
+    interval_days: int,
+    days_before: Sequence[int],
+    at: time,
+    zone_name: str,
+) -> tuple[date, datetime]:
+    """The next appointment-style reminder strictly after `after`, and the injection date it is
+    for. Reminders fall `days_before` each date at local `at`; once a date's reminders are all
+    past, the next date is `interval_days` later (a monthly injection keeps coming)."""
+    if after.tzinfo is None:
+        raise ValueError("`after` must be timezone-aware")
+    if interval_days < 1 or not days_before:
+        raise ValueError("an injection needs an interval and at least one reminder day")
+    zone = ZoneInfo(zone_name)
+    # Skip whole intervals that ended long before `after` (a date far in the past).
+    behind = (after.astimezone(zone).date() - on).days - max(days_before)
+    if behind > interval_days:
+        on += timedelta(days=(behind // interval_days) * interval_days)
+    while True:
+        reminders = [local_instant(on - timedelta(days=d), at, zone) for d in days_before]
+        upcoming = [r for r in reminders if r > after]
+        if upcoming:
+            return on, min(upcoming)
+        on += timedelta(days=interval_days)

@@ -26,6 +26,7 @@ from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
+from scheduler.reminders import run_reminders
 
 # Tests tap and type faster than any person; the spacing is tested on its own.
 TEST_SETTINGS = dict(
@@ -107,10 +108,12 @@ class BotHarness:
     # --- time-driven work, run by hand --------------------------------------------------------
 
     async def tick(self):
-        """The scheduler's check-in tick, then send whatever it queued."""
+        """The scheduler's tick (check-ins, then medication reminders), then send whatever it
+        queued."""
         result = await run_tick(
             self.sessionmaker, self.catalog, self.clock(), self.settings.response_window
         )
+        await run_reminders(self.sessionmaker, self.catalog, self.clock())
         await self.dispatch()
         return result
 

@@ -1,0 +1,58 @@
+"""What a participant handler answers with, and sending it once the transaction has committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import telegram_io
+from bot.rate_limit import PRIORITY_CRISIS
+from bot.services import services_of
+from db import checkins as checkin_db
+from db.models import CheckIn
+from messages.render import Rendered
+
+
+@dataclass
+class Reply:
+    """What to send after a transaction commits (sending inside it would hold locks)."""
+
+    messages: list[Rendered | str] = field(default_factory=list)
+    # Crisis, lapse and craving responses: sent before anything else.
+    urgent: list[Rendered] = field(default_factory=list)
+    toast: str | None = None  # callback answer text
+    edit_pressed: str | None = None  # replace the pressed question with this line
+    edit_message_id: int | None = None  # or replace this earlier message
+    ask_checkin_id: int | None = None  # the last message is this check-in's next question
+    clear_pressed: bool = False  # a one-shot button: take the pressed message's buttons away
+
+
+async def deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Reply) -> None:
+    services = services_of(context)
+    chat_id = update.effective_chat.id
+    query = update.callback_query
+    if query is not None:
+        await query.answer(reply.toast)
+    for message in reply.urgent:
+        await telegram_io.send(context.bot, chat_id, message, PRIORITY_CRISIS)
+    if query is not None:
+        if reply.clear_pressed and query.message is not None and not reply.edit_pressed:
+            await telegram_io.clear_buttons(context.bot, query.message)
+        if reply.edit_pressed and query.message is not None:
+            await telegram_io.replace_keyboard_message(
+                context.bot, chat_id, query.message.message_id, reply.edit_pressed
+            )
+    elif reply.edit_message_id and reply.edit_pressed:
+        await telegram_io.replace_keyboard_message(
+            context.bot, chat_id, reply.edit_message_id, reply.edit_pressed
+        )
+    sent = None
+    for message in reply.messages:
+        sent = await telegram_io.send(context.bot, chat_id, message)
+    if reply.ask_checkin_id is not None and sent is not None:
+        async with services.sessionmaker.begin() as session:
+            checkin = await session.get(CheckIn, reply.ask_checkin_id)
+            if checkin is not None:
+                checkin_db.set_question_message(checkin, sent.message_id, services.now())

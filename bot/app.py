@@ -112,6 +112,8 @@ async def _post_init(app: Application) -> None:
             ),
             settings.escalation_timeouts(),
             timedelta(seconds=settings.outbox_lease_seconds),
+            catalogs=services.catalogs,
+            team_chat_id=settings.counselor_team_chat_id,
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler

@@ -18,7 +18,7 @@ from db import audit, invites, state
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from db.single_process import AlreadyRunning, hold_lock
-from messages.catalog import load_catalog
+from messages.catalog import load_catalogs
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,14 @@ async def migrate(database_url: str) -> None:
 def make_services(settings: Settings, run_jobs: bool = True) -> Services:
     """Services for one event loop; the engine connects lazily, on first use."""
     engine = create_engine(settings.database_url)
+    catalogs = load_catalogs()
     return Services(
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
-        catalog=load_catalog(),
+        catalog=catalogs.default,
         run_jobs=run_jobs,
+        catalogs=catalogs,
     )
 
 
@@ -48,7 +50,7 @@ def run(settings: Settings) -> int:
     if not settings.token():
         log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
         return 2
-    load_catalog()  # a broken content file stops us here, before anything else
+    load_catalogs()  # a broken content file (in any language) stops us here, before anything
     try:
         hold_lock(settings.database_url)
     except AlreadyRunning as exc:

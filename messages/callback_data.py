@@ -70,6 +70,34 @@ class WeekdayButton:
     day: int  # 0 = Monday
 
 
+SETTINGS_ITEMS = ("time", "timezone", "weekly", "quiet", "language")
+
+
+@dataclass(frozen=True)
+class SettingsButton:
+    """A /settings choice: which setting to change next."""
+
+    item: str  # one of SETTINGS_ITEMS
+
+
+@dataclass(frozen=True)
+class QuietButton:
+    hours: str  # "22:00-07:00", or "off"
+
+
+@dataclass(frozen=True)
+class LanguageButton:
+    locale: str  # a content file's name, e.g. "en"
+
+
+@dataclass(frozen=True)
+class DischargeButton:
+    """The counselor's confirmation (or not) of /discharge."""
+
+    participant_id: int
+    confirm: bool
+
+
 CallbackData = (
     AnswerButton
     | ConsentButton
@@ -81,6 +109,10 @@ CallbackData = (
     | AlertButton
     | ContactOfferButton
     | ContactAnswerButton
+    | SettingsButton
+    | QuietButton
+    | LanguageButton
+    | DischargeButton
 )
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
@@ -91,6 +123,10 @@ _WEEKDAY = re.compile(r"wd:([0-6])")
 _ALERT = re.compile(r"al:([arh]):(\d{1,12})")
 _CONTACT_OFFER = re.compile(r"co:([hcn])")
 _CONTACT_ANSWER = re.compile(r"ca:(\d{1,12}):([yn])")
+_SETTINGS = re.compile(r"st:(" + "|".join(SETTINGS_ITEMS) + ")")
+_QUIET = re.compile(r"qh:(off|\d{2}:\d{2}-\d{2}:\d{2})")
+_LANGUAGE = re.compile(r"lg:([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)")
+_DISCHARGE = re.compile(r"dc:(\d{1,12}):([yn])")
 
 
 def encode(data: CallbackData) -> str:
@@ -115,6 +151,14 @@ def encode(data: CallbackData) -> str:
             text = f"co:{levels}"
         case ContactAnswerButton(consent_id, accept):
             text = f"ca:{consent_id}:{'y' if accept else 'n'}"
+        case SettingsButton(item):
+            text = f"st:{item}"
+        case QuietButton(hours):
+            text = f"qh:{hours}"
+        case LanguageButton(locale):
+            text = f"lg:{locale}"
+        case DischargeButton(participant_id, confirm):
+            text = f"dc:{participant_id}:{'y' if confirm else 'n'}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -142,4 +186,12 @@ def decode(text: str | None) -> CallbackData | None:
         return ContactOfferButton(m.group(1))
     if m := _CONTACT_ANSWER.fullmatch(text):
         return ContactAnswerButton(int(m.group(1)), m.group(2) == "y")
+    if m := _SETTINGS.fullmatch(text):
+        return SettingsButton(m.group(1))
+    if m := _QUIET.fullmatch(text):
+        return QuietButton(m.group(1))
+    if m := _LANGUAGE.fullmatch(text):
+        return LanguageButton(m.group(1))
+    if m := _DISCHARGE.fullmatch(text):
+        return DischargeButton(int(m.group(1)), m.group(2) == "y")
     return {"cp": CopingButton(), "sos": SosButton()}.get(text)

@@ -47,6 +47,7 @@ class Dispatcher:
         catalog: Catalog,
         batch: int = BATCH,
         lease: timedelta = LEASE,
+        team_chat_id: int | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bot = bot
@@ -54,6 +55,7 @@ class Dispatcher:
         self._catalog = catalog
         self._batch = batch
         self._lease = lease
+        self._team_chat_id = team_chat_id
 
     async def run_once(self) -> int:
         """Claim one batch, send it concurrently (the rate limiter paces it), then record every
@@ -160,7 +162,8 @@ class Dispatcher:
                     else None
                 )
                 if participant is not None and participant.status == "active":
-                    await mark_unreachable(session, self._catalog, participant, now)
+                    await mark_unreachable(session, self._catalog, participant, now,
+                                           self._team_chat_id)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,13 +185,16 @@ class _Outcome:
     error: str | None = None
 
 
-async def mark_unreachable(session, catalog: Catalog, participant: Participant, now) -> None:
+async def mark_unreachable(
+    session, catalog: Catalog, participant: Participant, now, team_chat_id: int | None = None
+) -> None:
     """They blocked the bot: nothing more can reach them, so a person must know."""
     participant.status = "unreachable"
     subject = f"participant:{participant.id}"
     audit.record(session, now, "bot", "participant_unreachable", subject)
     reasons = [catalog.text("alerts", "unreachable")]
-    await alerting.raise_alert(session, catalog, participant, "high", "unreachable", reasons, now)
+    await alerting.raise_alert(session, catalog, participant, "high", "unreachable", reasons, now,
+                               team_chat_id=team_chat_id)  # fmt: skip
 
 
 def reply_markup_from(

@@ -19,11 +19,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import common, contacts, counselor, gate, participant, start
+from bot import common, contacts, counselor, discharge, gate, participant, start
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from db import inbound, state
-from messages.catalog import Catalog
+from messages.catalog import Catalogs
 from scheduler.jobs import Intervals, build_scheduler
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,12 @@ GROUP_DONE = 100
 MENU = ("checkin", "coping", "sos", "help")
 
 
-def register_handlers(app: Application, catalog: Catalog) -> None:
+def register_handlers(app: Application, catalogs: Catalogs) -> None:
     new_messages = filters.UpdateType.MESSAGE  # edits are handled on their own, below
-    help_button = filters.Text([catalog.text("crisis", "help_button")])
+    # The "I need help now" button, in every language a participant may have chosen.
+    help_button = filters.Text(
+        sorted({catalogs.get(code).text("crisis", "help_button") for code in catalogs.locales()})
+    )
     commands = [
         # everyone
         ("start", start.on_start),
@@ -48,11 +51,15 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         ("flags", counselor.on_flags),
         ("caseload", counselor.on_caseload),
         ("history", counselor.on_history),
+        ("discharge", discharge.on_discharge),
         # participants
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),
         ("coping", participant.on_coping),
         ("contact", contacts.on_contact),
+        ("settings", participant.on_settings),
+        ("pause", participant.on_pause),
+        ("resume", participant.on_resume),
         # support contacts
         ("stop", contacts.on_stop),
     ]
@@ -164,5 +171,5 @@ def build_application(
         .build()
     )
     app.bot_data["services"] = services
-    register_handlers(app, services.catalog)
+    register_handlers(app, services.catalogs)
     return app

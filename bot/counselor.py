@@ -212,9 +212,9 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await telegram_io.send(context.bot, update.effective_chat.id, message)
 
 
-async def _find(session, counselor, text: str) -> tuple[Participant | None, str | None]:
+async def find_in_caseload(session, counselor, text: str) -> tuple[Participant | None, str | None]:
     """The participant `text` names (a number or a first name) within what this counselor may
-    see; or the problem: not_found or ambiguous."""
+    see (/history, /discharge); or the problem: not_found or ambiguous."""
     visible = await people.caseload(session, counselor)
     wanted = text.strip().lstrip("#")
     if wanted.isdigit():
@@ -244,7 +244,7 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         elif not wanted:
             message = texts["usage"]
         else:
-            participant, problem = await _find(session, counselor, wanted)
+            participant, problem = await find_in_caseload(session, counselor, wanted)
             if participant is None:
                 message = fill(texts[problem], text=wanted[:40])
             else:

@@ -325,6 +325,7 @@ class Catalog:
     timezones: tuple[tuple[str, str], ...]  # (zone, label)
     time_buttons: tuple[str, ...]
     quiet_buttons: tuple[str, ...]  # "22:00-07:00"
+    quiet_off_words: frozenset[str]  # typed words (casefolded) that mean "no quiet hours"
     rotating_per_day: int
     weekly: tuple[str, ...]
     thresholds: RiskThresholds
@@ -454,6 +455,8 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
     for value in quiet:
         if parse_quiet_hours(value) is None:
             raise ContentError(f"[schedule].quiet_buttons: {value!r} is not HH:MM-HH:MM")
+    off_words = [str(w).casefold() for w in _require(schedule, "quiet_off_words", "[schedule]")]
+    quiet_off = frozenset([*off_words, texts["settings"]["quiet_off"].casefold()])
 
     for question in questions.values():
         for when, ask in question.follow_ups:
@@ -498,8 +501,8 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
                 raise ContentError(f"[milestones]: {key!r} is not a day number")
             milestones[int(key)] = str(words)
 
-    return _build(data, texts, questions, zones, times, quiet, rotating_per_day, weekly,
-                  thresholds, tuple(prompts), _parse_screen(data), milestones)  # fmt: skip
+    return _build(data, texts, questions, zones, times, quiet, quiet_off, rotating_per_day,
+                  weekly, thresholds, tuple(prompts), _parse_screen(data), milestones)  # fmt: skip
 
 
 def _parse_screen(data: dict[str, Any]) -> ScreenRules:
@@ -528,8 +531,8 @@ def _parse_screen(data: dict[str, Any]) -> ScreenRules:
     )
 
 
-def _build(data, texts, questions, zones, times, quiet, rotating_per_day, weekly, thresholds,
-           prompts, screen, milestones) -> Catalog:  # fmt: skip
+def _build(data, texts, questions, zones, times, quiet, quiet_off, rotating_per_day, weekly,
+           thresholds, prompts, screen, milestones) -> Catalog:  # fmt: skip
     consent = data["consent"]
     return Catalog(
         locale=_require(data, "locale", "content"),
@@ -541,6 +544,7 @@ def _build(data, texts, questions, zones, times, quiet, rotating_per_day, weekly
         timezones=tuple(zones),
         time_buttons=times,
         quiet_buttons=quiet,
+        quiet_off_words=quiet_off,
         rotating_per_day=rotating_per_day,
         weekly=weekly,
         thresholds=thresholds,

@@ -54,7 +54,7 @@ def menu(services: Services, participant: Participant) -> Rendered:
     )
     if participant.status == "paused" and participant.paused_until is not None:
         note = fill(catalog.text("settings", "paused_note"),
-                    until=when_for(services, participant, participant.paused_until))  # fmt: skip
+                    until=stamp_for(services, participant, participant.paused_until))  # fmt: skip
         shown = Rendered(Markup(shown.text + "\n\n" + note), shown.buttons)
     return shown
 
@@ -146,6 +146,12 @@ def when_for(services: Services, participant: Participant, instant) -> str:
     """'tomorrow at 09:00', in the participant's own time."""
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
     return render.when(instant.astimezone(zone), services.now().astimezone(zone).date())
+
+
+def stamp_for(services: Services, participant: Participant, instant) -> str:
+    """'Thu 8 Jan, 09:00', in the participant's own time."""
+    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+    return render.day_and_time(instant.astimezone(zone))
 
 
 def next_checkin_text(services: Services, participant: Participant) -> str:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.links import local_stamp
-from bot.participant_settings import next_checkin_text, when_for
+from bot.participant_settings import next_checkin_text, stamp_for
 from bot.services import Services
 from db import alerts as alert_db
 from db import audit, outbox, people
@@ -56,7 +56,7 @@ async def pause(
                  {"days": days, "until": until.isoformat()})  # fmt: skip
     stamp = local_stamp(until, settings.default_timezone)
     await _tell_counselors(session, services, participant, "counselor_paused", until=stamp)
-    return fill(texts["paused"], until=when_for(services, participant, until),
+    return fill(texts["paused"], until=stamp_for(services, participant, until),
                 next=next_checkin_text(services, participant))  # fmt: skip
 
 

@@ -112,6 +112,11 @@ def when(local: datetime, today: date) -> str:
     return f"on {local.strftime('%a')} {local.day} {local.strftime('%b')} at {clock}"
 
 
+def day_and_time(local: datetime) -> str:
+    """'Thu 8 Jan, 09:00': a moment that needs no 'today' or 'tomorrow' (the end of a pause)."""
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}, {local.strftime('%H:%M')}"
+
+
 # --- check-ins --------------------------------------------------------------------------------
 
 

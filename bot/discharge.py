@@ -82,7 +82,8 @@ async def on_button(
             reply = fill(texts["done"], name=participant.first_name or "")
     await query.answer(toast)
     if reply is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+        if query.message is not None and query.message.reply_markup is not None:
+            await query.edit_message_reply_markup(reply_markup=None)  # one-shot buttons
         await telegram_io.send(context.bot, update.effective_chat.id, reply)
 
 

@@ -365,7 +365,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ConsentButton | TimezoneButton | TimeButton | WeekdayButton
         | SettingsButton | QuietButton | LanguageButton
     )  # fmt: skip
-    if isinstance(data, step_buttons) and reply.messages:
+    shown = query.message is not None and query.message.reply_markup is not None
+    if isinstance(data, step_buttons) and reply.messages and shown:
         # Set-up and settings buttons are one-shot: remove them so the chat reads as a clean
         # record.
         await query.edit_message_reply_markup(reply_markup=None)

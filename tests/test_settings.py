@@ -162,6 +162,8 @@ async def test_stale_and_forged_settings_buttons_change_nothing(bot):
     await sam.press_data(menu["message_id"], "qh:22:00-07:00")  # quiet hours not asked for
     await sam.press_data(menu["message_id"], "lg:xx")
     await sam.press("Language", menu)
+    await sam.press_data(menu["message_id"], "st:language")  # pressed again: asked again
+    assert "Which language" in sam.last_text()
     await sam.press_data(menu["message_id"], "lg:xx")  # no such content file
     assert sam.last_callback_answer["text"] == "This button is no longer active."
     row = await participant_row(bot)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
+from bot import webhook
 from bot.app import build_application
 from bot.config import Settings
 from bot.links import deep_link
@@ -59,17 +60,14 @@ def run(settings: Settings) -> int:
     asyncio.run(migrate(settings.database_url))
     app = build_application(make_services(settings))
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        if not secret:
-            log.error("WEBHOOK_SECRET must be set with WEBHOOK_URL, so forged calls are refused")
-            return 2
-        app.run_webhook(
+        # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET, so forged calls get 403.
+        assert settings.webhook_secret is not None
+        webhook.run(
+            app,
+            url=settings.webhook_url,
+            secret=settings.webhook_secret.get_secret_value(),
             listen=settings.webhook_listen,
             port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
         )
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -16,7 +16,7 @@ from messages.answers import parse_clock_time
 from messages.catalog import Catalog, Catalogs
 from messages.risk import assess
 from scheduler import alerting
-from scheduler.schedule import QuietHours, next_checkin
+from scheduler.schedule import QuietHours, checkin_day, next_checkin
 
 TICK_BATCH = 500
 
@@ -59,11 +59,13 @@ def advance_schedule(participant: Participant, now: datetime) -> None:
 
 def _composition(catalog: Catalog, participant: Participant, slot: datetime):
     """The weekly check-in on the participant's chosen weekday, the daily one otherwise."""
-    zone = ZoneInfo(participant.timezone or "UTC")
-    if (
-        participant.weekly_day is not None
-        and slot.astimezone(zone).weekday() == participant.weekly_day
-    ):
+    zone = participant.timezone or "UTC"
+    at = parse_clock_time(participant.checkin_time or "")
+    if at is not None:
+        day = checkin_day(slot, at, zone, quiet_hours_of(participant))
+    else:
+        day = slot.astimezone(ZoneInfo(zone)).date()
+    if participant.weekly_day is not None and day.weekday() == participant.weekly_day:
         return "weekly", render.compose_weekly(catalog)
     return "daily", render.compose_daily(catalog, participant.checkins_started)
 

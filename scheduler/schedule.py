@@ -74,6 +74,15 @@ def next_checkin(
         day += timedelta(days=1)
 
 
+def checkin_day(slot: datetime, at: time, zone_name: str, quiet: QuietHours | None) -> date:
+    """The local day whose check-in `slot` is: the day before, when quiet hours moved it past
+    midnight (so a Wednesday weekly check-in at 23:30 stays Wednesday's, sent Thursday 07:00)."""
+    day = slot.astimezone(ZoneInfo(zone_name)).date()
+    if quiet is not None and in_quiet_hours(at, *quiet) and quiet[1] <= at:
+        return day - timedelta(days=1)
+    return day
+
+
 def parse_hours(text: str) -> tuple[time, time]:
     """'08:00-20:00' -> (08:00, 20:00)."""
     start, end = (part.strip() for part in text.split("-"))

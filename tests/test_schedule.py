@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.schedule import in_quiet_hours, local_instant, next_checkin
+from scheduler.schedule import checkin_day, in_quiet_hours, local_instant, next_checkin
 
 NEW_YORK = "America/New_York"
 BERLIN = "Europe/Berlin"
@@ -152,6 +152,17 @@ def test_quiet_hours_never_double_or_skip_a_day():
     assert {local(s, NEW_YORK).strftime("%H:%M") for s in slots} == {"07:00"}
 
 
+def test_a_moved_checkin_still_belongs_to_its_day():
+    wednesday = datetime(2026, 1, 7, 12, tzinfo=UTC)
+    slot = next_checkin(wednesday, time(23, 30), NEW_YORK, NIGHT)  # Thursday 07:00
+    assert local(slot, NEW_YORK).strftime("%a %H:%M") == "Thu 07:00"
+    assert checkin_day(slot, time(23, 30), NEW_YORK, NIGHT).strftime("%a") == "Wed"
+    early = next_checkin(wednesday - timedelta(hours=12), time(5), NEW_YORK, NIGHT)
+    assert checkin_day(early, time(5), NEW_YORK, NIGHT).strftime("%a %d") == "Wed 07"
+    plain = next_checkin(wednesday, time(9), NEW_YORK, NIGHT)
+    assert checkin_day(plain, time(9), NEW_YORK, NIGHT).strftime("%a") == "Wed"
+
+
 CLOCK = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
 
 
@@ -162,3 +173,6 @@ def test_no_checkin_lands_in_quiet_hours(after, at, start, end, zone):
     assert not in_quiet_hours(local(slot, zone).time(), start, end)
     if not in_quiet_hours(at, start, end):
         assert slot == next_checkin(after, at, zone)
+    # The slot belongs to a day whose plain check-in time is no later than the slot itself.
+    day = checkin_day(slot, at, zone, (start, end))
+    assert local_instant(day, at, ZoneInfo(zone)) <= slot

@@ -21,12 +21,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import common, contacts, counselor, gate, meetings, participant, start
+from bot import common, contacts, counselor, discharge, gate, meetings, participant, start
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
 from db import inbound, outbox, state
-from messages.catalog import Catalog
+from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Intervals, build_scheduler
 
@@ -40,9 +40,12 @@ GROUP_DONE = 100
 MENU = ("checkin", "coping", "sos", "plan", "meetings", "medication", "help")
 
 
-def register_handlers(app: Application, catalog: Catalog) -> None:
+def register_handlers(app: Application, catalogs: Catalogs) -> None:
     new_messages = filters.UpdateType.MESSAGE  # edits are handled on their own, below
-    help_button = filters.Text([catalog.text("crisis", "help_button")])
+    # The "I need help now" button, in every language a participant may have chosen.
+    help_button = filters.Text(
+        sorted({catalogs.get(code).text("crisis", "help_button") for code in catalogs.locales()})
+    )
     commands = [
         # everyone
         ("start", start.on_start),
@@ -52,6 +55,7 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         ("flags", counselor.on_flags),
         ("caseload", counselor.on_caseload),
         ("history", counselor.on_history),
+        ("discharge", discharge.on_discharge),
         # participants
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),
@@ -61,6 +65,9 @@ def register_handlers(app: Application, catalog: Catalog) -> None:
         # a participant's own; a counselor's for someone in their caseload
         ("medication", participant.on_medication),
         ("contact", contacts.on_contact),
+        ("settings", participant.on_settings),
+        ("pause", participant.on_pause),
+        ("resume", participant.on_resume),
         # support contacts
         ("stop", contacts.on_stop),
     ]
@@ -108,7 +115,8 @@ async def _post_init(app: Application) -> None:
     if services.run_jobs:
         settings = services.settings
         lease = timedelta(seconds=settings.outbox_lease_seconds)
-        dispatcher = Dispatcher(services.sessionmaker, app.bot, services.now, catalog, lease=lease)
+        dispatcher = Dispatcher(services.sessionmaker, app.bot, services.now, catalog, lease=lease,
+                                team_chat_id=settings.counselor_team_chat_id)  # fmt: skip
         outbox.on_urgent_commit(services.sessionmaker, dispatcher.wake)
         app.bot_data["urgent_dispatch"] = asyncio.create_task(
             dispatcher.serve_urgent(), name="urgent-dispatch"
@@ -125,6 +133,8 @@ async def _post_init(app: Application) -> None:
                 settings.sweep_interval_seconds,
             ),
             settings.escalation_timeouts(),
+            catalogs=services.catalogs,
+            team_chat_id=settings.counselor_team_chat_id,
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler
@@ -181,5 +191,5 @@ def build_application(
         .build()
     )
     app.bot_data["services"] = services
-    register_handlers(app, services.catalog)
+    register_handlers(app, services.catalogs)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -11,6 +12,7 @@ from telegram.ext import ContextTypes
 from bot import telegram_io
 from bot.services import services_of
 from db import contacts, people
+from messages import render
 from messages.render import Markup, fill
 
 log = logging.getLogger(__name__)
@@ -30,13 +32,21 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
         return catalog.text("contact", "contact_help")
     if participant is None:
         return catalog.text("general", "not_enrolled")
+    catalog = services.catalogs.get(participant.language)
     if participant.status == "enrolling":
         return catalog.text("general", "enrolling_help")
-    return fill(
+    if participant.status == "discharged":
+        return catalog.text("discharge", "ended")
+    text = fill(
         catalog.text("general", "participant_help"),
         time=participant.checkin_time or "",
         timezone=participant.timezone or "",
     )
+    if participant.status == "paused" and participant.paused_until is not None:
+        zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+        until = render.day_and_time(participant.paused_until.astimezone(zone))
+        text = Markup(text + "\n\n" + fill(catalog.text("pause", "paused_help"), until=until))
+    return text
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -48,6 +50,45 @@ class Settings(BaseSettings):
     tick_interval_seconds: float = Field(default=30.0, gt=0)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    # /pause with no number pauses this long; no pause may be longer than the maximum.
+    pause_default_days: int = Field(default=7, ge=1)
+    pause_max_days: int = Field(default=30, ge=1)
+    # A group of the program's counselors that also hears of every alert (never its details).
+    counselor_team_chat_id: int | None = None
+
+    @field_validator("counselor_team_chat_id")
+    @classmethod
+    def _group(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError(
+                "COUNSELOR_TEAM_CHAT_ID must be a group's chat id, a negative number such as "
+                f"-1001234567890, not {value}"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters, A-Z a-z 0-9 _ and - only.
+        if value is not None and not SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(Telegram's rule for a webhook secret token)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET must be set when WEBHOOK_URL is set: Telegram sends it with "
+                "every update, and the bot refuses (403) any request without it"
+            )
+        if self.webhook_url and not self.webhook_url.startswith("https://"):
+            raise ValueError(f"WEBHOOK_URL must be an https:// URL, not {self.webhook_url!r}")
+        if self.pause_default_days > self.pause_max_days:
+            raise ValueError("PAUSE_DEFAULT_DAYS can't be more than PAUSE_MAX_DAYS")
+        return self
 
     @field_validator("default_timezone")
     @classmethod

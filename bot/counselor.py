@@ -215,7 +215,7 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def find_in_caseload(session, counselor, text: str) -> tuple[Participant | None, str | None]:
     """The participant `text` names (a number or a first name) within what this counselor may
-    see; or the problem: not_found or ambiguous."""
+    see (/history, /discharge); or the problem: not_found or ambiguous."""
     visible = await people.caseload(session, counselor)
     wanted = text.strip().lstrip("#")
     if wanted.isdigit():

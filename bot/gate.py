@@ -13,7 +13,9 @@ from scheduler.dispatcher import mark_unreachable
 
 
 async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Silence in groups and channels: nothing there is ours to read or answer."""
+    """Silence in groups and channels: nothing there is ours to read or answer. That holds for
+    the counselor team group too: the bot posts alert notices there and reads nothing, so no
+    command can show a participant's data in front of the whole group."""
     chat = update.effective_chat
     if chat is None or chat.type != ChatType.PRIVATE or update.effective_user is None:
         raise ApplicationHandlerStop
@@ -55,6 +57,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         if participant is None:
             return
         if blocked and participant.status == "active":
-            await mark_unreachable(session, services.catalog, participant, now)
+            team = services.settings.counselor_team_chat_id
+            await mark_unreachable(session, services.catalog, participant, now, team)
         elif unblocked and participant.status == "unreachable":
             await alerting.reachable_again(session, services.catalog, participant, now)

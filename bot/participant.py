@@ -10,11 +10,21 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, counselor, medication, meetings, plan, safety
+from bot import (
+    contacts,
+    counselor,
+    discharge,
+    medication,
+    meetings,
+    participant_settings,
+    pause,
+    plan,
+    safety,
+)
 from bot.common import reply_to_non_participant
 from bot.reply import Reply
 from bot.reply import deliver as _deliver
@@ -37,11 +47,15 @@ from messages.callback_data import (
     ContactAnswerButton,
     ContactOfferButton,
     CopingButton,
+    DischargeButton,
     DoseButton,
+    LanguageButton,
     MedicationButton,
     MedicationSetupButton,
     MeetingButton,
     PlanButton,
+    QuietButton,
+    SettingsButton,
     SosButton,
     TimeButton,
     TimezoneButton,
@@ -83,7 +97,11 @@ def _choose_time(services: Services, participant: Participant, hhmm: str) -> Ren
 
 
 async def _finish_enrollment(
-    services: Services, participant: Participant, weekday: int, now: datetime
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    weekday: int,
+    now: datetime,
 ) -> list[Rendered]:
     catalog = services.catalog
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
@@ -93,6 +111,9 @@ async def _finish_enrollment(
     advance_schedule(participant, now)
     assert participant.next_checkin_at is not None
     people.activate(participant, hhmm, participant.next_checkin_at, today, now)
+    subject = f"participant:{participant.id}"
+    audit.record(session, now, subject, "participant_enrolled", subject,
+                 {"counselor_id": participant.counselor_id})  # fmt: skip
     first = render.when(participant.next_checkin_at.astimezone(zone), today)
     text = fill(
         catalog.text("enrollment", "done"),
@@ -103,44 +124,64 @@ async def _finish_enrollment(
         weekday=render.WEEKDAY_NAMES[weekday],
     )
     # A medication their counselor set up meanwhile can be scheduled now their zone is known.
-    session = async_object_session(participant)
     told = await medication.after_enrollment(services, session, participant)
     return [render.help_keyboard(catalog, text), *told]
 
 
-async def _enrollment_button(
+async def _step_button(
     services: Services,
     user_id: int,
-    data: ConsentButton | TimezoneButton | TimeButton | WeekdayButton,
+    data: ConsentButton | participant_settings.SettingsPress,
 ) -> Reply:
-    catalog, now = services.catalog, services.now()
-    expired = Reply(toast=catalog.text("general", "expired_button"))
+    """A set-up button: an enrollment step, or (after enrollment) a change in /settings,
+    which reuses the same time zone, time and weekday buttons."""
+    expired = Reply(toast=services.catalog.text("general", "expired_button"))
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, user_id)
-        if participant is None or participant.status != "enrolling":
+        if participant is None or participant.status == "discharged":
             return expired
-        step = participant.enroll_step
-        match data:
-            case ConsentButton(agree=True) if step == "consent":
-                people.give_consent(participant, catalog.consent_version, now)
-                audit.record(session, now, f"participant:{participant.id}", "consent_given",
-                             f"participant:{participant.id}",
-                             {"version": catalog.consent_version})  # fmt: skip
-                pressed = f"✓ {catalog.text('consent', 'agree')}"
-                return Reply([render.timezone_prompt(catalog)], edit_pressed=None, toast=pressed)
-            case ConsentButton(agree=False) if step == "consent":
-                return Reply([catalog.text("consent", "declined")])
-            case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
-                people.set_timezone(participant, zone)
-                return Reply([render.time_prompt(catalog, zone)])
-            case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
-                return Reply([_choose_time(services, participant, hhmm)])
-            case WeekdayButton(day) if step == "weekly":
-                return Reply(await _finish_enrollment(services, participant, day, now))
-        return expired
+        services = services.speaking(participant.language)
+        if participant.status == "enrolling":
+            return await _enrollment_button(session, services, participant, data) or expired
+        if isinstance(data, ConsentButton):
+            return expired
+        changed = participant_settings.pressed(session, services, participant, data)
+        return Reply([changed]) if changed is not None else expired
 
 
-async def _enrollment_text(services: Services, participant: Participant, text: str) -> Reply:
+async def _enrollment_button(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    data: ConsentButton | participant_settings.SettingsPress,
+) -> Reply | None:
+    catalog, now = services.catalog, services.now()
+    step = participant.enroll_step
+    subject = f"participant:{participant.id}"
+    match data:
+        case ConsentButton(agree=True) if step == "consent":
+            people.give_consent(participant, catalog.consent_version, now)
+            audit.record(session, now, subject, "consent_given", subject,
+                         {"version": catalog.consent_version})  # fmt: skip
+            pressed = f"✓ {catalog.text('consent', 'agree')}"
+            return Reply([render.timezone_prompt(catalog)], edit_pressed=None, toast=pressed)
+        case ConsentButton(agree=False) if step == "consent":
+            audit.record(session, now, subject, "consent_declined", subject,
+                         {"version": catalog.consent_version})  # fmt: skip
+            return Reply([catalog.text("consent", "declined")])
+        case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
+            people.set_timezone(participant, zone)
+            return Reply([render.time_prompt(catalog, zone)])
+        case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
+            return Reply([_choose_time(services, participant, hhmm)])
+        case WeekdayButton(day) if step == "weekly":
+            return Reply(await _finish_enrollment(session, services, participant, day, now))
+    return None
+
+
+async def _enrollment_text(
+    session: AsyncSession, services: Services, participant: Participant, text: str
+) -> Reply:
     catalog = services.catalog
     if participant.enroll_step == "timezone":
         zone = parse_timezone(text)
@@ -164,7 +205,7 @@ async def _enrollment_text(services: Services, participant: Participant, text: s
             message = fill(catalog.text("enrollment", "weekly_invalid"), text=shown)
             buttons = render.weekday_prompt(catalog, "").buttons
             return Reply([Rendered(message, buttons)])
-        return Reply(await _finish_enrollment(services, participant, day, services.now()))
+        return Reply(await _finish_enrollment(session, services, participant, day, services.now()))
     return Reply([catalog.text("enrollment", "consent_needed")])
 
 
@@ -226,12 +267,15 @@ async def _after_answer(
 
 
 async def _answer_button(services: Services, user_id: int, data: AnswerButton) -> Reply:
-    catalog, now = services.catalog, services.now()
+    now = services.now()
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, user_id)
         checkin = await session.get(CheckIn, data.checkin_id)
         if participant is None or checkin is None or checkin.participant_id != participant.id:
-            return Reply(toast=catalog.text("general", "not_for_you"))
+            return Reply(toast=services.catalog.text("general", "not_for_you"))
+        services = services.speaking(participant.language)
+        catalog = services.catalog
+        participant.settings_step = None  # answering a check-in leaves a half-made change
         if checkin.status not in checkin_db.OPEN or checkin.expires_at <= now:
             return Reply(toast=catalog.text("checkin", "closed"))
         if data.index < checkin.current_index:
@@ -282,6 +326,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(data, MeetingButton):
         await meetings.on_button(update, context, data)
         return
+    if isinstance(data, DischargeButton):
+        await discharge.on_button(update, context, data)
+        return
     if isinstance(data, AnswerButton):
         reply = await _answer_button(services, query.from_user.id, data)
     elif isinstance(data, SosButton):
@@ -294,21 +341,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _as_participant(update, context, _setup_button(data))
         return
     elif data is not None:
-        reply = await _enrollment_button(services, query.from_user.id, data)
+        reply = await _step_button(services, query.from_user.id, data)
     else:
         reply = Reply(toast=services.catalog.text("general", "expired_button"))
-    enrollment_buttons = ConsentButton | TimezoneButton | TimeButton | WeekdayButton
-    if isinstance(data, enrollment_buttons) and reply.messages:
-        # Enrollment buttons are one-shot: remove them so the chat reads as a clean record.
+    step_buttons = (
+        ConsentButton | TimezoneButton | TimeButton | WeekdayButton
+        | SettingsButton | QuietButton | LanguageButton
+    )  # fmt: skip
+    shown = query.message is not None and query.message.reply_markup is not None
+    if isinstance(data, step_buttons) and reply.messages and shown:
+        # Set-up and settings buttons are one-shot: remove them so the chat reads as a clean
+        # record.
         await query.edit_message_reply_markup(reply_markup=None)
     await _deliver(context, update, reply)
 
 
 ActiveWork = Callable[[Services, AsyncSession, Participant], Awaitable[Reply]]
-EnrollingWork = Callable[[Services, Participant], Awaitable[Reply]]
+EnrollingWork = ActiveWork
+# After enrollment: active, paused, unreachable or discharged. A discharged participant keeps
+# /sos, /coping, the help button and free text (kept and screened), nothing else.
 
 
-async def _prompt_enrollment(services: Services, participant: Participant) -> Reply:
+async def _prompt_enrollment(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Reply:
     return Reply([enrollment_prompt(services.catalog, participant)])
 
 
@@ -326,9 +382,9 @@ async def _as_participant(
         if participant is None:
             reply = None
         elif participant.status == "enrolling":
-            reply = await enrolling(services, participant)
+            reply = await enrolling(services.speaking(participant.language), session, participant)
         else:
-            reply = await active(services, session, participant)
+            reply = await active(services.speaking(participant.language), session, participant)
     if reply is None:
         if update.callback_query is not None:
             await update.callback_query.answer(services.catalog.text("general", "expired_button"))
@@ -347,6 +403,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     async def active(services: Services, session: AsyncSession, participant: Participant):
         now = services.now()
+        if participant.settings_step is not None:
+            changed = participant_settings.typed(session, services, participant, text)
+            if changed is not None:
+                return Reply([changed])
         checkin = await checkin_db.open_checkin(session, participant.id, now)
         setup = await conversations.current(session, participant.id)
         # Typed text answers whichever was asked last: the set-up step or the check-in.
@@ -366,8 +426,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         urgent = await safety.on_free_text(session, services, participant, result, text, None)
         return Reply([services.catalog.text("screen", "acknowledged")], urgent=urgent)
 
-    async def enrolling(services: Services, participant: Participant) -> Reply:
-        return await _enrollment_text(services, participant, text)
+    async def enrolling(services: Services, session: AsyncSession, participant: Participant):
+        return await _enrollment_text(session, services, participant, text)
 
     await _as_participant(update, context, active, enrolling)
 
@@ -391,6 +451,9 @@ async def _checkin_now(
     services: Services, session: AsyncSession, participant: Participant
 ) -> Reply:
     catalog = services.catalog
+    if participant.status == "discharged":
+        return Reply([catalog.text("discharge", "ended")])
+    participant.settings_step = None  # the check-in's questions come next, not a setting
     # Asked to check in: typed answers go to the check-in now, not to a set-up left open (a
     # plan keeps what was entered; /plan or /medication starts again).
     await conversations.end(session, participant.id)
@@ -424,7 +487,9 @@ async def on_sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _as_participant(update, context, _sos, enrolling=_sos_enrolling)
 
 
-async def _sos_enrolling(services: Services, participant: Participant) -> Reply:
+async def _sos_enrolling(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Reply:
     # Not set up yet, but help comes first: the resources, without an alert.
     return Reply(urgent=[render.crisis(services.catalog, counselor_alerted=False)])
 
@@ -476,3 +541,40 @@ async def on_medication(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if await medication.counselor_command(update, context):
         return
     await _as_participant(update, context, medication.command)
+
+
+# --- settings and pauses ----------------------------------------------------------------------
+
+
+async def _settings(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    if participant.status == "discharged":
+        return Reply([services.catalog.text("discharge", "ended")])
+    return Reply([participant_settings.menu(services, participant)])
+
+
+async def on_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/settings: check-in time, time zone, weekly day, quiet hours and language."""
+    await _as_participant(update, context, _settings)
+
+
+async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pause [days]: no scheduled check-ins for a while; help keeps working."""
+    args = list(context.args or [])
+
+    async def active(services: Services, session: AsyncSession, participant: Participant):
+        if participant.status == "discharged":
+            return Reply([services.catalog.text("discharge", "ended")])
+        return Reply([await pause.pause(session, services, participant, args)])
+
+    await _as_participant(update, context, active)
+
+
+async def _resume(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    if participant.status == "discharged":
+        return Reply([services.catalog.text("discharge", "ended")])
+    return Reply([await pause.resume(session, services, participant)])
+
+
+async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/resume: ends a pause early."""
+    await _as_participant(update, context, _resume)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
+from bot import webhook
 from bot.app import build_application
 from bot.config import Settings
 from bot.links import deep_link
@@ -23,7 +24,7 @@ from db import meetings as meeting_db
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from db.single_process import AlreadyRunning, hold_lock
-from messages.catalog import load_catalog
+from messages.catalog import load_catalogs
 from messages.meeting_guide import FeedError, ParsedFeed, SkippedRow, parse_feed
 from scheduler.meetings import follow_program_changes
 
@@ -41,12 +42,14 @@ async def migrate(database_url: str) -> None:
 def make_services(settings: Settings, run_jobs: bool = True) -> Services:
     """Services for one event loop; the engine connects lazily, on first use."""
     engine = create_engine(settings.database_url)
+    catalogs = load_catalogs()
     return Services(
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
-        catalog=load_catalog(),
+        catalog=catalogs.default,
         run_jobs=run_jobs,
+        catalogs=catalogs,
     )
 
 
@@ -55,7 +58,7 @@ def run(settings: Settings) -> int:
     if not settings.token():
         log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
         return 2
-    load_catalog()  # a broken content file stops us here, before anything else
+    load_catalogs()  # a broken content file (in any language) stops us here, before anything
     try:
         hold_lock(settings.database_url)
     except AlreadyRunning as exc:
@@ -64,17 +67,14 @@ def run(settings: Settings) -> int:
     asyncio.run(migrate(settings.database_url))
     app = build_application(make_services(settings))
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        if not secret:
-            log.error("WEBHOOK_SECRET must be set with WEBHOOK_URL, so forged calls are refused")
-            return 2
-        app.run_webhook(
+        # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET, so forged calls get 403.
+        assert settings.webhook_secret is not None
+        webhook.run(
+            app,
+            url=settings.webhook_url,
+            secret=settings.webhook_secret.get_secret_value(),
             listen=settings.webhook_listen,
             port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
         )
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)

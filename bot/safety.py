@@ -60,9 +60,10 @@ async def alert(
 ) -> bool:
     """Raise (or update) an alert; True when a person will be told about it. `current` is the
     check-in being answered, for the counselor's trend line."""
+    # Counselors read the program's language, whatever the participant's.
     raised = await alerting.raise_alert(
-        session, services.catalog, participant, level, cause, reasons, services.now(),
-        checkin_id, current,
+        session, services.program_catalog, participant, level, cause, reasons, services.now(),
+        checkin_id, current, team_chat_id=services.settings.counselor_team_chat_id,
     )  # fmt: skip
     return raised.notified
 

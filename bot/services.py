@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
-from messages.catalog import Catalog
+from messages.catalog import Catalog, Catalogs
 
 
 def utcnow() -> datetime:
@@ -22,13 +22,31 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker
+    # The content handlers read: the program's language, or (in the copy `speaking` returns)
+    # the language of the participant being served.
     catalog: Catalog
     clock: Callable[[], datetime] = field(default=utcnow)
     # Tests drive the jobs by hand with a controlled clock; `aftercare run` starts them.
     run_jobs: bool = True
+    # Every language's content; only `catalog`'s when not given.
+    catalogs: Catalogs | None = None
+
+    def __post_init__(self) -> None:
+        if self.catalogs is None:
+            self.catalogs = Catalogs({self.catalog.locale: self.catalog}, self.catalog.locale)
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def program_catalog(self) -> Catalog:
+        """What counselors, contacts and the team group read, whoever is being served."""
+        return self.catalogs.default
+
+    def speaking(self, language: str | None) -> Services:
+        """These services with the catalog of `language` (the default when it has none)."""
+        catalog = self.catalogs.get(language)
+        return self if catalog is self.catalog else replace(self, catalog=catalog)
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:

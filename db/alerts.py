@@ -62,6 +62,30 @@ async def notify(
     alert.last_notified_at = now
 
 
+async def notify_team(
+    session: AsyncSession, alert: Alert, chat_id: int, payload: dict, reason: str, now: datetime
+) -> None:
+    """Queue the counselor team group's notice of an alert and record it in the chain."""
+    outbox_id = await outbox.enqueue(
+        session,
+        f"alert:{alert.id}:{reason}:{alert.signals}:{alert.escalations}:team",
+        chat_id,
+        payload,
+        PRIORITY.get(alert.level, outbox.PRIORITY_CHECKIN),
+        now,
+    )
+    session.add(
+        AlertNotification(
+            alert_id=alert.id,
+            recipient="team",
+            chat_id=chat_id,
+            reason=reason,
+            outbox_id=outbox_id,
+            created_at=now,
+        )
+    )
+
+
 async def admins(session: AsyncSession) -> list[Counselor]:
     rows = await session.scalars(select(Counselor).where(Counselor.is_admin, Counselor.active))
     return list(rows.all())

@@ -134,6 +134,15 @@ async def mark_missed(session: AsyncSession, now: datetime) -> list[int]:
     return [r[1] for r in rows]
 
 
+async def close_open(session: AsyncSession, participant_id: int) -> None:
+    """Check-ins that can no longer be answered (discharge) close; unsent ones never go."""
+    await session.execute(
+        update(CheckIn)
+        .where(CheckIn.participant_id == participant_id, CheckIn.status.in_(OPEN))
+        .values(status="skipped")
+    )
+
+
 def add_response(checkin: CheckIn, response: str) -> bool:
     """Note an immediate response given in this check-in; False if it was given already."""
     if response in (checkin.responses or []):

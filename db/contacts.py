@@ -59,7 +59,10 @@ def revoke(session: AsyncSession, consent: Consent, by: str, now: datetime) -> N
     consent.status = "revoked"
     consent.revoked_at, consent.revoked_by = now, by
     subject = f"participant:{consent.participant_id}"
-    audit.record(session, now, f"{by}", "consent_revoked", subject, {"consent_id": consent.id})
+    # Who exactly: the participant, or the contact (as their other audit entries name them).
+    actor = subject if by == "participant" else f"contact:{consent.recipient_telegram_id}"
+    audit.record(session, now, actor, "consent_revoked", subject,
+                 {"consent_id": consent.id, "by": by})  # fmt: skip
 
 
 def log_disclosure(

@@ -65,7 +65,7 @@ class Participant(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     first_name: Mapped[str | None] = mapped_column(String(200))
     counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
-    # enrolling -> active; later: paused, unreachable, discharged, deleted
+    # enrolling -> active <-> paused | unreachable; active or paused -> discharged
     status: Mapped[str] = mapped_column(String(20))
     # Where enrollment stands (consent, timezone, time); None once active.
     enroll_step: Mapped[str | None] = mapped_column(String(20))
@@ -82,6 +82,16 @@ class Participant(Base):
     last_milestone: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
+    # Which content file they read (messages/content/<language>.toml); English is the fallback.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+    # Quiet hours, local "HH:MM" (may cross midnight): no scheduled message starts inside them.
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    # The setting their next typed message answers, after a /settings button; None otherwise.
+    settings_step: Mapped[str | None] = mapped_column(String(20))
+    # While paused, check-ins stop until this instant (the tick resumes them).
+    paused_until: Mapped[datetime | None]
+    discharged_at: Mapped[datetime | None]
 
     counselor: Mapped[Counselor | None] = relationship(lazy="raise")
 

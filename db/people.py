@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Counselor, Participant
+from db.sql import lock_skip_locked
 
 
 async def counselor_by_telegram(session: AsyncSession, telegram_id: int) -> Counselor | None:
@@ -86,3 +87,32 @@ async def caseload(session: AsyncSession, counselor: Counselor) -> list[Particip
     if not counselor.is_admin:
         statement = statement.where(Participant.counselor_id == counselor.id)
     return list((await session.scalars(statement.order_by(Participant.id))).all())
+
+
+def pause(participant: Participant, until: datetime) -> None:
+    participant.status = "paused"
+    participant.paused_until = until
+
+
+def resume(participant: Participant) -> None:
+    participant.status = "active"
+    participant.paused_until = None
+
+
+def discharge(participant: Participant, now: datetime) -> None:
+    """No more check-ins, ever (the row and its history stay for the record)."""
+    participant.status = "discharged"
+    participant.discharged_at = now
+    participant.next_checkin_at = None
+    participant.paused_until = None
+    participant.settings_step = None
+
+
+async def pauses_ended(session: AsyncSession, now: datetime, limit: int) -> list[Participant]:
+    statement = (
+        select(Participant)
+        .where(Participant.status == "paused", Participant.paused_until <= now)
+        .order_by(Participant.paused_until)
+        .limit(limit)
+    )
+    return list((await session.scalars(lock_skip_locked(session, statement))).all())

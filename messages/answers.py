@@ -57,6 +57,21 @@ def parse_clock_time(text: str) -> time | None:
     return time(hour, minute)
 
 
+_RANGE = re.compile(r"(.+?)\s*(?:-|–|—|\bto\b)\s*(.+)")
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """'22:00-07:00', '22:00 – 7:00', '13:00 to 15:00' -> (start, end); start == end (an empty
+    window) or anything else -> None. A window may cross midnight."""
+    match = _RANGE.fullmatch(text.strip().casefold())
+    if not match:
+        return None
+    start, end = parse_clock_time(match.group(1)), parse_clock_time(match.group(2))
+    if start is None or end is None or start == end:
+        return None
+    return start, end
+
+
 def parse_timezone(text: str) -> str | None:
     """A typed IANA zone name, forgiving case and spaces ('america/new york')."""
     candidate = text.strip().replace(" ", "_")

@@ -177,6 +177,34 @@ class DoseButton:
     answer: str
 
 
+SETTINGS_ITEMS = ("time", "timezone", "weekly", "quiet", "language")
+
+
+@dataclass(frozen=True)
+class SettingsButton:
+    """A /settings choice: which setting to change next."""
+
+    item: str  # one of SETTINGS_ITEMS
+
+
+@dataclass(frozen=True)
+class QuietButton:
+    hours: str  # "22:00-07:00", or "off"
+
+
+@dataclass(frozen=True)
+class LanguageButton:
+    locale: str  # a content file's name, e.g. "en"
+
+
+@dataclass(frozen=True)
+class DischargeButton:
+    """The counselor's confirmation (or not) of /discharge."""
+
+    participant_id: int
+    confirm: bool
+
+
 CallbackData = (
     AnswerButton
     | ConsentButton
@@ -193,6 +221,10 @@ CallbackData = (
     | MedicationSetupButton
     | MedicationButton
     | DoseButton
+    | SettingsButton
+    | QuietButton
+    | LanguageButton
+    | DischargeButton
 )
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
@@ -215,6 +247,10 @@ _PLAN = re.compile(r"pl:(go|no|dn|sk|st|ep|es|er|sy|sn|s1|s0)(?::(\d{1,2}))?")
 _MEDICATION_SETUP = re.compile(r"ms:([ptra]):([a-z0-9:\-]{0,24})")
 _MEDICATION = re.compile(r"rx:(\d{1,12}):([trs])")
 _DOSE = re.compile(r"dz:(\d{1,12}):([tns])")
+_SETTINGS = re.compile(r"st:(" + "|".join(SETTINGS_ITEMS) + ")")
+_QUIET = re.compile(r"qh:(off|\d{2}:\d{2}-\d{2}:\d{2})")
+_LANGUAGE = re.compile(r"lg:([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)")
+_DISCHARGE = re.compile(r"dc:(\d{1,12}):([yn])")
 
 
 def encode(data: CallbackData) -> str:
@@ -263,6 +299,14 @@ def encode(data: CallbackData) -> str:
             text = f"rx:{medication_id}:{action}"
         case DoseButton(dose_id, answer):
             text = f"dz:{dose_id}:{answer}"
+        case SettingsButton(item):
+            text = f"st:{item}"
+        case QuietButton(hours):
+            text = f"qh:{hours}"
+        case LanguageButton(locale):
+            text = f"lg:{locale}"
+        case DischargeButton(participant_id, confirm):
+            text = f"dc:{participant_id}:{'y' if confirm else 'n'}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -293,6 +337,7 @@ def decode(text: str | None) -> CallbackData | None:
     return (
         _decode_meeting(text)
         or _decode_plan_and_medication(text)
+        or _decode_settings_and_discharge(text)
         or {"cp": CopingButton(), "sos": SosButton()}.get(text)
     )
 
@@ -329,4 +374,16 @@ def _decode_plan_and_medication(text: str) -> CallbackData | None:
         return MedicationButton(int(m.group(1)), m.group(2))
     if m := _DOSE.fullmatch(text):
         return DoseButton(int(m.group(1)), m.group(2))
+    return None
+
+
+def _decode_settings_and_discharge(text: str) -> CallbackData | None:
+    if m := _SETTINGS.fullmatch(text):
+        return SettingsButton(m.group(1))
+    if m := _QUIET.fullmatch(text):
+        return QuietButton(m.group(1))
+    if m := _LANGUAGE.fullmatch(text):
+        return LanguageButton(m.group(1))
+    if m := _DISCHARGE.fullmatch(text):
+        return DischargeButton(int(m.group(1)), m.group(2) == "y")
     return None

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from messages.answers import parse_clock_time
+from messages.answers import parse_clock_time, parse_quiet_hours
 from messages.html import check_html
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
+DEFAULT_LOCALE = "en"  # the fallback for anyone whose language has no content file
 RISK_MEANINGS = ("none", "watch", "high", "lapse", "crisis")
 STAGES = ("emotional", "mental", "physical", "safety")  # safety: the suicide screen
 CORE_DAILY = ("mood", "craving", "use")
@@ -166,6 +167,56 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "unreachable": set(),
         "reachable_again": {"name"},
         "outside_hours": {"when"},
+        "team_alert": {"level", "number", "caseload"},
+        "team_escalated": {"level", "number", "caseload", "minutes"},
+        "team_caseload": {"counselor"},
+        "team_unassigned": set(),
+    },
+    "settings": {
+        "menu": {"time", "timezone", "weekday", "quiet", "language"},
+        "button_time": set(),
+        "button_timezone": set(),
+        "button_weekly": set(),
+        "button_quiet": set(),
+        "button_language": set(),
+        "quiet_none": set(),
+        "quiet_range": {"start", "end"},
+        "ask_time": {"timezone"},
+        "ask_timezone": set(),
+        "ask_weekly": set(),
+        "ask_quiet": set(),
+        "quiet_off": set(),
+        "quiet_invalid": {"text"},
+        "ask_language": set(),
+        "language_invalid": set(),
+        "saved_time": {"time", "timezone", "next"},
+        "saved_timezone": {"timezone", "time", "next"},
+        "saved_weekly": {"weekday"},
+        "saved_quiet": {"start", "end", "next"},
+        "quiet_moves_checkin": {"time", "end"},
+        "quiet_cleared": {"next"},
+        "saved_language": {"language"},
+        "paused_note": {"until"},
+    },
+    "pause": {
+        "paused": {"until", "next"},
+        "invalid": {"text", "max", "default"},
+        "resumed": {"next"},
+        "not_paused": {"next"},
+        "paused_help": {"until"},
+        "counselor_paused": {"name", "number", "until"},
+        "counselor_resumed": {"name", "number"},
+    },
+    "discharge": {
+        "usage": set(),
+        "confirm": {"name", "number"},
+        "button_confirm": set(),
+        "button_cancel": set(),
+        "done": {"name"},
+        "cancelled": set(),
+        "already": {"name"},
+        "goodbye": {"name"},
+        "ended": set(),
     },
     "meetings": {
         "list_header": set(),
@@ -452,12 +503,15 @@ class MedicationRules:
 @dataclass(frozen=True)
 class Catalog:
     locale: str
+    language_name: str  # how /settings offers this language, in its own words
     version: str
     consent_version: str
     texts: dict[str, dict[str, str]]
     questions: dict[str, Question]
     timezones: tuple[tuple[str, str], ...]  # (zone, label)
     time_buttons: tuple[str, ...]
+    quiet_buttons: tuple[str, ...]  # "22:00-07:00"
+    quiet_off_words: frozenset[str]  # typed words (casefolded) that mean "no quiet hours"
     rotating_per_day: int
     weekly: tuple[str, ...]
     thresholds: RiskThresholds
@@ -589,10 +643,17 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ContentError(f"[[timezones]]: unknown zone {zone!r}") from exc
         zones.append((zone, _require(raw, "label", "[[timezones]]")))
-    times = tuple(_require(_require(data, "schedule", "content"), "time_buttons", "[schedule]"))
+    schedule = _require(data, "schedule", "content")
+    times = tuple(_require(schedule, "time_buttons", "[schedule]"))
     for value in times:
         if parse_clock_time(value) is None:
             raise ContentError(f"[schedule].time_buttons: {value!r} is not HH:MM")
+    quiet = tuple(_require(schedule, "quiet_buttons", "[schedule]"))
+    for value in quiet:
+        if parse_quiet_hours(value) is None:
+            raise ContentError(f"[schedule].quiet_buttons: {value!r} is not HH:MM-HH:MM")
+    off_words = [str(w).casefold() for w in _require(schedule, "quiet_off_words", "[schedule]")]
+    quiet_off = frozenset([*off_words, texts["settings"]["quiet_off"].casefold()])
 
     for question in questions.values():
         for when, ask in question.follow_ups:
@@ -637,8 +698,8 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
                 raise ContentError(f"[milestones]: {key!r} is not a day number")
             milestones[int(key)] = str(words)
 
-    catalog = _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds,
-                     tuple(prompts), _parse_screen(data), milestones,
+    catalog = _build(data, texts, questions, zones, times, quiet, quiet_off, rotating_per_day,
+                     weekly, thresholds, tuple(prompts), _parse_screen(data), milestones,
                      _parse_meetings(data))  # fmt: skip
     return replace(
         catalog,
@@ -803,17 +864,20 @@ def _parse_screen(data: dict[str, Any]) -> ScreenRules:
     )
 
 
-def _build(data, texts, questions, zones, times, rotating_per_day, weekly, thresholds, prompts,
-           screen, milestones, meetings) -> Catalog:  # fmt: skip
+def _build(data, texts, questions, zones, times, quiet, quiet_off, rotating_per_day, weekly,
+           thresholds, prompts, screen, milestones, meetings) -> Catalog:  # fmt: skip
     consent = data["consent"]
     return Catalog(
         locale=_require(data, "locale", "content"),
+        language_name=_require(data, "language_name", "content"),
         version=_require(data, "version", "content"),
         consent_version=str(_require(consent, "version", "[consent]")),
         texts=texts,
         questions=questions,
         timezones=tuple(zones),
         time_buttons=times,
+        quiet_buttons=quiet,
+        quiet_off_words=quiet_off,
         rotating_per_day=rotating_per_day,
         weekly=weekly,
         thresholds=thresholds,
@@ -824,16 +888,88 @@ def _build(data, texts, questions, zones, times, rotating_per_day, weekly, thres
     )
 
 
-def load_catalog(locale: str = "en", directory: Path = CONTENT_DIR) -> Catalog:
-    path = directory / f"{locale}.toml"
+def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except FileNotFoundError as exc:
         raise ContentError(f"content file not found: {path}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ContentError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def _overlay(base: dict[str, Any], translation: dict[str, Any]) -> dict[str, Any]:
+    """The translation over the base: tables merge key by key, anything else (a text, a list
+    such as the questions) replaces the base's whole."""
+    merged = dict(base)
+    for key, value in translation.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _overlay(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _clinical_shape(catalog: Catalog) -> tuple:
+    """Everything that decides clinical behaviour, with the wording left out."""
+    questions = tuple(
+        (q.key, q.stage, q.daily, q.kind, q.min, q.max, tuple(sorted(q.scale_risk.items())),
+         tuple((o.value, o.risk) for o in q.options), q.in_summary, q.follow_ups)
+        for q in catalog.questions.values()
+    )  # fmt: skip
+    return (questions, catalog.weekly, catalog.rotating_per_day, catalog.thresholds,
+            tuple(sorted(catalog.milestones)))  # fmt: skip
+
+
+def _parse_file(path: Path, data: dict[str, Any]) -> Catalog:
     try:
-        return parse_catalog(data)
+        catalog = parse_catalog(data)
     except ContentError as exc:
         raise ContentError(f"{path}: {exc}") from exc
+    if catalog.locale != path.stem:
+        raise ContentError(
+            f"{path}: locale is {catalog.locale!r}, but the file name says {path.stem!r}"
+        )
+    return catalog
+
+
+def load_catalog(locale: str = DEFAULT_LOCALE, directory: Path = CONTENT_DIR) -> Catalog:
+    """One language's catalog. A language other than the default is read over the default
+    file, so a translation may leave untranslated texts out (they stay in the default)."""
+    base_path = directory / f"{DEFAULT_LOCALE}.toml"
+    base = _read(base_path)
+    if locale == DEFAULT_LOCALE:
+        return _parse_file(base_path, base)
+    path = directory / f"{locale}.toml"
+    catalog = _parse_file(path, _overlay(base, _read(path)))
+    if _clinical_shape(catalog) != _clinical_shape(_parse_file(base_path, base)):
+        raise ContentError(
+            f"{path}: questions, answers, risk meanings and thresholds must be those of "
+            f"{base_path.name}; a translation changes wording only"
+        )
+    return catalog
+
+
+@dataclass(frozen=True)
+class Catalogs:
+    """Every language the content directory holds; the default one is the fallback."""
+
+    by_locale: dict[str, Catalog]
+    default_locale: str = DEFAULT_LOCALE
+
+    @property
+    def default(self) -> Catalog:
+        return self.by_locale[self.default_locale]
+
+    def get(self, locale: str | None) -> Catalog:
+        return self.by_locale.get(locale or "", self.default)
+
+    def locales(self) -> list[str]:
+        """The default first, then the others by code."""
+        return [self.default_locale, *sorted(k for k in self.by_locale if k != self.default_locale)]
+
+
+def load_catalogs(directory: Path = CONTENT_DIR) -> Catalogs:
+    """Load and validate every messages/content/<locale>.toml; any broken file stops us."""
+    locales = sorted(path.stem for path in directory.glob("*.toml"))
+    return Catalogs({locale: load_catalog(locale, directory) for locale in locales})

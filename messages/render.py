@@ -17,6 +17,10 @@ from messages.callback_data import (
     CallbackData,
     ConsentButton,
     CopingButton,
+    DischargeButton,
+    LanguageButton,
+    QuietButton,
+    SettingsButton,
     SosButton,
     TimeButton,
     TimezoneButton,
@@ -106,6 +110,11 @@ def when(local: datetime, today: date) -> str:
     if days == 1:
         return f"tomorrow at {clock}"
     return f"on {local.strftime('%a')} {local.day} {local.strftime('%b')} at {clock}"
+
+
+def day_and_time(local: datetime) -> str:
+    """'Thu 8 Jan, 09:00': a moment that needs no 'today' or 'tomorrow' (the end of a pause)."""
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}, {local.strftime('%H:%M')}"
 
 
 # --- check-ins --------------------------------------------------------------------------------
@@ -312,3 +321,48 @@ def arrow(values: Sequence[int]) -> str:
     change = sum(recent) / len(recent) - sum(before) / len(before)
     symbol = "↑" if change >= 0.5 else "↓" if change <= -0.5 else "→"
     return f"{values[-1]}{symbol}"
+
+
+# --- settings and discharge -------------------------------------------------------------------
+
+
+def settings_menu(
+    catalog: Catalog, time: str, zone: str, weekday: int | None, quiet: str, language: str
+) -> Rendered:
+    texts = catalog.texts["settings"]
+    day = WEEKDAY_NAMES[weekday] if weekday is not None else "–"
+    text = fill(texts["menu"], time=time, timezone=zone, weekday=day, quiet=quiet,
+                language=language)  # fmt: skip
+    buttons = [(texts[f"button_{item}"], SettingsButton(item))
+               for item in ("time", "timezone", "weekly", "quiet", "language")]  # fmt: skip
+    return Rendered(text, _rows(buttons, 2))
+
+
+def quiet_hours(catalog: Catalog, start: str | None, end: str | None) -> str:
+    """'22:00–07:00', or the word for none."""
+    texts = catalog.texts["settings"]
+    if not start or not end:
+        return texts["quiet_none"]
+    return fill(texts["quiet_range"], start=start, end=end)
+
+
+def quiet_prompt(catalog: Catalog) -> Rendered:
+    texts = catalog.texts["settings"]
+    buttons = [(hours.replace("-", "–"), QuietButton(hours)) for hours in catalog.quiet_buttons]
+    rows = (*_rows(buttons, 2), ((texts["quiet_off"], QuietButton("off")),))
+    return Rendered(texts["ask_quiet"], rows)
+
+
+def language_prompt(catalog: Catalog, languages: Sequence[tuple[str, str]]) -> Rendered:
+    """`languages`: (locale, name in its own words)."""
+    buttons = [(name, LanguageButton(locale)) for locale, name in languages]
+    return Rendered(catalog.text("settings", "ask_language"), _rows(buttons, 2))
+
+
+def discharge_confirm(catalog: Catalog, participant_id: int, name: str) -> Rendered:
+    texts = catalog.texts["discharge"]
+    buttons = (
+        (texts["button_confirm"], DischargeButton(participant_id, True)),
+        (texts["button_cancel"], DischargeButton(participant_id, False)),
+    )
+    return Rendered(fill(texts["confirm"], name=name, number=participant_id), (buttons,))

@@ -79,7 +79,11 @@ async def raise_alert(
     now: datetime,
     checkin_id: int | None = None,
     current: dict[str, str] | None = None,
+    *,
+    team_chat_id: int | None = None,
 ) -> alert_db.Raised:
+    """Raise or update the alert; when people are told, the counselor team group (if one is
+    configured) and consenting support contacts hear too, each only what they may."""
     trend = await trend_line(session, catalog, participant, now, current)
     raised = await alert_db.raise_alert(
         session,
@@ -92,8 +96,46 @@ async def raise_alert(
         checkin_id,
     )
     if raised.notified:
+        if team_chat_id is not None:
+            first = raised.alert.signals == 1
+            reason = "new" if first else "crisis" if level == "crisis" else "update"
+            await tell_team(session, catalog, team_chat_id, raised.alert, participant, reason, now)
         await tell_contacts(session, catalog, participant, raised.alert, level, now)
     return raised
+
+
+async def tell_team(
+    session: AsyncSession,
+    catalog: Catalog,
+    chat_id: int,
+    alert: Alert,
+    participant: Participant,
+    reason: str,
+    now: datetime,
+    escalated_minutes: int | None = None,
+) -> None:
+    """The team group's notice: the level, the participant's number and whose caseload it is.
+    Never the name, the reasons or the answers: not everyone in the group may see those."""
+    counselor = (
+        await session.get(Counselor, participant.counselor_id)
+        if participant.counselor_id is not None
+        else None
+    )
+    texts = catalog.texts["alerts"]
+    caseload = (
+        render.fill(texts["team_caseload"], counselor=counselor.name)
+        if counselor is not None
+        else render.Markup(texts["team_unassigned"])
+    )
+    level = render.Markup(texts[f"level_{alert.level}"])
+    if escalated_minutes is None:
+        text = render.fill(texts["team_alert"], level=level, number=participant.id,
+                           caseload=caseload)  # fmt: skip
+    else:
+        text = render.fill(texts["team_escalated"], level=level, number=participant.id,
+                           caseload=caseload, minutes=escalated_minutes)  # fmt: skip
+    await alert_db.notify_team(session, alert, chat_id, render.Rendered(text).payload(), reason,
+                               now)  # fmt: skip
 
 
 async def tell_contacts(
@@ -120,7 +162,11 @@ async def tell_contacts(
 
 
 async def escalate_due(
-    session: AsyncSession, catalog: Catalog, now: datetime, timeouts: dict[str, timedelta]
+    session: AsyncSession,
+    catalog: Catalog,
+    now: datetime,
+    timeouts: dict[str, timedelta],
+    team_chat_id: int | None = None,
 ) -> int:
     """Re-send every unacknowledged alert past its level's timeout to its counselor, and send
     it to the admins too. Repeats each timeout until someone acknowledges."""
@@ -140,6 +186,9 @@ async def escalate_due(
             recipients.setdefault(admin.id, admin)
         for counselor in recipients.values():
             await alert_db.notify(session, alert, counselor, payload, "escalation", now)
+        if team_chat_id is not None:
+            await tell_team(session, catalog, team_chat_id, alert, participant, "escalation", now,
+                            escalated_minutes=waited)  # fmt: skip
         log.warning("alert %s (%s) escalated, round %s", alert.id, alert.level, alert.escalations)
     return len(due)
 
@@ -149,9 +198,10 @@ async def run_escalation(
     catalog: Catalog,
     now: datetime,
     timeouts: dict[str, timedelta],
+    team_chat_id: int | None = None,
 ) -> int:
     async with sessionmaker.begin() as session:
-        return await escalate_due(session, catalog, now, timeouts)
+        return await escalate_due(session, catalog, now, timeouts, team_chat_id)
 
 
 async def reachable_again(

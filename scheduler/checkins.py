@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import audit, outbox, people
 from db import checkins as checkin_db
 from db import medications as medication_db
-from db import outbox
 from db.models import CheckIn, Participant
 from messages import render
 from messages.answers import parse_clock_time
-from messages.catalog import Catalog
+from messages.catalog import Catalog, Catalogs
 from messages.risk import assess
 from scheduler import alerting
-from scheduler.schedule import next_checkin
+from scheduler.schedule import QuietHours, checkin_day, next_checkin
 
 TICK_BATCH = 500
 
@@ -39,28 +39,41 @@ def current_question(catalog: Catalog, checkin: CheckIn, intro: str = "") -> ren
     )
 
 
+def quiet_hours_of(participant: Participant) -> QuietHours | None:
+    start = parse_clock_time(participant.quiet_start or "")
+    end = parse_clock_time(participant.quiet_end or "")
+    return (start, end) if start is not None and end is not None else None
+
+
 def advance_schedule(participant: Participant, now: datetime) -> None:
+    """The next check-in after `now` (after the pause, while paused), out of quiet hours."""
     at = parse_clock_time(participant.checkin_time or "")
     if at is None or participant.timezone is None:
         participant.next_checkin_at = None
         return
-    participant.next_checkin_at = next_checkin(now, at, participant.timezone)
+    after = now
+    if participant.status == "paused" and participant.paused_until is not None:
+        after = max(now, participant.paused_until)
+    quiet = quiet_hours_of(participant)
+    participant.next_checkin_at = next_checkin(after, at, participant.timezone, quiet)
 
 
 def _composition(catalog: Catalog, participant: Participant, slot: datetime, on_medication: bool):
     """The weekly check-in on the participant's chosen weekday, the daily one otherwise."""
-    zone = ZoneInfo(participant.timezone or "UTC")
-    if (
-        participant.weekly_day is not None
-        and slot.astimezone(zone).weekday() == participant.weekly_day
-    ):
+    zone = participant.timezone or "UTC"
+    at = parse_clock_time(participant.checkin_time or "")
+    if at is not None:
+        day = checkin_day(slot, at, zone, quiet_hours_of(participant))
+    else:
+        day = slot.astimezone(ZoneInfo(zone)).date()
+    if participant.weekly_day is not None and day.weekday() == participant.weekly_day:
         return "weekly", render.compose_weekly(catalog, on_medication)
     return "daily", render.compose_daily(catalog, participant.checkins_started, on_medication)
 
 
 async def _schedule_batch(
     session: AsyncSession,
-    catalog: Catalog,
+    catalogs: Catalogs,
     due: list[Participant],
     now: datetime,
     window: timedelta,
@@ -72,6 +85,8 @@ async def _schedule_batch(
     recent = await checkin_db.created_since(session, list(slots), min(slots.values()) - window)
     on_medication = await medication_db.on_daily_medication(session, list(slots))
     rows, by_participant = [], {}
+    # Questions and their order are the same in every language (messages/catalog.py checks).
+    catalog = catalogs.default
     for participant in due:
         slot = slots[participant.id]
         kind, keys = _composition(catalog, participant, slot, participant.id in on_medication)
@@ -98,7 +113,9 @@ async def _schedule_batch(
                     dedupe_key=f"checkin:{checkin_id}:q0",
                     chat_id=by_participant[pid].chat_id,
                     payload=first_question(
-                        catalog, by_participant[pid], checkins[checkin_id]
+                        catalogs.get(by_participant[pid].language),
+                        by_participant[pid],
+                        checkins[checkin_id],
                     ).payload(),
                     priority=outbox.PRIORITY_CHECKIN,
                     participant_id=pid,
@@ -111,17 +128,40 @@ async def _schedule_batch(
     return len(fresh), len(due) - len(fresh)
 
 
+async def end_due_pauses(sessionmaker: async_sessionmaker, now: datetime) -> int:
+    """Pauses that have run their course end here: check-ins resume from the next slot."""
+    ended = 0
+    while True:
+        async with sessionmaker.begin() as session:
+            batch = await people.pauses_ended(session, now, TICK_BATCH)
+            for participant in batch:
+                people.resume(participant)
+                advance_schedule(participant, now)
+                subject = f"participant:{participant.id}"
+                audit.record(session, now, "bot", "checkins_resumed", subject, {"early": False})
+        ended += len(batch)
+        if len(batch) < TICK_BATCH:
+            return ended
+
+
 async def run_tick(
-    sessionmaker: async_sessionmaker, catalog: Catalog, now: datetime, window: timedelta
+    sessionmaker: async_sessionmaker,
+    catalog: Catalog,
+    now: datetime,
+    window: timedelta,
+    catalogs: Catalogs | None = None,
 ) -> TickResult:
-    """Turn every due participant into a check-in plus an outbox message. Safe to re-run:
-    check-ins are unique per participant and slot, outbox messages per dedupe key."""
+    """End pauses that are over, then turn every due participant into a check-in plus an
+    outbox message, in each one's language. Safe to re-run: check-ins are unique per
+    participant and slot, outbox messages per dedupe key."""
+    catalogs = catalogs or Catalogs({catalog.locale: catalog}, catalog.locale)
+    await end_due_pauses(sessionmaker, now)
     created = skipped = 0
     while True:
         async with sessionmaker.begin() as session:
             due = await checkin_db.due_participants(session, now, TICK_BATCH)
             if due:
-                made, passed = await _schedule_batch(session, catalog, due, now, window)
+                made, passed = await _schedule_batch(session, catalogs, due, now, window)
                 created, skipped = created + made, skipped + passed
         if len(due) < TICK_BATCH:
             return TickResult(created, skipped)
@@ -151,7 +191,10 @@ async def start_on_demand(
 
 
 async def run_missed_sweep(
-    sessionmaker: async_sessionmaker, catalog: Catalog, now: datetime
+    sessionmaker: async_sessionmaker,
+    catalog: Catalog,
+    now: datetime,
+    team_chat_id: int | None = None,
 ) -> int:
     """Mark unanswered check-ins missed; alert when misses in a row reach a threshold."""
     rules = catalog.thresholds
@@ -169,6 +212,7 @@ async def run_missed_sweep(
             participant = await session.get(Participant, participant_id)
             assessment = assess(catalog, {}, (), in_a_row)
             await alerting.raise_alert(
-                session, catalog, participant, assessment.level, "missed", assessment.reasons, now
-            )
+                session, catalog, participant, assessment.level, "missed", assessment.reasons, now,
+                team_chat_id=team_chat_id,
+            )  # fmt: skip
         return len(participant_ids)

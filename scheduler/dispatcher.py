@@ -47,6 +47,7 @@ class Dispatcher:
         catalog: Catalog,
         batch: int = BATCH,
         lease: timedelta = LEASE,
+        team_chat_id: int | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bot = bot
@@ -55,6 +56,7 @@ class Dispatcher:
         self._batch = batch
         self._lease = lease
         self._urgent = asyncio.Event()
+        self._team_chat_id = team_chat_id
 
     def wake(self) -> None:
         """An urgent row was committed: serve_urgent claims it now (same event loop only)."""
@@ -178,7 +180,8 @@ class Dispatcher:
                     else None
                 )
                 if participant is not None and participant.status == "active":
-                    await mark_unreachable(session, self._catalog, participant, now)
+                    await mark_unreachable(session, self._catalog, participant, now,
+                                           self._team_chat_id)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -200,13 +203,16 @@ class _Outcome:
     error: str | None = None
 
 
-async def mark_unreachable(session, catalog: Catalog, participant: Participant, now) -> None:
+async def mark_unreachable(
+    session, catalog: Catalog, participant: Participant, now, team_chat_id: int | None = None
+) -> None:
     """They blocked the bot: nothing more can reach them, so a person must know."""
     participant.status = "unreachable"
     subject = f"participant:{participant.id}"
     audit.record(session, now, "bot", "participant_unreachable", subject)
     reasons = [catalog.text("alerts", "unreachable")]
-    await alerting.raise_alert(session, catalog, participant, "high", "unreachable", reasons, now)
+    await alerting.raise_alert(session, catalog, participant, "high", "unreachable", reasons, now,
+                               team_chat_id=team_chat_id)  # fmt: skip
 
 
 def reply_markup_from(

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from messages.catalog import Catalog
+from messages.catalog import Catalog, Catalogs
 from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
@@ -35,10 +35,14 @@ def build_scheduler(
     response_window: timedelta,
     intervals: Intervals,
     escalation_timeouts: dict[str, timedelta],
+    catalogs: Catalogs | None = None,
+    team_chat_id: int | None = None,
 ) -> AsyncIOScheduler:
+    """`catalog` is the program's language (counselors, alerts); `catalogs` holds each
+    participant's; `team_chat_id` is the counselor team group that also hears of alerts."""
 
     async def tick() -> None:
-        result = await run_tick(sessionmaker, catalog, clock(), response_window)
+        result = await run_tick(sessionmaker, catalog, clock(), response_window, catalogs)
         if result.created or result.skipped:
             log.info("check-in tick: %s created, %s skipped", result.created, result.skipped)
         # Medication reminders are due on the same clock; the same job scans for them.
@@ -55,10 +59,10 @@ def build_scheduler(
         await dispatcher.drain()
 
     async def sweep() -> None:
-        missed = await run_missed_sweep(sessionmaker, catalog, clock())
+        missed = await run_missed_sweep(sessionmaker, catalog, clock(), team_chat_id)
         if missed:
             log.info("missed sweep: %s check-ins marked missed", missed)
-        await run_escalation(sessionmaker, catalog, clock(), escalation_timeouts)
+        await run_escalation(sessionmaker, catalog, clock(), escalation_timeouts, team_chat_id)
         await dispatcher.drain()
 
     scheduler = AsyncIOScheduler(timezone="UTC")

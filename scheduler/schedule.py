@@ -36,17 +36,53 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return high.replace(microsecond=0)
 
 
-def next_checkin(after: datetime, at: time, zone_name: str) -> datetime:
-    """The first daily check-in instant strictly after `after` (an aware datetime)."""
+QuietHours = tuple[time, time]  # (start, end) in local wall-clock time; may cross midnight
+
+
+def in_quiet_hours(local_time: time, start: time, end: time) -> bool:
+    """Whether `local_time` falls in the quiet window [start, end). A window whose end comes
+    before its start crosses midnight (22:00-07:00); start == end is an empty window."""
+    if start == end:
+        return False
+    if start < end:
+        return start <= local_time < end
+    return local_time >= start or local_time < end
+
+
+def _slot(day: date, at: time, zone: ZoneInfo, quiet: QuietHours | None) -> datetime:
+    """Day `day`'s check-in; inside quiet hours it moves to the moment they end."""
+    if quiet is None or not in_quiet_hours(at, *quiet):
+        return local_instant(day, at, zone)
+    end = quiet[1]
+    # The window ends later the same day, or (for the evening part of a window that crosses
+    # midnight) the next morning.
+    end_day = day if end > at else day + timedelta(days=1)
+    return local_instant(end_day, end, zone)
+
+
+def next_checkin(
+    after: datetime, at: time, zone_name: str, quiet: QuietHours | None = None
+) -> datetime:
+    """The first daily check-in instant strictly after `after` (an aware datetime). A check-in
+    time inside the participant's quiet hours is moved to the end of them, never dropped."""
     if after.tzinfo is None:
         raise ValueError("`after` must be timezone-aware")
     zone = ZoneInfo(zone_name)
     day = after.astimezone(zone).date() - timedelta(days=1)
     while True:
-        candidate = local_instant(day, at, zone)
+        candidate = _slot(day, at, zone, quiet)
         if candidate > after:
             return candidate
         day += timedelta(days=1)
+
+
+def checkin_day(slot: datetime, at: time, zone_name: str, quiet: QuietHours | None) -> date:
+    """The local day whose check-in `slot` is: the day before, when quiet hours moved it past
+    midnight (so a Wednesday weekly check-in at 23:30 stays Wednesday's, sent Thursday 07:00)."""
+    day = slot.astimezone(ZoneInfo(zone_name)).date()
+    if quiet is not None and in_quiet_hours(at, *quiet) and quiet[1] <= at:
+        return day - timedelta(days=1)
+    return day
 
 
 def parse_hours(text: str) -> tuple[time, time]:

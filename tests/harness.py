@@ -20,7 +20,7 @@ from bot.scripted import SettableClock as Clock
 from bot.scripted import TrackingApplication
 from bot.services import Services
 from db.engine import create_engine, create_sessionmaker
-from messages.catalog import load_catalog
+from messages.catalog import Catalogs, load_catalogs
 from messages.html import strip_html
 from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
@@ -41,9 +41,17 @@ class BotHarness:
     dispatch, sweep) unless run_jobs, which starts the scheduler as `aftercare run` does."""
 
     def __init__(
-        self, tg, db_url: str, clock: Clock, *, run_jobs: bool = False, **settings: Any
+        self,
+        tg,
+        db_url: str,
+        clock: Clock,
+        catalogs: Catalogs | None = None,
+        *,
+        run_jobs: bool = False,
+        **settings: Any,
     ) -> None:
         self.tg = tg
+        self.catalogs = catalogs or load_catalogs()
         self.db_url = db_url
         self.clock = clock
         self.run_jobs = run_jobs
@@ -59,17 +67,23 @@ class BotHarness:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    def build(self) -> TrackingApplication:
+        """The bot's Application, not yet started (the webhook test starts its own way)."""
         engine = create_engine(self.db_url)
         self.services = Services(
             settings=self.settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            catalog=load_catalog(),
+            catalog=self.catalogs.default,
             clock=self.clock,
             run_jobs=self.run_jobs,
+            catalogs=self.catalogs,
         )
         self.app = build_application(self.services, application_class=TrackingApplication)
+        return self.app
+
+    async def start(self) -> None:
+        self.build()
         await self.app.initialize()
         await self.app.post_init(self.app)
         await self.app.start()
@@ -107,12 +121,17 @@ class BotHarness:
 
     # --- time-driven work, run by hand --------------------------------------------------------
 
+    @property
+    def team_chat_id(self) -> int | None:
+        return self.settings.counselor_team_chat_id
+
     async def tick(self):
         """The scheduler's tick (check-ins, then medication reminders), then send whatever it
         queued."""
         result = await run_tick(
-            self.sessionmaker, self.catalog, self.clock(), self.settings.response_window
-        )
+            self.sessionmaker, self.catalog, self.clock(), self.settings.response_window,
+            self.catalogs,
+        )  # fmt: skip
         await run_reminders(self.sessionmaker, self.catalog, self.clock())
         await self.dispatch()
         return result
@@ -124,17 +143,22 @@ class BotHarness:
         return result
 
     async def dispatch(self) -> int:
-        return await Dispatcher(self.sessionmaker, self.app.bot, self.clock, self.catalog).drain()
+        return await Dispatcher(
+            self.sessionmaker, self.app.bot, self.clock, self.catalog,
+            team_chat_id=self.team_chat_id,
+        ).drain()  # fmt: skip
 
     async def escalate(self) -> int:
         """The escalation sweep, then send what it queued."""
         timeouts = self.settings.escalation_timeouts()
-        count = await run_escalation(self.sessionmaker, self.catalog, self.clock(), timeouts)
+        count = await run_escalation(self.sessionmaker, self.catalog, self.clock(), timeouts,
+                                     self.team_chat_id)  # fmt: skip
         await self.dispatch()
         return count
 
     async def sweep(self) -> int:
-        return await run_missed_sweep(self.sessionmaker, self.catalog, self.clock())
+        return await run_missed_sweep(self.sessionmaker, self.catalog, self.clock(),
+                                      self.team_chat_id)  # fmt: skip
 
     # --- people -------------------------------------------------------------------------------
 

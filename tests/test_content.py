@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import copy
+import shutil
 import tomllib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from messages import render
-from messages.answers import parse_answer, parse_clock_time, parse_timezone
+from messages.answers import parse_answer, parse_clock_time, parse_quiet_hours, parse_timezone
 from messages.callback_data import (
     AnswerButton,
     ConsentButton,
+    DischargeButton,
+    LanguageButton,
+    QuietButton,
+    SettingsButton,
     TimeButton,
     TimezoneButton,
     decode,
     encode,
 )
-from messages.catalog import CONTENT_DIR, ContentError, load_catalog, parse_catalog
+from messages.catalog import (
+    CONTENT_DIR,
+    ContentError,
+    load_catalog,
+    load_catalogs,
+    parse_catalog,
+)
 from messages.html import check_html, escape, strip_html
 
 CATALOG = load_catalog()
@@ -50,6 +62,9 @@ def test_crisis_numbers_are_in_content_not_code():
         (lambda d: d["questions"].pop(0), "'mood'"),
         (lambda d: d["timezones"][0].update(zone="Mars/Olympus"), "unknown zone"),
         (lambda d: d["schedule"].update(time_buttons=["25:00"]), "not HH:MM"),
+        (lambda d: d["schedule"].update(quiet_buttons=["22:00-22:00"]), "not HH:MM-HH:MM"),
+        (lambda d: d["settings"].update(menu="{time}"), "placeholders"),
+        (lambda d: d.pop("language_name"), "missing 'language_name'"),
         (lambda d: d["questions"].append(copy.deepcopy(d["questions"][0])), "defined twice"),
     ],
 )
@@ -124,6 +139,13 @@ def test_time_zones():
         ConsentButton(False),
         TimezoneButton("America/Argentina/ComodRivadavia"),
         TimeButton("09:30"),
+        SettingsButton("quiet"),
+        QuietButton("22:00-07:00"),
+        QuietButton("off"),
+        LanguageButton("es"),
+        LanguageButton("pt-BR"),
+        DischargeButton(123456789012, True),
+        DischargeButton(7, False),
     ],
 )
 def test_callback_data_round_trip(data):
@@ -185,3 +207,72 @@ def test_daily_composition_rotates():
 )  # fmt: skip
 def test_html_checker(text, ok):
     assert (check_html(text) is None) == ok
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("22:00-07:00", ("22:00", "07:00")), ("22:00 – 7:00", ("22:00", "07:00")),
+     ("13:00 to 15:30", ("13:00", "15:30")), ("9:00-9:00", None), ("22-07", None),
+     ("22:00", None), ("", None), ("25:00-07:00", None), ("night", None)],
+)  # fmt: skip
+def test_quiet_hours_typed(text, expected):
+    parsed = parse_quiet_hours(text)
+    assert (tuple(t.strftime("%H:%M") for t in parsed) if parsed else None) == expected
+
+
+def test_forged_settings_and_discharge_data_decode_to_nothing():
+    for text in ("st:everything", "qh:22:00", "qh:on", "lg:../en", "lg:", "dc:1", "dc:x:y"):
+        assert decode(text) is None, text
+
+
+# --- languages --------------------------------------------------------------------------------
+
+FIXTURE = Path(__file__).parent / "data" / "content" / "zz.toml"
+
+
+def content_dir(tmp_path, **files: str) -> Path:
+    """The shipped English plus `files` (name without .toml -> TOML text)."""
+    shutil.copy(CONTENT_DIR / "en.toml", tmp_path / "en.toml")
+    for name, text in files.items():
+        (tmp_path / f"{name}.toml").write_text(text)
+    return tmp_path
+
+
+def test_a_second_content_file_is_picked_up_over_english(tmp_path):
+    catalogs = load_catalogs(content_dir(tmp_path, zz=FIXTURE.read_text()))
+    assert catalogs.locales() == ["en", "zz"]
+    zedish = catalogs.get("zz")
+    assert zedish.language_name == "Zedish (test)"
+    assert zedish.text("general", "note_saved") == "ZZ: kept for your counselor."
+    # What it leaves out stays English, clinical content included.
+    assert zedish.text("crisis", "resources") == CATALOG.text("crisis", "resources")
+    assert zedish.questions == CATALOG.questions
+    # English is the fallback for a language with no file, or none.
+    assert catalogs.get("fr") is catalogs.default and catalogs.get(None) is catalogs.default
+    assert catalogs.default.locale == "en"
+
+
+def test_shipped_content_has_english_only_for_now():
+    assert load_catalogs().locales() == ["en"]
+
+
+def test_a_translation_may_not_change_clinical_meaning(tmp_path):
+    english = (CONTENT_DIR / "en.toml").read_text().replace('locale = "en"', 'locale = "zz"')
+    # A full copy is a valid (if untranslated) language...
+    assert load_catalogs(content_dir(tmp_path, zz=english)).locales() == ["en", "zz"]
+    # ...until it changes what an answer means, or a threshold.
+    low_mood_is_fine = english.replace('1 = "high"\n2 = "watch"', '1 = "none"\n2 = "watch"', 1)
+    assert low_mood_is_fine != english
+    more_misses = FIXTURE.read_text() + "\n[risk]\nmissed_high = 9\n"
+    for changed in (low_mood_is_fine, more_misses):
+        with pytest.raises(ContentError, match="a translation changes wording only"):
+            load_catalogs(content_dir(tmp_path, zz=changed))
+
+
+def test_a_content_file_must_name_its_own_locale(tmp_path):
+    wrong = FIXTURE.read_text().replace('locale = "zz"', 'locale = "yy"')
+    with pytest.raises(ContentError, match="the file name says 'zz'"):
+        load_catalogs(content_dir(tmp_path, zz=wrong))
+    missing = FIXTURE.read_text().replace('locale = "zz"', "")
+    with pytest.raises(ContentError, match="locale is 'en'"):
+        load_catalogs(content_dir(tmp_path, zz=missing))

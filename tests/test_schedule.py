@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.schedule import local_instant, next_checkin
+from scheduler.schedule import checkin_day, in_quiet_hours, local_instant, next_checkin
 
 NEW_YORK = "America/New_York"
 BERLIN = "Europe/Berlin"
@@ -102,3 +102,77 @@ def test_next_checkin_properties(after, hour, minute, zone):
         round_trip = naive.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).astimezone(ZoneInfo(zone))
         assert round_trip.replace(tzinfo=None) != naive
         assert (shown.hour, shown.minute) > (hour, minute)
+
+
+# --- quiet hours ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "at, start, end, quiet",
+    [
+        ("23:00", "22:00", "07:00", True),  # across midnight: the evening part
+        ("03:00", "22:00", "07:00", True),  # and the morning part
+        ("22:00", "22:00", "07:00", True),  # the start is inside
+        ("07:00", "22:00", "07:00", False),  # the end is not
+        ("12:00", "22:00", "07:00", False),
+        ("13:00", "12:00", "14:00", True),  # a window inside one day
+        ("11:59", "12:00", "14:00", False),
+        ("14:00", "12:00", "14:00", False),
+        ("00:00", "00:00", "07:00", True),
+        ("09:00", "09:00", "09:00", False),  # start == end: no quiet hours at all
+    ],
+)
+def test_in_quiet_hours(at, start, end, quiet):
+    parse = time.fromisoformat
+    assert in_quiet_hours(parse(at), parse(start), parse(end)) is quiet
+
+
+NIGHT = (time(22), time(7))
+
+
+def test_checkin_inside_quiet_hours_moves_to_their_end():
+    monday = datetime(2026, 1, 5, 12, tzinfo=UTC)  # 07:00 New York
+    # 23:30 is in the evening part of 22:00-07:00: it comes at 07:00 the next morning.
+    slot = next_checkin(monday, time(23, 30), NEW_YORK, NIGHT)
+    assert local(slot, NEW_YORK).strftime("%m-%d %H:%M") == "01-06 07:00"
+    # 05:00 is in the morning part: 07:00 the same morning.
+    slot = next_checkin(monday - timedelta(hours=6), time(5), NEW_YORK, NIGHT)
+    assert local(slot, NEW_YORK).strftime("%m-%d %H:%M") == "01-05 07:00"
+    # Outside quiet hours nothing changes.
+    assert next_checkin(monday, time(9), NEW_YORK, NIGHT) == next_checkin(monday, time(9), NEW_YORK)
+
+
+def test_quiet_hours_never_double_or_skip_a_day():
+    slots, after = [], datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(10):
+        after = next_checkin(after, time(23, 30), NEW_YORK, NIGHT)
+        slots.append(after)
+    days = [local(s, NEW_YORK).date() for s in slots]
+    assert days == [days[0] + timedelta(days=i) for i in range(10)]
+    assert {local(s, NEW_YORK).strftime("%H:%M") for s in slots} == {"07:00"}
+
+
+def test_a_moved_checkin_still_belongs_to_its_day():
+    wednesday = datetime(2026, 1, 7, 12, tzinfo=UTC)
+    slot = next_checkin(wednesday, time(23, 30), NEW_YORK, NIGHT)  # Thursday 07:00
+    assert local(slot, NEW_YORK).strftime("%a %H:%M") == "Thu 07:00"
+    assert checkin_day(slot, time(23, 30), NEW_YORK, NIGHT).strftime("%a") == "Wed"
+    early = next_checkin(wednesday - timedelta(hours=12), time(5), NEW_YORK, NIGHT)
+    assert checkin_day(early, time(5), NEW_YORK, NIGHT).strftime("%a %d") == "Wed 07"
+    plain = next_checkin(wednesday, time(9), NEW_YORK, NIGHT)
+    assert checkin_day(plain, time(9), NEW_YORK, NIGHT).strftime("%a") == "Wed"
+
+
+CLOCK = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
+
+
+@given(after=INSTANTS, at=CLOCK, start=CLOCK, end=CLOCK, zone=ZONES)
+def test_no_checkin_lands_in_quiet_hours(after, at, start, end, zone):
+    slot = next_checkin(after, at, zone, (start, end))
+    assert after < slot <= after + timedelta(days=2, hours=1)
+    assert not in_quiet_hours(local(slot, zone).time(), start, end)
+    if not in_quiet_hours(at, start, end):
+        assert slot == next_checkin(after, at, zone)
+    # The slot belongs to a day whose plain check-in time is no later than the slot itself.
+    day = checkin_day(slot, at, zone, (start, end))
+    assert local_instant(day, at, ZoneInfo(zone)) <= slot

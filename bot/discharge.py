@@ -1,0 +1,109 @@
+"""A counselor's /discharge <participant>: confirmed with a button, then check-ins end for good,
+the participant gets a warm goodbye with resources, and the audit log records who did it.
+
+Only the participant's own counselor (or an admin) can discharge them, the way /history finds
+a participant. Afterwards the participant can still reach /sos, /coping and crisis help.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import telegram_io
+from bot.common import help_text
+from bot.counselor import find_in_caseload
+from bot.services import Services, services_of
+from db import audit, outbox, people
+from db import checkins as checkin_db
+from db.models import Counselor, Participant
+from messages import render
+from messages.callback_data import DischargeButton
+from messages.render import Rendered, fill
+
+SHOWN = 40  # characters of an unknown name quoted back
+
+
+async def on_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/discharge <number or name>: asks the counselor to confirm with a button."""
+    services = services_of(context)
+    catalog = services.catalog
+    texts = catalog.texts["discharge"]
+    wanted = " ".join(context.args or [])
+    async with services.sessionmaker() as session:
+        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        if counselor is None:
+            message = None
+        elif not wanted:
+            message = texts["usage"]
+        else:
+            participant, problem = await find_in_caseload(session, counselor, wanted)
+            if participant is None:
+                message = fill(catalog.text("history", problem), text=wanted[:SHOWN])
+            elif participant.status == "discharged":
+                message = fill(texts["already"], name=participant.first_name or "")
+            else:
+                name = participant.first_name or ""
+                message = render.discharge_confirm(catalog, participant.id, name)
+    if message is None:  # participants and strangers get what fits them
+        message = await help_text(update, context)
+    await telegram_io.send(context.bot, update.effective_chat.id, message)
+
+
+def _may_discharge(counselor: Counselor | None, participant: Participant | None) -> bool:
+    return (
+        counselor is not None
+        and participant is not None
+        and participant.telegram_user_id is not None
+        and (counselor.is_admin or participant.counselor_id == counselor.id)
+    )
+
+
+async def on_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: DischargeButton
+) -> None:
+    """Yes or Cancel, authorized against whoever pressed it, not whoever asked."""
+    services = services_of(context)
+    texts = services.catalog.texts["discharge"]
+    query = update.callback_query
+    toast, reply = None, None
+    async with services.sessionmaker.begin() as session:
+        counselor = await people.counselor_by_telegram(session, query.from_user.id)
+        participant = await session.get(Participant, data.participant_id)
+        if not _may_discharge(counselor, participant):
+            toast = services.catalog.text("general", "not_for_you")
+        elif not data.confirm:
+            reply = texts["cancelled"]
+        elif participant.status == "discharged":
+            reply = fill(texts["already"], name=participant.first_name or "")
+        else:
+            await discharge(session, services, counselor, participant)
+            reply = fill(texts["done"], name=participant.first_name or "")
+    await query.answer(toast)
+    if reply is not None:
+        if query.message is not None and query.message.reply_markup is not None:
+            await query.edit_message_reply_markup(reply_markup=None)  # one-shot buttons
+        await telegram_io.send(context.bot, update.effective_chat.id, reply)
+
+
+async def discharge(
+    session: AsyncSession, services: Services, counselor: Counselor, participant: Participant
+) -> None:
+    """One unit of work: check-ins end, the goodbye is queued, the audit log records it."""
+    now = services.now()
+    people.discharge(participant, now)
+    await checkin_db.close_open(session, participant.id)
+    audit.record(session, now, f"counselor:{counselor.id}", "participant_discharged",
+                 f"participant:{participant.id}")  # fmt: skip
+    catalog = services.speaking(participant.language).catalog
+    goodbye = fill(catalog.text("discharge", "goodbye"), name=participant.first_name or "")
+    await outbox.enqueue(
+        session,
+        f"discharge:{participant.id}:goodbye",
+        participant.chat_id,
+        Rendered(goodbye).payload(),
+        outbox.PRIORITY_REPLY,
+        now,
+        participant_id=participant.id,
+    )

@@ -1,0 +1,241 @@
+"""/settings for participants: check-in time, time zone, weekly day, quiet hours and language.
+
+Each change reuses enrollment's keyboards and parsers (messages/render.py, messages/answers.py),
+is written to the audit log, and recomputes the next check-in with the pure schedule function.
+The functions here work inside the caller's transaction (bot/participant.py) and return what
+to send; the step a typed answer belongs to is kept on the participant (`settings_step`).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services
+from db import audit
+from db.models import Participant
+from messages import render
+from messages.answers import parse_clock_time, parse_quiet_hours, parse_timezone, parse_weekday
+from messages.callback_data import (
+    LanguageButton,
+    QuietButton,
+    SettingsButton,
+    TimeButton,
+    TimezoneButton,
+    WeekdayButton,
+)
+from messages.render import Markup, Rendered, fill
+from messages.screen import screen
+from scheduler.checkins import advance_schedule, quiet_hours_of
+from scheduler.schedule import in_quiet_hours
+
+# Typed text this long that is not a setting reads as a message instead (as in check-ins).
+NOTE_MIN_WORDS = 4
+SHOWN = 40  # characters of unreadable input quoted back
+
+SettingsPress = (
+    SettingsButton | TimezoneButton | TimeButton | WeekdayButton | QuietButton | LanguageButton
+)
+
+
+def menu(services: Services, participant: Participant) -> Rendered:
+    """The current settings, with a button for each. Opening it drops any half-made change."""
+    catalog = services.catalog
+    participant.settings_step = None
+    shown = render.settings_menu(
+        catalog,
+        participant.checkin_time or "",
+        participant.timezone or "",
+        participant.weekly_day,
+        render.quiet_hours(catalog, participant.quiet_start, participant.quiet_end),
+        catalog.language_name,
+    )
+    if participant.status == "paused" and participant.paused_until is not None:
+        note = fill(catalog.text("settings", "paused_note"),
+                    until=stamp_for(services, participant, participant.paused_until))  # fmt: skip
+        shown = Rendered(Markup(shown.text + "\n\n" + note), shown.buttons)
+    return shown
+
+
+def ask(services: Services, participant: Participant, item: str) -> Rendered:
+    """The question for one setting, with enrollment's keyboard for it."""
+    participant.settings_step = item
+    catalog = services.catalog
+    texts = catalog.texts["settings"]
+    match item:
+        case "time":
+            text = fill(texts["ask_time"], timezone=participant.timezone or "")
+            return Rendered(text, render.time_prompt(catalog, "").buttons)
+        case "timezone":
+            return Rendered(texts["ask_timezone"], render.timezone_prompt(catalog).buttons)
+        case "weekly":
+            return Rendered(texts["ask_weekly"], render.weekday_prompt(catalog, "").buttons)
+        case "quiet":
+            return render.quiet_prompt(catalog)
+    languages = [(code, services.catalogs.get(code).language_name)
+                 for code in services.catalogs.locales()]  # fmt: skip
+    return render.language_prompt(catalog, languages)
+
+
+def pressed(
+    session: AsyncSession, services: Services, participant: Participant, data: SettingsPress
+) -> Rendered | None:
+    """A settings button; None when it does not belong to the step they are at (a stale or
+    forged press changes nothing)."""
+    step = participant.settings_step
+    match data:
+        case SettingsButton(item):
+            return ask(services, participant, item)
+        case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
+            return _set_timezone(session, services, participant, zone)
+        case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
+            return _set_time(session, services, participant, parse_clock_time(hhmm))
+        case WeekdayButton(day) if step == "weekly":
+            return _set_weekly(session, services, participant, day)
+        case QuietButton("off") if step == "quiet":
+            return _set_quiet(session, services, participant, None)
+        case QuietButton(hours) if step == "quiet" and parse_quiet_hours(hours) is not None:
+            return _set_quiet(session, services, participant, parse_quiet_hours(hours))
+        case LanguageButton(code) if step == "language" and code in services.catalogs.by_locale:
+            return _set_language(session, services, participant, code)
+    return None
+
+
+def typed(
+    session: AsyncSession, services: Services, participant: Participant, text: str
+) -> Rendered | None:
+    """A typed answer to the setting being changed. None when the text is no answer and reads
+    like a message instead: the step ends and the caller treats the text as it would any
+    other (an answer, a note, or words that need a safety response)."""
+    catalog = services.catalog
+    step = participant.settings_step
+    if step == "timezone" and (zone := parse_timezone(text)) is not None:
+        return _set_timezone(session, services, participant, zone)
+    if step == "time" and (at := parse_clock_time(text)) is not None:
+        return _set_time(session, services, participant, at)
+    if step == "weekly" and (day := parse_weekday(text)) is not None:
+        return _set_weekly(session, services, participant, day)
+    if step == "quiet":
+        if text.strip().casefold() in catalog.quiet_off_words:
+            return _set_quiet(session, services, participant, None)
+        if (window := parse_quiet_hours(text)) is not None:
+            return _set_quiet(session, services, participant, window)
+    if screen(text, catalog.screen).response is not None or len(text.split()) >= NOTE_MIN_WORDS:
+        participant.settings_step = None
+        return None
+    shown = text if len(text) <= SHOWN else text[:SHOWN] + "…"
+    invalid = {
+        "timezone": ("enrollment", "timezone_invalid"),
+        "time": ("enrollment", "time_invalid"),
+        "weekly": ("enrollment", "weekly_invalid"),
+        "quiet": ("settings", "quiet_invalid"),
+    }
+    if step in invalid:
+        message = fill(catalog.text(*invalid[step]), text=shown)
+    else:
+        message = Markup(catalog.text("settings", "language_invalid"))
+    return Rendered(message, ask(services, participant, step).buttons)
+
+
+# --- changes ----------------------------------------------------------------------------------
+
+
+def when_for(services: Services, participant: Participant, instant) -> str:
+    """'tomorrow at 09:00', in the participant's own time."""
+    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+    return render.when(instant.astimezone(zone), services.now().astimezone(zone).date())
+
+
+def stamp_for(services: Services, participant: Participant, instant) -> str:
+    """'Thu 8 Jan, 09:00', in the participant's own time."""
+    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+    return render.day_and_time(instant.astimezone(zone))
+
+
+def next_checkin_text(services: Services, participant: Participant) -> str:
+    """'tomorrow at 09:00': when the next scheduled check-in comes, in their own time."""
+    if participant.next_checkin_at is None:
+        return ""
+    return when_for(services, participant, participant.next_checkin_at)
+
+
+def _changed(session: AsyncSession, services: Services, participant: Participant, setting: str,
+             value: object) -> None:  # fmt: skip
+    participant.settings_step = None
+    now = services.now()
+    advance_schedule(participant, now)
+    subject = f"participant:{participant.id}"
+    audit.record(session, now, subject, "settings_changed", subject,
+                 {"setting": setting, "value": value})  # fmt: skip
+
+
+def _quiet_note(services: Services, participant: Participant) -> Markup | None:
+    """Says so when their check-in time falls in their quiet hours (it moves to their end)."""
+    quiet = quiet_hours_of(participant)
+    at = parse_clock_time(participant.checkin_time or "")
+    if quiet is None or at is None or not in_quiet_hours(at, *quiet):
+        return None
+    return fill(services.catalog.text("settings", "quiet_moves_checkin"),
+                time=participant.checkin_time, end=participant.quiet_end)  # fmt: skip
+
+
+def _with_note(text: Markup, note: Markup | None) -> Rendered:
+    return Rendered(Markup(text + "\n\n" + note) if note else text)
+
+
+def _set_time(session, services: Services, participant: Participant, at: time) -> Rendered:
+    participant.checkin_time = at.strftime("%H:%M")
+    _changed(session, services, participant, "checkin_time", participant.checkin_time)
+    text = fill(
+        services.catalog.text("settings", "saved_time"),
+        time=participant.checkin_time,
+        timezone=participant.timezone,
+        next=next_checkin_text(services, participant),
+    )
+    return _with_note(text, _quiet_note(services, participant))
+
+
+def _set_timezone(session, services: Services, participant: Participant, zone: str) -> Rendered:
+    participant.timezone = zone
+    _changed(session, services, participant, "timezone", zone)
+    text = fill(
+        services.catalog.text("settings", "saved_timezone"),
+        timezone=zone,
+        time=participant.checkin_time,
+        next=next_checkin_text(services, participant),
+    )
+    return Rendered(text)
+
+
+def _set_weekly(session, services: Services, participant: Participant, day: int) -> Rendered:
+    participant.weekly_day = day
+    _changed(session, services, participant, "weekly_day", day)
+    text = fill(services.catalog.text("settings", "saved_weekly"),
+                weekday=render.WEEKDAY_NAMES[day])  # fmt: skip
+    return Rendered(text)
+
+
+def _set_quiet(
+    session, services: Services, participant: Participant, window: tuple[time, time] | None
+) -> Rendered:
+    texts = services.catalog.texts["settings"]
+    if window is None:
+        participant.quiet_start = participant.quiet_end = None
+        _changed(session, services, participant, "quiet_hours", None)
+        return Rendered(fill(texts["quiet_cleared"], next=next_checkin_text(services, participant)))
+    start, end = (t.strftime("%H:%M") for t in window)
+    participant.quiet_start, participant.quiet_end = start, end
+    _changed(session, services, participant, "quiet_hours", f"{start}-{end}")
+    text = fill(texts["saved_quiet"], start=start, end=end,
+                next=next_checkin_text(services, participant))  # fmt: skip
+    return _with_note(text, _quiet_note(services, participant))
+
+
+def _set_language(session, services: Services, participant: Participant, code: str) -> Rendered:
+    participant.language = code
+    _changed(session, services, participant, "language", code)
+    catalog = services.speaking(code).catalog  # the confirmation already speaks it
+    text = fill(catalog.text("settings", "saved_language"), language=catalog.language_name)
+    return Rendered(text)

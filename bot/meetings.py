@@ -360,8 +360,9 @@ async def _answer(
     catalog = services.catalog
     meeting = await session.get(ParticipantMeeting, attendance.participant_meeting_id)
     await meeting_work.record_attendance(
-        session, catalog, participant, attendance, answer, source, services.now()
-    )
+        session, catalog, participant, attendance, answer, source, services.now(),
+        team_chat_id=services.settings.counselor_team_chat_id,
+    )  # fmt: skip
     reply = catalog.meetings.answer(answer)
     return view.answered(catalog, meeting.name or "", answer), reply.reply if reply else ""
 

@@ -145,7 +145,7 @@ async def _step_button(
             return await _enrollment_button(session, services, participant, data) or expired
         if isinstance(data, ConsentButton):
             return expired
-        changed = participant_settings.pressed(session, services, participant, data)
+        changed = await participant_settings.pressed(session, services, participant, data)
         return Reply([changed]) if changed is not None else expired
 
 
@@ -404,7 +404,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def active(services: Services, session: AsyncSession, participant: Participant):
         now = services.now()
         if participant.settings_step is not None:
-            changed = participant_settings.typed(session, services, participant, text)
+            changed = await participant_settings.typed(session, services, participant, text)
             if changed is not None:
                 return Reply([changed])
         checkin = await checkin_db.open_checkin(session, participant.id, now)

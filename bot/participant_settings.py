@@ -28,6 +28,7 @@ from messages.callback_data import (
 )
 from messages.render import Markup, Rendered, fill
 from messages.screen import screen
+from scheduler import reminders
 from scheduler.checkins import advance_schedule, quiet_hours_of
 from scheduler.schedule import in_quiet_hours
 
@@ -79,7 +80,7 @@ def ask(services: Services, participant: Participant, item: str) -> Rendered:
     return render.language_prompt(catalog, languages)
 
 
-def pressed(
+async def pressed(
     session: AsyncSession, services: Services, participant: Participant, data: SettingsPress
 ) -> Rendered | None:
     """A settings button; None when it does not belong to the step they are at (a stale or
@@ -89,7 +90,7 @@ def pressed(
         case SettingsButton(item):
             return ask(services, participant, item)
         case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
-            return _set_timezone(session, services, participant, zone)
+            return await _set_timezone(session, services, participant, zone)
         case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
             return _set_time(session, services, participant, parse_clock_time(hhmm))
         case WeekdayButton(day) if step == "weekly":
@@ -103,7 +104,7 @@ def pressed(
     return None
 
 
-def typed(
+async def typed(
     session: AsyncSession, services: Services, participant: Participant, text: str
 ) -> Rendered | None:
     """A typed answer to the setting being changed. None when the text is no answer and reads
@@ -112,7 +113,7 @@ def typed(
     catalog = services.catalog
     step = participant.settings_step
     if step == "timezone" and (zone := parse_timezone(text)) is not None:
-        return _set_timezone(session, services, participant, zone)
+        return await _set_timezone(session, services, participant, zone)
     if step == "time" and (at := parse_clock_time(text)) is not None:
         return _set_time(session, services, participant, at)
     if step == "weekly" and (day := parse_weekday(text)) is not None:
@@ -197,9 +198,13 @@ def _set_time(session, services: Services, participant: Participant, at: time) -
     return _with_note(text, _quiet_note(services, participant))
 
 
-def _set_timezone(session, services: Services, participant: Participant, zone: str) -> Rendered:
+async def _set_timezone(
+    session, services: Services, participant: Participant, zone: str
+) -> Rendered:
     participant.timezone = zone
     _changed(session, services, participant, "timezone", zone)
+    # Dose times are local times: their reminders move with the zone.
+    await reminders.reschedule_all(session, services.catalog, participant, services.now())
     text = fill(
         services.catalog.text("settings", "saved_timezone"),
         timezone=zone,

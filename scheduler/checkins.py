@@ -17,7 +17,7 @@ from messages.answers import parse_clock_time
 from messages.catalog import Catalog, Catalogs
 from messages.risk import assess
 from scheduler import alerting
-from scheduler.schedule import QuietHours, checkin_day, next_checkin
+from scheduler.schedule import QuietHours, checkin_day, in_quiet_hours, next_checkin
 
 TICK_BATCH = 500
 
@@ -43,6 +43,15 @@ def quiet_hours_of(participant: Participant) -> QuietHours | None:
     start = parse_clock_time(participant.quiet_start or "")
     end = parse_clock_time(participant.quiet_end or "")
     return (start, end) if start is not None and end is not None else None
+
+
+def in_quiet_hours_now(participant: Participant, now: datetime) -> bool:
+    """Whether it is the participant's quiet hours at `now`, in their own time zone."""
+    quiet = quiet_hours_of(participant)
+    if quiet is None or participant.timezone is None:
+        return False
+    local = now.astimezone(ZoneInfo(participant.timezone)).time()
+    return in_quiet_hours(local, *quiet)
 
 
 def advance_schedule(participant: Participant, now: datetime) -> None:

@@ -52,7 +52,7 @@ def build_scheduler(
         await dispatcher.drain()
 
     async def meetings() -> None:
-        result = await run_meeting_tick(sessionmaker, catalog, clock())
+        result = await run_meeting_tick(sessionmaker, catalog, clock(), team_chat_id)
         if result.reminders or result.follow_ups or result.skipped:
             log.info("meeting tick: %s reminders, %s follow-ups, %s skipped",
                      result.reminders, result.follow_ups, result.skipped)  # fmt: skip

@@ -22,6 +22,7 @@ from messages.catalog import Catalog
 from messages.render import Rendered
 from messages.risk import NOT_ATTENDED, MeetingOccurrence, assess_meeting_gap, assess_meeting_skips
 from scheduler import alerting
+from scheduler.checkins import in_quiet_hours_now
 from scheduler.meeting_schedule import (
     REMIND,
     MeetingStep,
@@ -129,8 +130,8 @@ async def enqueue_meeting_message(
     """The one place a meeting reminder or follow-up is queued, in the reminder class. A check
     that holds reminders back (a pause, quiet hours) belongs here. The dedupe key names the
     meeting, the occurrence and the step, so an occurrence is never reminded twice."""
-    if participant.chat_id is None:
-        return None
+    if participant.chat_id is None or in_quiet_hours_now(participant, now):
+        return None  # quiet hours: the participant asked for no reminders now
     return await outbox.enqueue(
         session,
         dedupe_key,
@@ -169,6 +170,7 @@ async def _follow_up(
     meeting: ParticipantMeeting,
     step: MeetingStep,
     now: datetime,
+    team_chat_id: int | None = None,
 ) -> None:
     attendance_id = await meeting_db.ask_attendance(session, meeting, step.occurrence.start, now)
     if attendance_id is None:
@@ -176,7 +178,7 @@ async def _follow_up(
     message = render_meetings.follow_up(catalog, attendance_id, meeting.name or "")
     await enqueue_meeting_message(session, participant, _key(meeting, step), message, now)
     # Silence counts here: judged as of this meeting's start, before its answer can come.
-    await check_gap(session, catalog, participant, step.occurrence.start, now)
+    await check_gap(session, catalog, participant, step.occurrence.start, now, team_chat_id)
 
 
 async def _advance(
@@ -186,6 +188,7 @@ async def _advance(
     meeting: ParticipantMeeting,
     now: datetime,
     result: MeetingTickResult,
+    team_chat_id: int | None = None,
 ) -> None:
     """Every step that is due: sent if still fresh, skipped if not; then the next one."""
     weekly = weekly_of(meeting)
@@ -197,23 +200,27 @@ async def _advance(
             await _remind(session, catalog, participant, meeting, step, now)
             result.reminders += 1
         else:
-            await _follow_up(session, catalog, participant, meeting, step, now)
+            await _follow_up(session, catalog, participant, meeting, step, now, team_chat_id)
             result.follow_ups += 1
         step = following_step(weekly, step, now)
     _set_step(meeting, step)
 
 
 async def run_meeting_tick(
-    sessionmaker: async_sessionmaker, catalog: Catalog, now: datetime
+    sessionmaker: async_sessionmaker,
+    catalog: Catalog,
+    now: datetime,
+    team_chat_id: int | None = None,
 ) -> MeetingTickResult:
     """Queue every due reminder and follow-up. Safe to re-run: a step is recorded as done in the
-    same transaction as its message, and messages are unique per dedupe key."""
+    same transaction as its message, and messages are unique per dedupe key. `team_chat_id`:
+    the counselor team group that also hears of the alerts raised here."""
     result = MeetingTickResult()
     while True:
         async with sessionmaker.begin() as session:
             due = await meeting_db.due(session, now, TICK_BATCH)
             for meeting, participant in due:
-                await _advance(session, catalog, participant, meeting, now, result)
+                await _advance(session, catalog, participant, meeting, now, result, team_chat_id)
         if len(due) < TICK_BATCH:
             return result
 
@@ -227,6 +234,7 @@ async def check_gap(
     participant: Participant,
     as_of: datetime,
     now: datetime,
+    team_chat_id: int | None = None,
 ) -> None:
     """Watch when they have meetings but have not been to one for the threshold's days; once
     per such stretch (a new alert only after they have been to a meeting again)."""
@@ -239,8 +247,9 @@ async def check_gap(
     if await alert_db.raised_since(session, participant.id, GAP_CAUSE, stretch_began):
         return
     await alerting.raise_alert(
-        session, catalog, participant, assessment.level, GAP_CAUSE, assessment.reasons, now
-    )
+        session, catalog, participant, assessment.level, GAP_CAUSE, assessment.reasons, now,
+        team_chat_id=team_chat_id,
+    )  # fmt: skip
 
 
 async def record_attendance(
@@ -251,6 +260,7 @@ async def record_attendance(
     answer: str,
     source: str,
     now: datetime,
+    team_chat_id: int | None = None,
 ) -> None:
     """Keep the answer, then flag what it means: the same meeting missed weeks running, or no
     meeting for too long. A watch flag reaches the counselor like every other alert."""
@@ -266,6 +276,7 @@ async def record_attendance(
     skips = assess_meeting_skips(catalog, meeting.name or "", history)
     if skips.level != "none":
         await alerting.raise_alert(
-            session, catalog, participant, skips.level, SKIPS_CAUSE, skips.reasons, now
-        )
-    await check_gap(session, catalog, participant, now, now)
+            session, catalog, participant, skips.level, SKIPS_CAUSE, skips.reasons, now,
+            team_chat_id=team_chat_id,
+        )  # fmt: skip
+    await check_gap(session, catalog, participant, now, now, team_chat_id)

@@ -16,6 +16,7 @@ from messages import medication as medication_text
 from messages.answers import parse_clock_time
 from messages.catalog import Catalog
 from messages.render import Rendered
+from scheduler.checkins import in_quiet_hours_now
 from scheduler.schedule import injection_reminder, next_dose
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,12 @@ async def enqueue_reminder(
     now: datetime,
 ) -> bool:
     """Queue one reminder for a participant, in the reminder class. Every reminder goes through
-    here, so who may get one right now (only active participants) is decided in one place."""
+    here, so who may get one right now (only active participants, never in their quiet hours) is
+    decided in one place."""
     if participant.status != "active" or participant.chat_id is None:
         return False
+    if in_quiet_hours_now(participant, now):
+        return False  # they asked for no reminders now; the dose can still be answered later
     await outbox.enqueue(
         session,
         dedupe_key,

@@ -138,7 +138,9 @@ class BotHarness:
 
     async def meeting_tick(self):
         """The meeting reminder and follow-up tick, then send whatever it queued."""
-        result = await run_meeting_tick(self.sessionmaker, self.catalog, self.clock())
+        result = await run_meeting_tick(
+            self.sessionmaker, self.catalog, self.clock(), self.team_chat_id
+        )
         await self.dispatch()
         return result
 

@@ -331,3 +331,27 @@ async def test_setting_up_the_same_medication_again_changes_it(bot):
     await sam.press("Yes, remind me")
     [medication] = await medications(bot)
     assert medication.dose_times == ["09:00"]
+
+
+async def test_no_reminder_during_quiet_hours(bot, clock):
+    _, sam = await setup(bot)
+    await add_methadone(sam, at="08:00")
+    await sam.say("/settings")
+    await sam.press("Quiet hours")
+    await sam.say("07:30-08:30")
+    assert "quiet hours are 07:30–08:30" in sam.last_text()
+    await to_next_reminder(bot, clock)
+    assert reminders(sam) == []  # they asked for no reminders then
+    [dose] = await doses(bot)  # the dose is still there to answer (e.g. in the check-in)
+    assert dose.answer is None
+
+
+async def test_a_new_time_zone_moves_the_dose_reminder(bot, clock):
+    _, sam = await setup(bot)
+    await add_methadone(sam, at="08:00")
+    await sam.say("/settings")
+    await sam.press("Time zone")
+    await sam.say("America/Los_Angeles")
+    await to_next_reminder(bot, clock)
+    assert clock().astimezone(ZoneInfo("America/Los_Angeles")).strftime("%H:%M") == "08:00"
+    assert len(reminders(sam)) == 1

@@ -48,3 +48,6 @@ def configure_logging(level: str, token: str | None) -> None:
     # These log every query or job run at DEBUG, burying ours; they keep INFO and up.
     for noisy in ("aiosqlite", "apscheduler", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+    # "Skipped: maximum number of running instances reached" is the normal sign of a long
+    # broadcast (max_instances=1 on purpose), not a warning; job failures still log as errors.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(logging.ERROR, root.level))

@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
     send_max_retries: int = Field(default=5, ge=0)
-    # Updates handled at once, each chat's in order (bot/update_order.py).
-    max_concurrent_updates: int = Field(default=64, ge=1)
+    # Updates handled at once, each chat's in order (bot/update_order.py). Kept near the database
+    # connection pool's size (5 + 10 overflow), so a burst queues here, not for a connection.
+    max_concurrent_updates: int = Field(default=16, ge=1)
     # How long a worker's claim on an outbox row lasts; a dead worker's rows return after it.
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     tick_interval_seconds: float = Field(default=30.0, gt=0)

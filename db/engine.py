@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# Long enough that a burst of concurrent handlers queues for the write lock instead of failing
+# with "database is locked"; each transaction holds it for milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def is_sqlite(url: str) -> bool:

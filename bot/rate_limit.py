@@ -40,6 +40,7 @@ NEW_MESSAGE_METHODS = frozenset(
      "sendanimation", "sendsticker", "sendlocation", "sendcontact", "sendpoll",
      "sendmediagroup", "forwardmessage", "copymessage"}
 )  # fmt: skip
+STOPPING = "the bot is stopping; not sent"
 SCAN = 200  # how deep to look past requests whose chat must still wait
 
 
@@ -76,9 +77,11 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         self._sequence = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._closed = False
         self.stats = {"released": 0, "retry_after": 0, "retried": 0}
 
     async def initialize(self) -> None:
+        self._closed = False
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._release_loop(), name="rate-limiter")
 
@@ -88,10 +91,13 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # Requests still waiting fail as a network error would: the outbox sends them again
+        # after a restart, and a handler's error report says so, instead of a bare cancel.
+        self._closed = True
         for queue in self._queues.values():
             for waiter in queue:
                 if not waiter.future.done():
-                    waiter.future.cancel()
+                    waiter.future.set_exception(NetworkError(STOPPING))
             queue.clear()
 
     async def process_request(
@@ -137,6 +143,8 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         self._wake.set()
 
     async def _acquire(self, priority: int, chat: Any, spaced: bool) -> None:
+        if self._closed:
+            raise NetworkError(STOPPING)
         if self._task is None or self._task.done():
             await self.initialize()
         self._sequence += 1

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import ExtBot
 
 from bot.rate_limit import (
@@ -105,3 +105,19 @@ async def test_a_bad_request_is_not_retried(tg, limited):
     with pytest.raises(BadRequest):
         await bot.send_message(chat, "<b>broken", parse_mode="HTML")
     assert tg.stats["requests"].get("sendMessage", 0) == 1
+
+
+async def test_stopping_fails_waiting_requests_as_network_errors(tg, limited):
+    """At shutdown a request still waiting for its turn fails like a network error (so the
+    outbox sends it again after a restart) rather than with a bare cancellation."""
+    bot, limiter = await limited(per_second=1000, chat_interval=5.0)
+    [chat] = chats(tg, 1)
+    await bot.send_message(chat, "first")
+    waiting = asyncio.create_task(bot.send_message(chat, "second"))  # spaced 5 s behind
+    await asyncio.sleep(0.1)
+    await limiter.shutdown()
+    with pytest.raises(NetworkError, match="stopping"):
+        await waiting
+    with pytest.raises(NetworkError, match="stopping"):
+        await bot.send_message(chat, "after")
+    assert [m["text"] for m in tg.sent(chat)] == ["first"]

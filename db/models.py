@@ -65,7 +65,8 @@ class Participant(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     first_name: Mapped[str | None] = mapped_column(String(200))
     counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
-    # enrolling -> active <-> paused | unreachable; active or paused -> discharged
+    # enrolling -> active <-> paused | unreachable; active or paused -> discharged;
+    # any of them -> deleted (/deleteme: the anonymous tombstone)
     status: Mapped[str] = mapped_column(String(20))
     # Where enrollment stands (consent, timezone, time); None once active.
     enroll_step: Mapped[str | None] = mapped_column(String(20))
@@ -172,7 +173,8 @@ class Alert(Base):
     # checkin | lapse | craving | screen | sos | missed | unreachable | meeting_skips | meeting_gap
     cause: Mapped[str] = mapped_column(String(20))
     reasons: Mapped[list[str]]
-    # open -> acknowledged -> resolved; only an open alert escalates
+    # open -> acknowledged -> resolved; only an open alert escalates. An alert still open or
+    # acknowledged when its participant deletes their data is closed.
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
     # How many signals this alert stands for (a new one while it is open updates it).

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import common, contacts, counselor, discharge, gate, meetings, participant, start
+from bot import common, contacts, counselor, discharge, gate, meetings, participant, privacy, start
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
@@ -29,6 +29,7 @@ from db import inbound, outbox, state
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Intervals, build_scheduler
+from scheduler.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def register_handlers(app: Application, catalogs: Catalogs) -> None:
         ("settings", participant.on_settings),
         ("pause", participant.on_pause),
         ("resume", participant.on_resume),
+        ("mydata", privacy.on_mydata),
+        ("deleteme", privacy.on_deleteme),
         # support contacts
         ("stop", contacts.on_stop),
     ]
@@ -135,6 +138,7 @@ async def _post_init(app: Application) -> None:
             settings.escalation_timeouts(),
             catalogs=services.catalogs,
             team_chat_id=settings.counselor_team_chat_id,
+            retention=Retention(settings.retention_months, settings.message_retention_days),
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler

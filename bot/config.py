@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     pause_max_days: int = Field(default=30, ge=1)
     # A group of the program's counselors that also hears of every alert (never its details).
     counselor_team_chat_id: int | None = None
+    # Retention (scheduler/retention.py): a discharged participant's answers, notes and other
+    # records go this many months after discharge; raw Telegram updates and the text of sent
+    # messages go after this many days, whoever they are about.
+    retention_months: int = Field(default=24, ge=1, le=1200)
+    message_retention_days: float = Field(default=7.0, gt=0)
 
     @field_validator("counselor_team_chat_id")
     @classmethod

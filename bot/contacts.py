@@ -26,11 +26,13 @@ def _levels_text(services: Services, levels: list[str]) -> str:
     return services.catalog.text("contact", key)
 
 
-async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now) -> None:
-    """A message for someone other than the sender goes through the outbox."""
+async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now, about: int) -> None:
+    """A message for someone other than the sender goes through the outbox; `about` is the
+    participant whose consent it concerns."""
     await outbox.enqueue(
-        session, key, chat_id, Rendered(text).payload(), outbox.PRIORITY_REPLY, now
-    )
+        session, key, chat_id, Rendered(text).payload(), outbox.PRIORITY_REPLY, now,
+        about_participant_id=about,
+    )  # fmt: skip
 
 
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,7 +75,7 @@ async def _remove(session, services: Services, participant: Participant, consent
     if was_accepted and consent.recipient_telegram_id:
         stopped = fill(texts["stopped_contact"], name=participant.first_name or "")
         await _tell(session, consent.recipient_telegram_id, stopped,
-                    f"consent:{consent.id}:revoked:contact", now)  # fmt: skip
+                    f"consent:{consent.id}:revoked:contact", now, participant.id)  # fmt: skip
     return texts["removed"]
 
 
@@ -177,7 +179,7 @@ async def on_answer_button(
                 audit.record(session, now, f"contact:{query.from_user.id}", "consent_declined",
                              subject, {"consent_id": consent.id})  # fmt: skip
             await _tell(session, participant.chat_id, notice,
-                        f"consent:{consent.id}:{consent.status}", now)  # fmt: skip
+                        f"consent:{consent.id}:{consent.status}", now, participant.id)  # fmt: skip
     await _answer_press(update, context, message)
 
 
@@ -193,6 +195,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             replies.append(fill(texts["stopped_contact"], name=participant.first_name or ""))
             notice = fill(texts["stopped_participant"], contact=consent.recipient_name)
             await _tell(session, participant.chat_id, notice,
-                        f"consent:{consent.id}:revoked:participant", now)  # fmt: skip
+                        f"consent:{consent.id}:revoked:participant", now,
+                        participant.id)  # fmt: skip
     for reply in replies or [texts["stop_none"]]:
         await telegram_io.send(context.bot, update.effective_chat.id, reply)

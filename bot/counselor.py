@@ -80,6 +80,8 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
         alert = await session.get(Alert, data.alert_id)
         if counselor is None or alert is None or not alert_db.can_act(counselor, alert):
             toast = texts["not_yours"]
+        elif alert.status == "closed":  # the participant deleted their data
+            toast = catalog.text("privacy", "gone")
         elif data.action == "a":
             if await alert_db.acknowledge(session, alert, counselor, now):
                 toast = fill(texts["acknowledged"], name=counselor.name)

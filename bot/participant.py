@@ -23,6 +23,7 @@ from bot import (
     participant_settings,
     pause,
     plan,
+    privacy,
     safety,
 )
 from bot.common import reply_to_non_participant
@@ -49,6 +50,7 @@ from messages.callback_data import (
     CopingButton,
     DischargeButton,
     DoseButton,
+    ErasureButton,
     LanguageButton,
     MedicationButton,
     MedicationSetupButton,
@@ -328,6 +330,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if isinstance(data, DischargeButton):
         await discharge.on_button(update, context, data)
+        return
+    if isinstance(data, ErasureButton):
+        await privacy.on_erasure_button(update, context, data)
         return
     if isinstance(data, AnswerButton):
         reply = await _answer_button(services, query.from_user.id, data)

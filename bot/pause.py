@@ -89,4 +89,5 @@ async def _tell_counselors(
             Rendered(text).payload(),
             outbox.PRIORITY_REPLY,
             now,
+            about_participant_id=participant.id,
         )

@@ -48,6 +48,7 @@ async def notify(
         payload,
         PRIORITY.get(alert.level, outbox.PRIORITY_CHECKIN),
         now,
+        about_participant_id=alert.participant_id,
     )
     session.add(
         AlertNotification(
@@ -73,6 +74,7 @@ async def notify_team(
         payload,
         PRIORITY.get(alert.level, outbox.PRIORITY_CHECKIN),
         now,
+        about_participant_id=alert.participant_id,
     )
     session.add(
         AlertNotification(
@@ -181,7 +183,8 @@ async def acknowledge(
 async def resolve(
     session: AsyncSession, alert: Alert, counselor: Counselor, note: str, now: datetime
 ) -> bool:
-    if alert.status == "resolved":
+    """False if it was no longer active (resolved, or closed when the participant left)."""
+    if alert.status not in ACTIVE:
         return False
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = now, counselor.id

@@ -29,6 +29,18 @@ async def current(session: AsyncSession, participant_id: int, now: datetime) -> 
     )
 
 
+async def live(session: AsyncSession, participant_id: int, now: datetime) -> list[Consent]:
+    """Every consent of the participant that is offered or accepted and not expired."""
+    rows = await session.scalars(
+        select(Consent).where(
+            Consent.participant_id == participant_id,
+            Consent.status.in_(("offered", "accepted")),
+            Consent.expires_at > now,
+        )
+    )
+    return list(rows.all())
+
+
 async def as_contact(session: AsyncSession, telegram_id: int, now: datetime) -> list[Consent]:
     """Accepted, live consents where this Telegram user is the contact."""
     rows = await session.scalars(

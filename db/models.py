@@ -65,7 +65,8 @@ class Participant(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     first_name: Mapped[str | None] = mapped_column(String(200))
     counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
-    # enrolling -> active <-> paused | unreachable; active or paused -> discharged
+    # enrolling -> active <-> paused | unreachable; active or paused -> discharged;
+    # any of them -> deleted (/deleteme: the anonymous tombstone)
     status: Mapped[str] = mapped_column(String(20))
     # Where enrollment stands (consent, timezone, time); None once active.
     enroll_step: Mapped[str | None] = mapped_column(String(20))
@@ -92,6 +93,14 @@ class Participant(Base):
     # While paused, check-ins stop until this instant (the tick resumes them).
     paused_until: Mapped[datetime | None]
     discharged_at: Mapped[datetime | None]
+    # /deleteme asks twice: the step its buttons stand at (first | final) and a one-time nonce
+    # the buttons carry, so a stale, forged or repeated press does nothing.
+    erasure_step: Mapped[str | None] = mapped_column(String(10))
+    erasure_nonce: Mapped[str | None] = mapped_column(String(24))
+    erasure_asked_at: Mapped[datetime | None]
+    # Set when the participant deleted their data: the row stays as an anonymous tombstone
+    # (status "deleted", no name, no Telegram ids) so alerts and the audit log still add up.
+    deleted_at: Mapped[datetime | None]
 
     counselor: Mapped[Counselor | None] = relationship(lazy="raise")
 
@@ -164,7 +173,8 @@ class Alert(Base):
     # checkin | lapse | craving | screen | sos | missed | unreachable | meeting_skips | meeting_gap
     cause: Mapped[str] = mapped_column(String(20))
     reasons: Mapped[list[str]]
-    # open -> acknowledged -> resolved; only an open alert escalates
+    # open -> acknowledged -> resolved; only an open alert escalates. An alert still open or
+    # acknowledged when its participant deletes their data is closed.
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
     # How many signals this alert stands for (a new one while it is open updates it).
@@ -227,7 +237,8 @@ class Disclosure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id", ondelete="CASCADE"))
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
-    recipient_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    # None once the participant deleted their data: the disclosure stays, its recipient goes.
+    recipient_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     at: Mapped[datetime]
 
@@ -430,7 +441,13 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The participant it is sent to (a 403 marks them unreachable).
     participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    # The participant a message to someone else is about (an alert to a counselor, a notice to
+    # a support contact), so /deleteme finds every message that names them.
+    about_participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE")
     )
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))

@@ -53,9 +53,12 @@ async def enqueue(
     *,
     method: str = "sendMessage",
     participant_id: int | None = None,
+    about_participant_id: int | None = None,
     checkin_id: int | None = None,
 ) -> int | None:
-    """Queue a message once per dedupe_key; returns its id, or None if it was already queued."""
+    """Queue a message once per dedupe_key; returns its id, or None if it was already queued.
+    `participant_id` is the participant it goes to; `about_participant_id` the one a message
+    to someone else (a counselor, a contact) is about, so /deleteme can find it."""
     if priority <= URGENT_UP_TO:
         session.info[_URGENT_QUEUED] = True
     return await insert_ignore(
@@ -71,6 +74,7 @@ async def enqueue(
             attempts=0,
             due_at=now,
             participant_id=participant_id,
+            about_participant_id=about_participant_id,
             checkin_id=checkin_id,
             created_at=now,
         ),

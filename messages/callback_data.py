@@ -205,6 +205,15 @@ class DischargeButton:
     confirm: bool
 
 
+@dataclass(frozen=True)
+class ErasureButton:
+    """/deleteme's buttons: a = ask the final question, b = delete now, x = keep my data.
+    The nonce is the one stored with the request, so only the newest buttons work."""
+
+    step: str
+    nonce: str  # secrets.token_urlsafe: A-Z a-z 0-9 _ -
+
+
 CallbackData = (
     AnswerButton
     | ConsentButton
@@ -225,6 +234,7 @@ CallbackData = (
     | QuietButton
     | LanguageButton
     | DischargeButton
+    | ErasureButton
 )
 
 _ANSWER = re.compile(r"a:(\d{1,12}):(\d{1,2}):([a-z0-9_]{1,16})")
@@ -251,6 +261,7 @@ _SETTINGS = re.compile(r"st:(" + "|".join(SETTINGS_ITEMS) + ")")
 _QUIET = re.compile(r"qh:(off|\d{2}:\d{2}-\d{2}:\d{2})")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)")
 _DISCHARGE = re.compile(r"dc:(\d{1,12}):([yn])")
+_ERASURE = re.compile(r"dm:([abx]):([A-Za-z0-9_-]{8,24})")
 
 
 def encode(data: CallbackData) -> str:
@@ -307,6 +318,8 @@ def encode(data: CallbackData) -> str:
             text = f"lg:{locale}"
         case DischargeButton(participant_id, confirm):
             text = f"dc:{participant_id}:{'y' if confirm else 'n'}"
+        case ErasureButton(step, nonce):
+            text = f"dm:{step}:{nonce}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -386,4 +399,6 @@ def _decode_settings_and_discharge(text: str) -> CallbackData | None:
         return LanguageButton(m.group(1))
     if m := _DISCHARGE.fullmatch(text):
         return DischargeButton(int(m.group(1)), m.group(2) == "y")
+    if m := _ERASURE.fullmatch(text):
+        return ErasureButton(m.group(1), m.group(2))
     return None

@@ -218,6 +218,15 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "goodbye": {"name"},
         "ended": set(),
     },
+    "privacy": {
+        **_plain(
+            "export_explanation delete_explain delete_button keep_button delete_confirm"
+            " confirm_button deleted kept stale contact_left gone"
+        ),
+        "export_caption": {"name"},
+        "counselor_left": {"number"},
+        "counselor_left_alerts": {"count"},
+    },
     "meetings": {
         "list_header": set(),
         "list_line": {"when", "name", "lead"},

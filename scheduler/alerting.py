@@ -156,6 +156,7 @@ async def tell_contacts(
             render.Rendered(text).payload(),
             alert_db.PRIORITY.get(level, outbox.PRIORITY_CHECKIN),
             now,
+            about_participant_id=participant.id,
         )
         if outbox_id is not None:
             contact_db.log_disclosure(session, consent, alert.id, outbox_id, now)
@@ -220,4 +221,5 @@ async def reachable_again(
             render.Rendered(text).payload(),
             outbox.PRIORITY_REPLY,
             now,
+            about_participant_id=participant.id,
         )

@@ -16,6 +16,7 @@ from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
 from scheduler.reminders import run_reminders
+from scheduler.retention import Retention, RetentionSweep
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,12 @@ def build_scheduler(
     escalation_timeouts: dict[str, timedelta],
     catalogs: Catalogs | None = None,
     team_chat_id: int | None = None,
+    retention: Retention | None = None,
 ) -> AsyncIOScheduler:
     """`catalog` is the program's language (counselors, alerts); `catalogs` holds each
-    participant's; `team_chat_id` is the counselor team group that also hears of alerts."""
+    participant's; `team_chat_id` is the counselor team group that also hears of alerts;
+    `retention` the purge's periods (none: no purge)."""
+    purge = RetentionSweep(sessionmaker, clock, retention) if retention is not None else None
 
     async def tick() -> None:
         result = await run_tick(sessionmaker, catalog, clock(), response_window, catalogs)
@@ -64,6 +68,8 @@ def build_scheduler(
             log.info("missed sweep: %s check-ins marked missed", missed)
         await run_escalation(sessionmaker, catalog, clock(), escalation_timeouts, team_chat_id)
         await dispatcher.drain()
+        if purge is not None:  # last, and at most hourly: nothing in it is urgent
+            await purge.maybe_run()
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = dict(trigger="interval", max_instances=1, coalesce=True, misfire_grace_time=None)

@@ -379,12 +379,13 @@ def _strip_text(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
 
 @dataclass
 class UploadedFile:
-    """A file part of a multipart request (its content is only measured)."""
+    """A file part of a multipart request; tests read what was sent from `content`."""
 
     field_name: str
     filename: str
     content_type: str
     size: int
+    content: bytes = b""
 
     def info(self) -> dict[str, Any]:
         return {"file_name": self.filename, "mime_type": self.content_type, "size": self.size}
@@ -1055,7 +1056,7 @@ class FakeTelegram:
         the caption for media), parse_mode, plain_text (after entity parsing),
         entities, reply_markup (dict or None), edits, deleted, message (the Message
         object the bot received), sent_at (time.monotonic() when it arrived), and "photo" /
-        "document" info for media."""
+        "document" info for media (an uploaded file's bytes in its "content")."""
         key = chat_id.id if isinstance(chat_id, FakeUser) else chat_id
         chat = self._chats.get(key)
         if chat is None:
@@ -1511,7 +1512,7 @@ class FakeTelegram:
         if isinstance(source, UploadedFile):
             if source.size == 0:
                 raise bad_request("file must be non-empty")
-            info: dict[str, Any] = {"uploaded": True, **source.info()}
+            info: dict[str, Any] = {"uploaded": True, **source.info(), "content": source.content}
         elif source.startswith(("http://", "https://")) or source in self._known_files:
             info = {"uploaded": False, "source": source}
         else:
@@ -1742,7 +1743,10 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
                 size = value.file.tell()
                 if size > MAX_UPLOAD_BYTES:
                     raise ApiError(413, "Request Entity Too Large")
-                files[key] = UploadedFile(key, value.filename, value.content_type, size)
+                value.file.seek(0)
+                files[key] = UploadedFile(
+                    key, value.filename, value.content_type, size, value.file.read()
+                )
             else:
                 params[key] = value
     return params, files

@@ -27,6 +27,7 @@ from scheduler.checkins import run_missed_sweep, run_tick
 from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
 from scheduler.reminders import run_reminders
+from scheduler.retention import Retention, run_retention
 
 # Tests tap and type faster than any person; the spacing is tested on its own.
 TEST_SETTINGS = dict(
@@ -161,6 +162,11 @@ class BotHarness:
     async def sweep(self) -> int:
         return await run_missed_sweep(self.sessionmaker, self.catalog, self.clock(),
                                       self.team_chat_id)  # fmt: skip
+
+    async def purge(self):
+        """The retention purge (the sweep job runs it hourly), with this bot's settings."""
+        retention = Retention(self.settings.retention_months, self.settings.message_retention_days)
+        return await run_retention(self.sessionmaker, self.clock(), retention)
 
     # --- people -------------------------------------------------------------------------------
 

@@ -523,6 +523,7 @@ async def test_documents_photos_and_chat_actions(tg: FakeTelegram, bot: telegram
     assert first["kind"] == "document" and first["text"] == "Plan"
     assert first["document"]["uploaded"] and first["document"]["size"] == 13
     assert first["document"]["file_name"] == "plan.pdf"
+    assert first["document"]["content"] == b"%PDF-1.4 plan"  # what was uploaded, for tests
     assert not second["document"]["uploaded"]
     assert third["photo"]["source"] == "https://example.org/cat.jpg"
     # calls() lists every well-formed request, including ones the method then refused.

@@ -139,6 +139,16 @@ async def claim(
     return rows
 
 
+async def renew_leases(session: AsyncSession, row_ids: list[int], until: datetime) -> None:
+    """Extend the claim on rows still being sent (by the worker that holds them)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "sending")
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def record(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
     """Write many rows' outcomes at once (each dict: id plus the columns to set)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}

@@ -88,10 +88,27 @@ class Dispatcher:
                     row.last_error = "check-in closed before it was sent"
             work = [_Work(r.id, r.chat_id, r.method, dict(r.payload), r.priority, r.attempts)
                     for r in rows if r.id not in stale]  # fmt: skip
-        outcomes = await asyncio.gather(*(self._attempt(item) for item in work))
+        # While the batch is out, its claims are renewed: a slow batch (a long 429 wait, a
+        # loaded machine) must not let another worker claim and send its rows a second time.
+        renewing = asyncio.create_task(self._renew_leases([item.row_id for item in work]))
+        try:
+            outcomes = await asyncio.gather(*(self._attempt(item) for item in work))
+        finally:
+            renewing.cancel()
         if outcomes:
             await self._record(outcomes)
         return len(rows)
+
+    async def _renew_leases(self, row_ids: list[int]) -> None:
+        if not row_ids:
+            return
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                async with self._sessionmaker.begin() as session:
+                    await outbox.renew_leases(session, row_ids, self._clock() + self._lease)
+            except Exception:  # the sends go on; at worst a row is claimed twice, as before
+                log.exception("could not renew outbox leases")
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Send until nothing is due (tests and the demo use this)."""

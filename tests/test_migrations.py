@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from db.engine import create_engine
+from db.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from db.migrate import downgrade, upgrade
 from db.models import Base
 from tests import databases
@@ -64,6 +64,6 @@ async def test_sqlite_engine_pragmas(tmp_path):
             cursor = await driver.driver_connection.execute("PRAGMA foreign_keys")
             assert (await cursor.fetchone())[0] == 1
             cursor = await driver.driver_connection.execute("PRAGMA busy_timeout")
-            assert (await cursor.fetchone())[0] == 5000
+            assert (await cursor.fetchone())[0] == SQLITE_BUSY_TIMEOUT_MS
     finally:
         await engine.dispose()

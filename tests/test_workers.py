@@ -4,7 +4,7 @@ sent exactly once, and a worker's unfinished claims go back when its lease runs 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from telegram.ext import ExtBot
@@ -56,3 +56,49 @@ async def test_two_workers_send_every_row_exactly_once(tg, pg_url):
         sent = await session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
     await engine.dispose()
     assert sent == ROWS
+
+
+async def test_a_slow_batch_keeps_its_claim(tg, db_url):
+    """A batch whose sends outlast the lease renews it, so another worker does not take and
+    send the same rows again."""
+    chats = list(range(20_000, 20_010))
+    for chat in chats:
+        tg.user(chat, first_name="P")
+    now = datetime.now(UTC)
+    engine = create_engine(db_url)
+    async with create_sessionmaker(engine).begin() as session:
+        session.add_all(
+            OutboxMessage(
+                dedupe_key=f"slow:{chat}", chat_id=chat, method="sendMessage",
+                payload={"text": "hello"}, priority=2, status="pending", attempts=0,
+                due_at=now, created_at=now,
+            )
+            for chat in chats
+        )  # fmt: skip
+    await engine.dispose()
+    tg.delay_next("sendMessage", 2.0, count=len(chats))  # each answer comes 2 s late
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    workers = []
+    for _ in range(2):
+        limiter = PriorityRateLimiter(per_second=100_000, chat_interval=0)
+        bot = ExtBot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
+                     rate_limiter=limiter)  # fmt: skip
+        await bot.initialize()
+        worker_engine = create_engine(db_url)
+        lease = timedelta(seconds=0.6)
+        dispatcher = Dispatcher(create_sessionmaker(worker_engine), bot, clock, load_catalog(),
+                                lease=lease)  # fmt: skip
+        workers.append((dispatcher, bot, worker_engine))
+    try:
+        slow = asyncio.create_task(workers[0][0].run_once())
+        await asyncio.sleep(1.2)  # two leases' worth into the slow batch
+        assert await workers[1][0].run_once() == 0  # nothing to take: the claim was renewed
+        assert await slow == len(chats)
+    finally:
+        for _, bot, worker_engine in workers:
+            await bot.shutdown()
+            await worker_engine.dispose()
+    assert [len(tg.sent(chat)) for chat in chats] == [1] * len(chats)

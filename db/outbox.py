@@ -110,32 +110,37 @@ async def claim(
 
     A row whose lease ran out (its worker died mid-send) is due again.
     """
+    claimable = or_(
+        (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
+        (OutboxMessage.status == "sending") & (OutboxMessage.lease_until <= now),
+    )
     statement = (
         select(OutboxMessage)
-        .where(
-            or_(
-                (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
-                (OutboxMessage.status == "sending") & (OutboxMessage.lease_until <= now),
-            )
-        )
+        .where(claimable)
         .order_by(OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
         .limit(limit)
     )
     if max_priority is not None:
         statement = statement.where(OutboxMessage.priority <= max_priority)
     rows = list((await session.scalars(lock_skip_locked(session, statement))).all())
-    if rows:
-        # One UPDATE for the batch, then the loaded rows are brought in line without a flush.
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([r.id for r in rows]))
-            .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        for row in rows:
-            set_committed_value(row, "status", "sending")
-            set_committed_value(row, "lease_until", now + lease)
-            set_committed_value(row, "attempts", row.attempts + 1)
+    if not rows:
+        return rows
+    # One UPDATE for the batch that checks each row is still claimable: on SQLite the SELECT
+    # takes no lock, so two dispatchers in one process (the tick's, the interval's, the urgent
+    # lane) can pick the same rows; only the UPDATE that finds them claimable gets them.
+    claimed = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([r.id for r in rows]), claimable)
+        .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id, OutboxMessage.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    attempts = dict(claimed.all())
+    rows = [row for row in rows if row.id in attempts]
+    for row in rows:  # the loaded rows brought in line without a flush
+        set_committed_value(row, "status", "sending")
+        set_committed_value(row, "lease_until", now + lease)
+        set_committed_value(row, "attempts", attempts[row.id])
     return rows
 
 

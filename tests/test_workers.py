@@ -102,3 +102,32 @@ async def test_a_slow_batch_keeps_its_claim(tg, db_url):
             await bot.shutdown()
             await worker_engine.dispose()
     assert [len(tg.sent(chat)) for chat in chats] == [1] * len(chats)
+
+
+async def test_dispatchers_in_one_process_never_share_a_row(tg, db_url):
+    """The tick's, the interval's and the urgent lane's dispatchers run side by side in one
+    process; on SQLite their SELECTs take no lock, so the claim itself must decide."""
+    chats = list(range(30_000, 30_200))
+    for chat in chats:
+        tg.user(chat, first_name="P")
+    engine = create_engine(db_url)
+    async with create_sessionmaker(engine).begin() as session:
+        session.add_all(
+            OutboxMessage(
+                dedupe_key=f"race:{chat}", chat_id=chat, method="sendMessage",
+                payload={"text": "hello"}, priority=2, status="pending", attempts=0,
+                due_at=NOW, created_at=NOW,
+            )
+            for chat in chats
+        )  # fmt: skip
+    limiter = PriorityRateLimiter(per_second=100_000, chat_interval=0)
+    bot = ExtBot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
+                 rate_limiter=limiter)  # fmt: skip
+    await bot.initialize()
+    dispatcher = Dispatcher(create_sessionmaker(engine), bot, lambda: NOW, load_catalog(), batch=20)
+    try:
+        await asyncio.gather(*(dispatcher.drain() for _ in range(4)))
+    finally:
+        await bot.shutdown()
+        await engine.dispose()
+    assert [len(tg.sent(chat)) for chat in chats] == [1] * len(chats)

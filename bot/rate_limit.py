@@ -62,8 +62,15 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         max_retries: int = 5,
         clock: Callable[[], float] = time.monotonic,
         window: float = 1.05,
+        max_in_flight: int = 32,
     ) -> None:
         self.per_second = per_second
+        # Requests on the wire at once. Telegram's ~30 a second at a few hundred ms each needs
+        # about ten; far more only makes the HTTP connection pool scan long queues (its cost
+        # grows with the square of waiting requests), and the most urgent waits its turn here,
+        # where priority decides, instead of there.
+        self.max_in_flight = max_in_flight
+        self._in_flight = 0
         # A little over a second: requests reach Telegram a moment after we release them, and
         # a window exactly one second long would let a few land inside the server's.
         self.window = window
@@ -117,7 +124,11 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         for attempt in range(self.max_retries + 1):
             await self._acquire(priority, chat, spaced)
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    self._in_flight -= 1
+                    self._wake.set()
             except RetryAfter as exc:
                 self.stats["retry_after"] += 1
                 wait = retry_seconds(exc)
@@ -152,7 +163,13 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         waiter = _Waiter(priority, self._sequence, chat, spaced, future)
         self._queues.setdefault(priority, deque()).append(waiter)
         self._wake.set()
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # granted, then its caller gave up
+                self._in_flight -= 1
+                self._wake.set()
+            raise
 
     def _interval(self, chat: Any) -> float:
         is_group = isinstance(chat, str) or (isinstance(chat, int) and chat < 0)
@@ -189,6 +206,10 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             if self._sent and now < self._sent[-1] + 1.0 / self.per_second:
                 await self._sleep(self._sent[-1] + 1.0 / self.per_second - now)
                 continue
+            if self._in_flight >= self.max_in_flight:
+                self._wake.clear()
+                await self._sleep(None)  # until a request on the wire finishes
+                continue
             waiter, soonest = self._pick(now)
             if waiter is None:
                 self._wake.clear()
@@ -198,6 +219,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             if waiter.spaced:
                 self._chat_ready[waiter.chat] = now + self._interval(waiter.chat)
             self.stats["released"] += 1
+            self._in_flight += 1
             waiter.future.set_result(None)
             if len(self._chat_ready) > 50_000:  # forget chats that are long since free
                 self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}

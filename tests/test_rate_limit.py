@@ -121,3 +121,29 @@ async def test_stopping_fails_waiting_requests_as_network_errors(tg, limited):
     with pytest.raises(NetworkError, match="stopping"):
         await bot.send_message(chat, "after")
     assert [m["text"] for m in tg.sent(chat)] == ["first"]
+
+
+async def test_no_more_than_the_cap_on_the_wire_and_urgent_first(tg, limited):
+    bot, limiter = await limited(per_second=100_000, chat_interval=0, max_in_flight=2)
+    targets = chats(tg, 8)
+    tg.delay_next("sendMessage", 0.2, count=8)
+    peak = 0
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, limiter._in_flight)
+            await asyncio.sleep(0.01)
+
+    watcher = asyncio.create_task(watch())
+    sends = [bot.send_message(c, "hi", rate_limit_args=PRIORITY_REMINDER) for c in targets[:6]]
+    tasks = [asyncio.create_task(s) for s in sends]
+    await asyncio.sleep(0.05)
+    crisis = asyncio.create_task(
+        bot.send_message(targets[7], "help", rate_limit_args=PRIORITY_CRISIS)
+    )
+    await asyncio.gather(*tasks, crisis)
+    watcher.cancel()
+    assert peak == 2
+    order = [params["chat_id"] for method, params in tg.requests if method == "sendMessage"]
+    assert order.index(targets[7]) <= 3  # next after the two on the wire, not after all six

@@ -74,6 +74,7 @@ async def _remove(session, services: Services, participant: Participant, consent
         stopped = fill(texts["stopped_contact"], name=participant.first_name or "")
         await _tell(session, consent.recipient_telegram_id, stopped,
                     f"consent:{consent.id}:revoked:contact", now)  # fmt: skip
+        contacts.log_message(session, consent, "stopped", now)
     return texts["removed"]
 
 
@@ -144,6 +145,7 @@ async def offer_to_contact(
         (texts["decline"], ContactAnswerButton(consent.id, False)),
     )
     offer = fill(texts["offer"], contact=name, name=participant.first_name or "")
+    contacts.log_message(session, consent, "offer", services.now())
     return Rendered(offer, (buttons,))
 
 
@@ -178,6 +180,7 @@ async def on_answer_button(
                              subject, {"consent_id": consent.id})  # fmt: skip
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:{consent.status}", now)  # fmt: skip
+            contacts.log_message(session, consent, consent.status, now)
     await _answer_press(update, context, message)
 
 
@@ -191,6 +194,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             participant = await session.get(Participant, consent.participant_id)
             contacts.revoke(session, consent, "contact", now)
             replies.append(fill(texts["stopped_contact"], name=participant.first_name or ""))
+            contacts.log_message(session, consent, "stopped", now)
             notice = fill(texts["stopped_participant"], contact=consent.recipient_name)
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:revoked:participant", now)  # fmt: skip

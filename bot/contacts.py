@@ -129,7 +129,8 @@ async def _answer_press(
     expired = services_of(context).catalog.text("general", "expired_button")
     await query.answer(None if message else expired)
     if message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+        if query.message is not None:
+            await telegram_io.clear_buttons(context.bot, query.message)
         await telegram_io.send(context.bot, update.effective_chat.id, message)
 
 

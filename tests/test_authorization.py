@@ -44,11 +44,14 @@ from tests import databases
 from tests.conftest import BACKENDS
 from tests.harness import BotHarness, Clock, Person, enroll_participant, register_counselor
 from tests.snapshots import (
+    NOT_PARTICIPANT_DATA,
+    TABLES,
     Snapshot,
     describe,
     differences,
     errors_logged,
     participant_rows,
+    participant_tables,
     restore,
     snapshot,
 )
@@ -525,6 +528,13 @@ def test_every_kind_of_button_has_a_row():
     assert covered == button_classes()
     for build, _ in BUTTONS.values():
         cd.encode(build(ids))  # each is a button we really make
+
+
+def test_every_table_is_someones_or_said_to_be_nobodys():
+    # "Nobody else's rows changed" is only as good as knowing whose rows are whose.
+    theirs = participant_tables()
+    assert theirs | NOT_PARTICIPANT_DATA == set(TABLES)
+    assert not theirs & NOT_PARTICIPANT_DATA
 
 
 def test_every_row_has_every_role():

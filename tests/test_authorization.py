@@ -557,6 +557,7 @@ async def run_cell(world: World, role: str, act: Callable[[Person], Awaitable[li
     bot, person = world.bot, world.people[role]
     before = world.base
     person.last_callback_answer = None
+    after: Snapshot | None = None
     try:
         with errors_logged() as errors:
             replies = await act(person)
@@ -593,7 +594,7 @@ async def run_cell(world: World, role: str, act: Callable[[Person], Awaitable[li
                 changed = differences(mine_before, mine_after)
                 assert not changed, f"{who}'s rows changed:\n" + "\n".join(changed)
     finally:
-        if differences(before, await snapshot(bot.sessionmaker)):
+        if (after if after is not None else await snapshot(bot.sessionmaker)) != before:
             await restore(bot.sessionmaker, before)
 
 

@@ -41,6 +41,18 @@ GROUP_DONE = 100
 MENU = ("checkin", "coping", "sos", "plan", "meetings", "medication", "help")
 
 
+class TypedCommandHandler(PrefixHandler):
+    """A command read from the text alone. PTB's PrefixHandler takes the text's first word
+    unguarded, so text with no words at all (spaces Telegram does not trim, such as U+3000)
+    raised before any handler ran; such text goes on to the text handlers instead."""
+
+    def check_update(self, update: object):
+        message = update.effective_message if isinstance(update, Update) else None
+        if message is not None and message.text is not None and not message.text.split():
+            return None
+        return super().check_update(update)
+
+
 def register_handlers(app: Application, catalogs: Catalogs) -> None:
     new_messages = filters.UpdateType.MESSAGE  # edits are handled on their own, below
     # The "I need help now" button, in every language a participant may have chosen.
@@ -83,7 +95,7 @@ def register_handlers(app: Application, catalogs: Catalogs) -> None:
             *(CommandHandler(name, callback, filters=new_messages) for name, callback in commands),
             # Some Bot API servers omit the bot_command entity; read the text as a command too.
             *(
-                PrefixHandler("/", name, callback, filters=new_messages)
+                TypedCommandHandler("/", name, callback, filters=new_messages)
                 for name, callback in commands
             ),
             CallbackQueryHandler(participant.on_button),

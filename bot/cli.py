@@ -33,7 +33,34 @@ def _parser() -> argparse.ArgumentParser:
     feed.add_argument(
         "--timezone", help="IANA zone for rows without one (default: DEFAULT_TIMEZONE)"
     )
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    export = audit_commands.add_parser(
+        "export", help="print the audit log as CSV (at, actor, action, subject, details)"
+    )
+    export.add_argument("--since", required=True, type=_since, metavar="DATE",
+                        help="from this UTC day (YYYY-MM-DD) or ISO 8601 time")  # fmt: skip
+    export.add_argument("--until", type=_until, metavar="DATE",
+                        help="through the end of this UTC day, or up to this time")  # fmt: skip
     return parser
+
+
+def _since(text: str):
+    from bot.audit_export import parse_bound
+
+    try:
+        return parse_bound(text)
+    except ValueError as exc:  # argparse prints it and exits with status 2
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _until(text: str):
+    from bot.audit_export import parse_bound
+
+    try:
+        return parse_bound(text, until=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +103,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         feed = runner.read_feed(args.file, args.timezone or settings.default_timezone)
         report = asyncio.run(runner.import_meetings(settings, feed, args.file.name))
         _print_import(report)
+        return 0
+    if args.command == "audit":
+        if args.until is not None and args.until <= args.since:
+            print("aftercare: --until must come after --since", file=sys.stderr)
+            return 2
+        asyncio.run(runner.export_audit(settings, args.since, args.until))
         return 0
     raise AssertionError(args.command)
 

@@ -76,6 +76,7 @@ async def _remove(session, services: Services, participant: Participant, consent
         stopped = fill(texts["stopped_contact"], name=participant.first_name or "")
         await _tell(session, consent.recipient_telegram_id, stopped,
                     f"consent:{consent.id}:revoked:contact", now, participant.id)  # fmt: skip
+        contacts.log_message(session, consent, "stopped", now)
     return texts["removed"]
 
 
@@ -130,7 +131,8 @@ async def _answer_press(
     expired = services_of(context).catalog.text("general", "expired_button")
     await query.answer(None if message else expired)
     if message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+        if query.message is not None:
+            await telegram_io.clear_buttons(context.bot, query.message)
         await telegram_io.send(context.bot, update.effective_chat.id, message)
 
 
@@ -146,6 +148,7 @@ async def offer_to_contact(
         (texts["decline"], ContactAnswerButton(consent.id, False)),
     )
     offer = fill(texts["offer"], contact=name, name=participant.first_name or "")
+    contacts.log_message(session, consent, "offer", services.now())
     return Rendered(offer, (buttons,))
 
 
@@ -180,6 +183,7 @@ async def on_answer_button(
                              subject, {"consent_id": consent.id})  # fmt: skip
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:{consent.status}", now, participant.id)  # fmt: skip
+            contacts.log_message(session, consent, consent.status, now)
     await _answer_press(update, context, message)
 
 
@@ -193,6 +197,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             participant = await session.get(Participant, consent.participant_id)
             contacts.revoke(session, consent, "contact", now)
             replies.append(fill(texts["stopped_contact"], name=participant.first_name or ""))
+            contacts.log_message(session, consent, "stopped", now)
             notice = fill(texts["stopped_participant"], contact=consent.recipient_name)
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:revoked:participant", now,

@@ -138,7 +138,7 @@ async def on_flags(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     catalog = services.catalog
     chat_id = update.effective_chat.id
     messages: list[render.Rendered | str] = []
-    async with services.sessionmaker() as session:
+    async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
         if counselor is not None:
             visible = await alert_db.visible_to(session, counselor)
@@ -150,6 +150,11 @@ async def on_flags(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             for alert in shown:
                 participant, trend = await _alert_view(session, services, alert)
                 messages.append(alerting.alert_rendered(catalog, alert, participant, trend))
+            # Each alert shows a name, reasons and a trend: a view of those participants.
+            seen = {"alerts": [a.id for a in shown],
+                    "participants": sorted({a.participant_id for a in shown})}  # fmt: skip
+            audit.record(session, services.now(), f"counselor:{counselor.id}", "flags_viewed",
+                         None, seen)  # fmt: skip
     if counselor is None:
         await telegram_io.send(context.bot, chat_id, await help_text(update, context))
         return

@@ -83,7 +83,8 @@ async def on_button(
     await query.answer(toast)
     if reply is not None:
         if query.message is not None and query.message.reply_markup is not None:
-            await query.edit_message_reply_markup(reply_markup=None)  # one-shot buttons
+            # One-shot buttons. Best effort: a double tap's second press finds them gone.
+            await telegram_io.clear_buttons(context.bot, query.message)
         await telegram_io.send(context.bot, update.effective_chat.id, reply)
 
 

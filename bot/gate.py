@@ -7,7 +7,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.services import services_of
-from db import inbound, people
+from db import inbound, invites, people
 from scheduler import alerting
 from scheduler.dispatcher import mark_unreachable
 
@@ -37,9 +37,12 @@ async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handled. An invite token in the stored copy is replaced by its hash now: it was kept
+    as sent only so that a restart mid-update could handle it again."""
     services = services_of(context)
+    scrubbed = invites.without_token(update.to_dict())
     async with services.sessionmaker.begin() as session:
-        await inbound.mark_processed(session, update.update_id, services.now())
+        await inbound.mark_processed(session, update.update_id, services.now(), scrubbed)
 
 
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -108,7 +108,7 @@ async def on_button(
         edit = outcome.edit if isinstance(outcome.edit, Rendered) else Rendered(outcome.edit)
         await telegram_io.edit(context.bot, query.message, edit)
     elif outcome.clear_buttons and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+        await telegram_io.clear_buttons(context.bot, query.message)
     for message in outcome.send:
         await telegram_io.send(context.bot, update.effective_chat.id, message)
 

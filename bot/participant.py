@@ -25,6 +25,7 @@ from bot import (
     plan,
     privacy,
     safety,
+    telegram_io,
 )
 from bot.common import reply_to_non_participant
 from bot.reply import Reply
@@ -356,8 +357,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     shown = query.message is not None and query.message.reply_markup is not None
     if isinstance(data, step_buttons) and reply.messages and shown:
         # Set-up and settings buttons are one-shot: remove them so the chat reads as a clean
-        # record.
-        await query.edit_message_reply_markup(reply_markup=None)
+        # record. Best effort: a double tap's second press finds them gone.
+        await telegram_io.clear_buttons(context.bot, query.message)
     await _deliver(context, update, reply)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
-from bot import webhook
+from bot import audit_export, webhook
 from bot.app import build_application
 from bot.config import Settings
 from bot.links import deep_link
@@ -170,3 +171,29 @@ async def import_meetings(
         await engine.dispose()
     not_offered = sum(1 for m in feed.meetings if not m.offered)
     return ImportReport(counts.imported, counts.updated, feed.skipped, not_offered, followed)
+
+
+async def export_audit(
+    settings: Settings, since: datetime, until: datetime | None, out=None
+) -> int:
+    """The audit log between two instants as CSV on `out` (stdout), oldest first; returns the
+    number of rows. The export itself is recorded: reading the log is access to it too."""
+    out = out or sys.stdout
+    await migrate(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        async with sessionmaker() as session:
+            writer = audit_export.start(out)
+            count = 0
+            async for event in audit.between(session, since, until):
+                writer.writerow(audit_export.fields(event))
+                count += 1
+        out.flush()
+        async with sessionmaker.begin() as session:
+            details = {"since": since.isoformat(), "until": until.isoformat() if until else None,
+                       "rows": count}  # fmt: skip
+            audit.record(session, utcnow(), "cli", "audit_exported", None, details)
+    finally:
+        await engine.dispose()
+    return count

@@ -93,6 +93,24 @@ def log_disclosure(
             at=now,
         )
     )
+    log_message(session, consent, "check_in_request", now, alert_id=alert_id)
+
+
+def log_message(
+    session: AsyncSession,
+    consent: Consent,
+    message: str,
+    now: datetime,
+    alert_id: int | None = None,
+) -> None:
+    """Every message to a support contact names the participant, so each is a disclosure in
+    the audit log: which kind of message (never its text), to whom, under which consent."""
+    details: dict[str, object] = {
+        "consent_id": consent.id,
+        "to": f"contact:{consent.recipient_telegram_id}",
+        "message": message,
+    }
+    if alert_id is not None:
+        details["alert_id"] = alert_id
     audit.record(session, now, "bot", "disclosed_to_contact",
-                 f"participant:{consent.participant_id}",
-                 {"consent_id": consent.id, "alert_id": alert_id})  # fmt: skip
+                 f"participant:{consent.participant_id}", details)  # fmt: skip

@@ -28,9 +28,15 @@ async def store(
     return processed is None
 
 
-async def mark_processed(session: AsyncSession, update_id: int, now: datetime) -> None:
+async def mark_processed(
+    session: AsyncSession, update_id: int, now: datetime, payload: dict[str, Any] | None = None
+) -> None:
+    """Handled; `payload`, when given, replaces what was stored (a secret taken out of it)."""
+    values: dict[str, Any] = {"processed_at": now}
+    if payload is not None:
+        values["payload"] = payload
     await session.execute(
-        update(InboundUpdate).where(InboundUpdate.update_id == update_id).values(processed_at=now)
+        update(InboundUpdate).where(InboundUpdate.update_id == update_id).values(**values)
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Invite
 
 TOKEN_BYTES = 24  # 192 bits; url-safe base64 fits Telegram's 64-character start parameter
+# "/start <token>", as the command handlers read it (any case, a bot's @name allowed).
+_START = re.compile(r"(\s*/start(?:@\w+)?\s+)(\S+)", re.IGNORECASE)
+HASHED = "sha256:"
 
 
 def hash_token(token: str) -> str:
@@ -59,3 +64,17 @@ async def consume(session: AsyncSession, invite: Invite, now: datetime, telegram
         .values(used_at=now, used_by_telegram_id=telegram_id)
     )
     return result.rowcount == 1
+
+
+def without_token(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored update whose text carries a deep-link token, with the token replaced by its
+    hash (as the invites keep it); None when there is none. Tokens live at rest only hashed,
+    the stored copies of the updates that brought them included."""
+    for kind in ("message", "edited_message"):
+        message = payload.get(kind)
+        text = message.get("text") if isinstance(message, dict) else None
+        found = _START.match(text) if isinstance(text, str) else None
+        if found and not found.group(2).startswith(HASHED):
+            hashed = found.group(1) + HASHED + hash_token(found.group(2)) + text[found.end() :]
+            return {**payload, kind: {**message, "text": hashed}}
+    return None

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from db.models import Answer, CheckIn, InboundUpdate, Note
 from tests.harness import enroll_participant, raw_message, register_counselor
+from tests.snapshots import describe, errors_logged
 
 
 async def setup_checkin(bot):
@@ -151,3 +152,19 @@ async def test_edited_message_does_not_change_an_answer(bot):
     await bot.settle(update["update_id"])
     assert "can't see changes" in sam.last_text()
     assert await state(bot) == before
+
+
+async def test_blank_looking_text_gets_an_answer_not_an_error(bot):
+    # Found by the fuzz test: text with no words (only spaces Telegram does not trim, such as
+    # an ideographic or em space) crashed the typed-command route before any handler ran.
+    dana = await register_counselor(bot)
+    sam = await enroll_participant(bot, dana)
+    stranger = bot.person(3001, "Robin")
+    with errors_logged() as errors:
+        for person, text in ((sam, "\u3000"), (sam, "\u2003 \u2003"), (stranger, "\u3000")):
+            replies = await person.say(text)
+            assert len(replies) == 1 and "went wrong" not in person.last_text()
+        await sam.say("/checkin")
+        await sam.say("\u3000")
+        assert "number from 1 to 5" in sam.last_text()  # the question again
+    assert not errors, describe(errors)

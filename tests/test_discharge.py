@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from db.models import AuditEvent, CheckIn
 from tests.harness import enroll_participant, participant_row, register_counselor
+from tests.snapshots import describe, errors_logged
 
 
 async def setup(bot):
@@ -119,3 +120,19 @@ async def test_discharge_usage_repeats_and_strangers(bot):
     await sam.say("/discharge Sam")
     assert "Dear Sam" not in sam.last_text() and "Discharge" not in sam.last_text()
     assert len(await discharges(bot)) == 1
+
+
+async def test_a_double_tap_on_yes_discharges_once_and_answers_kindly(bot):
+    # Two quick taps make two presses of a message that still showed the buttons; the
+    # second finds them gone, which must not become an error for the counselor.
+    dana = await register_counselor(bot)
+    await enroll_participant(bot, dana)
+    await dana.say("/discharge Sam")
+    message, data = dana.find_button("Yes, discharge")
+    with errors_logged() as errors:
+        bot.tg.push_callback(dana.user_id, message["message_id"], data)
+        bot.tg.push_callback(dana.user_id, message["message_id"], data)
+        await bot.settle(bot.tg.last_update_id)
+    assert not errors, describe(errors)
+    assert "already" in dana.last_text() and "went wrong" not in " ".join(dana.texts())
+    assert (await participant_row(bot)).status == "discharged"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from base64 import urlsafe_b64decode
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.runner import invite_counselor
+from db.invites import hash_token, without_token
 from db.models import AuditEvent, Counselor, Invite, Participant
 from tests.harness import enroll_participant, invite_link, participant_row, register_counselor
+from tests.snapshots import snapshot
 
 
 async def count(bot, model) -> int:
@@ -172,3 +177,75 @@ async def test_enrollment_buttons_pressed_out_of_turn_change_nothing(bot):
     await sam.press_data(tz_prompt["message_id"], "tz:Pacific/Honolulu")
     assert sam.last_callback_answer["text"] == "This button is no longer active."
     assert (await participant_row(bot, 2001)).timezone == "America/Denver"
+
+
+async def test_invite_tokens_are_random_and_never_stored_as_they_are(bot):
+    dana = await register_counselor(bot)
+    tokens = [(await invite_link(dana)).rsplit("=", 1)[1] for _ in range(3)]
+    for token in tokens:
+        raw = urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        assert len(raw) * 8 >= 128  # at least 128 random bits (192 as made)
+    assert len(set(tokens)) == 3
+    await dana.say("/start " + tokens[0])  # refused: counselors don't enroll; still unused
+    sam = bot.person(2001, "Sam")
+    await sam.say("/start " + tokens[0])
+    assert "Welcome, Sam" in sam.last_text()
+    # Nowhere at rest, the stored copies of the updates that carried them included; the
+    # invites hold their hashes.
+    everything = repr(await snapshot(bot.sessionmaker, skip=frozenset()))
+    for token in tokens:
+        assert token not in everything
+        assert hash_token(token) in everything
+
+
+async def test_counselor_and_contact_links_are_single_use_and_expire(bot, clock):
+    link = await invite_counselor(bot.settings, "Omar", admin=False)
+    omar = bot.person(1002, "Omar")
+    await omar.say("/start " + link.rsplit("=", 1)[1])
+    assert "registered as a counselor" in omar.last_text()
+    eve = bot.person(1003, "Eve")
+    await eve.say("/start " + link.rsplit("=", 1)[1])  # used already
+    assert "doesn't work any more" in eve.last_text()
+    stale = await invite_counselor(bot.settings, "Eve", admin=True)
+    sam = await enroll_participant(bot, omar)
+    await sam.say("/contact")
+    await sam.press("When things look hard")
+    contact_link = next(w for w in sam.last_text().split() if "?start=" in w)
+
+    # The CLI dates its links by the real clock; a week and a second after it:
+    clock.set(datetime.now(UTC) + timedelta(days=7, seconds=1))
+    await eve.say("/start " + stale.rsplit("=", 1)[1])
+    assert "doesn't work any more" in eve.last_text()
+    rosa = bot.person(4001, "Rosa")
+    await rosa.say("/start " + contact_link.rsplit("=", 1)[1])
+    assert "doesn't work any more" in rosa.last_text()
+    async with bot.sessionmaker() as session:
+        counselors = (await session.scalars(select(Counselor.telegram_user_id))).all()
+    assert sorted(counselors) == [1002]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("/start abc123", "/start sha256:" + hash_token("abc123")),
+        (
+            "/START@aftercare_bot abc123 more",
+            "/START@aftercare_bot sha256:" + hash_token("abc123") + " more",
+        ),  # fmt: skip
+        (" /start\tabc123", " /start\tsha256:" + hash_token("abc123")),
+        ("/start", None),
+        ("/start sha256:" + "0" * 64, None),  # already taken out
+        ("hello /start abc123", None),  # not a command
+        ("/starting abc123", None),
+    ],
+)
+def test_a_stored_update_keeps_only_the_tokens_hash(text, kept):
+    for kind in ("message", "edited_message"):
+        payload = {"update_id": 1, kind: {"message_id": 1, "text": text}}
+        scrubbed = without_token(payload)
+        if kept is None:
+            assert scrubbed is None
+        else:
+            assert scrubbed == {"update_id": 1, kind: {"message_id": 1, "text": kept}}
+            assert payload[kind]["text"] == text  # the update itself is left as it was
+    assert without_token({"update_id": 1, "callback_query": {"data": "/start abc"}}) is None

@@ -173,13 +173,13 @@ async def on_answer_button(
                 levels = _levels_text(services, consent.levels)
                 notice = fill(texts["accepted_participant"], contact=consent.recipient_name,
                               levels=levels)  # fmt: skip
-                audit.record(session, now, f"contact:{query.from_user.id}", "consent_accepted",
+                audit.record(session, now, contacts.contact_ref(consent), "consent_accepted",
                              subject, {"consent_id": consent.id})  # fmt: skip
             else:
                 consent.status = "declined"
                 message = fill(texts["declined_contact"], name=name)
                 notice = fill(texts["declined_participant"], contact=consent.recipient_name)
-                audit.record(session, now, f"contact:{query.from_user.id}", "consent_declined",
+                audit.record(session, now, contacts.contact_ref(consent), "consent_declined",
                              subject, {"consent_id": consent.id})  # fmt: skip
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:{consent.status}", now, participant.id)  # fmt: skip

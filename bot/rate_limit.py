@@ -93,6 +93,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             self._task = asyncio.create_task(self._release_loop(), name="rate-limiter")
 
     async def shutdown(self) -> None:
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -100,7 +101,6 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             self._task = None
         # Requests still waiting fail as a network error would: the outbox sends them again
         # after a restart, and a handler's error report says so, instead of a bare cancel.
-        self._closed = True
         for queue in self._queues.values():
             for waiter in queue:
                 if not waiter.future.done():
@@ -194,7 +194,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         return None, soonest
 
     async def _release_loop(self) -> None:
-        while True:
+        while not self._closed:
             now = self._clock()
             while self._sent and self._sent[0] <= now - self.window:
                 self._sent.popleft()
@@ -228,6 +228,9 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         """Sleep until `seconds` pass or a new request (or a hold) arrives."""
         if seconds is not None and seconds <= 0:
             return
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # lands as the wait ends, and shutdown would then wait for this loop forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         self._wake.clear()

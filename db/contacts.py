@@ -72,7 +72,7 @@ def revoke(session: AsyncSession, consent: Consent, by: str, now: datetime) -> N
     consent.revoked_at, consent.revoked_by = now, by
     subject = f"participant:{consent.participant_id}"
     # Who exactly: the participant, or the contact (as their other audit entries name them).
-    actor = subject if by == "participant" else f"contact:{consent.recipient_telegram_id}"
+    actor = subject if by == "participant" else contact_ref(consent)
     audit.record(session, now, actor, "consent_revoked", subject,
                  {"consent_id": consent.id, "by": by})  # fmt: skip
 
@@ -96,6 +96,13 @@ def log_disclosure(
     log_message(session, consent, "check_in_request", now, alert_id=alert_id)
 
 
+def contact_ref(consent: Consent) -> str:
+    """How the audit log names a support contact: by their consent, never their Telegram id,
+    so the log (and a participant's /mydata) holds no contact's identity, and erasing the
+    consent's recipient details leaves nothing behind."""
+    return f"contact:consent:{consent.id}"
+
+
 def log_message(
     session: AsyncSession,
     consent: Consent,
@@ -107,7 +114,7 @@ def log_message(
     the audit log: which kind of message (never its text), to whom, under which consent."""
     details: dict[str, object] = {
         "consent_id": consent.id,
-        "to": f"contact:{consent.recipient_telegram_id}",
+        "to": contact_ref(consent),
         "message": message,
     }
     if alert_id is not None:

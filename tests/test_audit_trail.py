@@ -51,7 +51,7 @@ async def test_a_participants_course_is_in_the_audit_log(bot, clock):
         (me, "participant_enrolled"),
         (me, "consent_given"),  # to the support contact
         (bot_, "disclosed_to_contact"),  # the offer names Sam
-        ("contact:4001", "consent_accepted"),
+        ("contact:consent:1", "consent_accepted"),
         (bot_, "disclosed_to_contact"),  # "thank you, if Sam could use a check-in..."
         (me, "consent_revoked"),
         (bot_, "disclosed_to_contact"),  # "you won't receive messages about Sam anymore"
@@ -93,23 +93,26 @@ async def test_every_message_to_a_support_contact_is_a_logged_disclosure(bot):
 
     logged = await entries(bot, "disclosed_to_contact")
     kinds = [(e.details["to"], e.details["message"]) for e in logged]
+    # Contacts are named by their consent (Rosa's first is 1, Kim's 2, Rosa's second 3).
     assert kinds == [
-        ("contact:4001", "offer"),
-        ("contact:4001", "accepted"),
-        ("contact:4001", "check_in_request"),
-        ("contact:4001", "stopped"),
-        ("contact:4002", "offer"),
-        ("contact:4002", "declined"),
-        ("contact:4001", "offer"),
-        ("contact:4001", "accepted"),
-        ("contact:4001", "stopped"),
+        ("contact:consent:1", "offer"),
+        ("contact:consent:1", "accepted"),
+        ("contact:consent:1", "check_in_request"),
+        ("contact:consent:1", "stopped"),
+        ("contact:consent:2", "offer"),
+        ("contact:consent:2", "declined"),
+        ("contact:consent:3", "offer"),
+        ("contact:consent:3", "accepted"),
+        ("contact:consent:3", "stopped"),
     ]
     assert all(e.actor == "bot" and e.subject == "participant:1" for e in logged)
     assert logged[2].details["alert_id"] is not None
     # Each message that names Sam to a contact has its entry, and no entry holds any text.
+    consents_of = {rosa.user_id: {1, 3}, kim.user_id: {2}}
     for contact in (rosa, kim):
         naming = [t for t in contact.texts() if "Sam" in t]
-        assert len(naming) == sum(1 for to, _ in kinds if to == f"contact:{contact.user_id}")
+        refs = {f"contact:consent:{n}" for n in consents_of[contact.user_id]}
+        assert len(naming) == sum(1 for to, _ in kinds if to in refs)
     for entry in logged:
         assert set(entry.details) <= {"consent_id", "to", "message", "alert_id"}
 

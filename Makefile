@@ -29,9 +29,10 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Two worker processes: the suite mostly waits on sockets and databases, so this halves it.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # By hand, never in the suite: delivery figures on SQLite and PostgreSQL (a few minutes).
 bench: $(STAMP)

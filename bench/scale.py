@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -65,12 +64,12 @@ async def bot_rss(fake, kind: str, folder: Path) -> float:
             for chat in chats:
                 tg.user(chat, first_name="P")
             await enroll(url, DUE, chats[0], datetime.now(UTC), not_due=ENROLLED - DUE)
-            env = {
-                k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))
-            }
-            env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
-                       DATABASE_URL=url, LOG_LEVEL="WARNING", TICK_INTERVAL_SECONDS="1",
-                       RATE_GLOBAL_PER_SECOND="100000", RATE_CHAT_INTERVAL_SECONDS="0")  # fmt: skip
+            from tests.cli import operator_env
+
+            env = operator_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
+                               DATABASE_URL=url, LOG_LEVEL="WARNING", TICK_INTERVAL_SECONDS="1",
+                               RATE_GLOBAL_PER_SECOND="100000",
+                               RATE_CHAT_INTERVAL_SECONDS="0")  # fmt: skip
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.cli", "run", env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,

@@ -3,12 +3,9 @@ details, the query on both databases, and the command itself as a real process."
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import os
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -20,9 +17,7 @@ from bot.audit_export import HEADER, fields, parse_bound, write_csv
 from bot.config import Settings
 from db import audit
 from db.engine import create_engine, create_sessionmaker
-from tests import databases
-
-WAIT = 30.0
+from tests import cli, databases
 
 
 @dataclass
@@ -160,14 +155,7 @@ async def test_export_reads_the_window_in_time_order(db_url):
 
 
 async def aftercare(url: str, cwd, *args: str) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env["DATABASE_URL"] = url
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), WAIT)
-    return process.returncode, out.decode(), err.decode()
+    return await cli.aftercare(cli.operator_env(DATABASE_URL=url), cwd, *args)
 
 
 async def test_the_command_prints_csv_and_refuses_bad_dates(sqlite_template, tmp_path):

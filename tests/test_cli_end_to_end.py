@@ -13,15 +13,14 @@ import sys
 
 import pytest
 
+from tests.cli import WAIT, aftercare, operator_env
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "987654:E2E-secret-token-do-not-log"
-WAIT = 30.0
 
 
 def cli_env(tg: FakeTelegram, tmp_path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env.update(
+    return operator_env(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=tg.base_url,
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
@@ -29,16 +28,6 @@ def cli_env(tg: FakeTelegram, tmp_path, **extra: str) -> dict[str, str]:
         TICK_INTERVAL_SECONDS="1",
         **extra,
     )
-    return env
-
-
-async def aftercare(env, cwd, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), WAIT)
-    return process.returncode, out.decode(), err.decode()
 
 
 async def reply_to(tg: FakeTelegram, chat_id: int, text: str) -> dict:

@@ -3,10 +3,7 @@ one bad row never fails the import. On each database, and once as a real process
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from bot.runner import import_meetings, read_feed
 from db.engine import create_engine, create_sessionmaker
 from db.models import AuditEvent, Meeting
 from messages.meeting_guide import day_mask
+from tests.cli import aftercare, operator_env
 
 FEED = Path(__file__).parent / "data" / "meeting_guide_feed.json"
 NY = "America/New_York"
@@ -88,14 +86,8 @@ def test_a_file_that_is_not_a_feed_is_refused_clearly(tmp_path, content, message
 
 
 async def run_cli(tmp_path, *args: str) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode, out.decode(), err.decode()
+    env = operator_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    return await aftercare(env, tmp_path, *args, wait=60)
 
 
 async def test_the_command_prints_counts_and_each_skipped_row_with_its_reason(tmp_path):

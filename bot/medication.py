@@ -229,7 +229,7 @@ async def text(
         name = medication_text.parse_name(typed)
         if name is None:
             again = Rendered(catalog.text("medication", "name_invalid"))
-            return await _not_kept(services, session, participant, typed, again)
+            return await safety.not_an_answer(session, services, participant, typed, again)
         urgent, _ = await safety.screen_setup_text(session, services, participant, typed, True)
         reply = await _picked(services, conversation, medication_text.OTHER, name, "daily")
         reply.urgent = urgent
@@ -239,7 +239,7 @@ async def text(
         if times is None:
             again = medication_text.ask_times(catalog, conversation.data["name"])
             message = fill(catalog.text("medication", "times_invalid"), text=shown)
-            return await _not_kept(services, session, participant, typed,
+            return await safety.not_an_answer(session, services, participant, typed,
                                    Rendered(message, again.buttons))  # fmt: skip
         return await _when_chosen(services, session, participant, conversation, times=times)
     if step == "date":
@@ -247,14 +247,15 @@ async def text(
         if on is None:
             message = fill(catalog.text("medication", "date_invalid"), text=shown,
                            example=medication_text.date_example(today))  # fmt: skip
-            return await _not_kept(services, session, participant, typed, Rendered(message))
+            again = Rendered(message)
+            return await safety.not_an_answer(session, services, participant, typed, again)
         return await _when_chosen(services, session, participant, conversation, on=on)
     # The reminder question: a tap, or a typed yes / no.
     if words in _YES or words in _NO:
         return await _save(services, session, participant, conversation, words in _YES)
     ask = medication_text.ask_reminder(catalog, conversation.data["kind"],
                                        conversation.data.get("times") or ())  # fmt: skip
-    return await _not_kept(services, session, participant, typed, ask)
+    return await safety.not_an_answer(session, services, participant, typed, ask)
 
 
 def _named(services: Services, words: str):
@@ -263,21 +264,6 @@ def _named(services: Services, words: str):
         if words in (option.key, option.name.casefold(), option.button.casefold()):
             return option
     return None
-
-
-async def _not_kept(
-    services: Services,
-    session: AsyncSession,
-    participant: Participant,
-    typed: str,
-    hint: Rendered,
-) -> Reply:
-    """Text that answered nothing: screened, kept as a note if it says something, and the
-    step's question again."""
-    urgent, noted = await safety.screen_setup_text(session, services, participant, typed, False)
-    if noted:
-        hint = Rendered(Markup(safety.noted_line(services) + "\n\n" + hint.text), hint.buttons)
-    return Reply([hint], urgent=urgent)
 
 
 async def manage_button(

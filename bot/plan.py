@@ -16,7 +16,7 @@ from db import audit, conversations, plans
 from db.models import Conversation, Participant, RecoveryPlan
 from messages import plan as plan_text
 from messages.callback_data import PlanButton
-from messages.render import Markup, Rendered
+from messages.render import Rendered
 
 FLOW = "plan"
 PARTS = ("people", "steps", "reasons")
@@ -211,7 +211,7 @@ async def text(
         person = plan_text.parse_person(typed)
         if person is None:
             again = plan_text.person_invalid(catalog, typed, bool(plan.people))
-            return await _not_kept(services, session, participant, typed, again)
+            return await safety.not_an_answer(session, services, participant, typed, again)
         urgent, _ = await safety.screen_setup_text(session, services, participant, typed, True)
         _replacing(conversation, plan, "people")
         entry = {"name": person.name, "contact": person.contact}
@@ -241,20 +241,5 @@ async def text(
         reply.urgent = urgent
         return reply
     # The sharing question waits for a tap.
-    return await _not_kept(services, session, participant, typed,
+    return await safety.not_an_answer(session, services, participant, typed,
                            plan_text.ask_share(catalog))  # fmt: skip
-
-
-async def _not_kept(
-    services: Services,
-    session: AsyncSession,
-    participant: Participant,
-    typed: str,
-    hint: Rendered,
-) -> Reply:
-    """Text that answered nothing: screened, kept as a note if it says something, and the
-    step's question again."""
-    urgent, noted = await safety.screen_setup_text(session, services, participant, typed, False)
-    if noted:
-        hint = Rendered(Markup(safety.noted_line(services) + "\n\n" + hint.text), hint.buttons)
-    return Reply([hint], urgent=urgent)

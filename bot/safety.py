@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reply import Reply
 from bot.services import Services
 from db import audit, notes, plans
 from db import checkins as checkin_db
@@ -279,8 +280,20 @@ async def screen_setup_text(
     return await on_free_text(session, services, participant, result, text, None), noted
 
 
-def noted_line(services: Services) -> Markup:
-    return Markup(services.catalog.text("checkin", "note_saved_during"))
+async def not_an_answer(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    typed: str,
+    question: render.Rendered,
+) -> Reply:
+    """Set-up text that answered nothing: screened, kept as a note if it says something, and
+    the step's question again."""
+    urgent, noted = await screen_setup_text(session, services, participant, typed, False)
+    if noted:
+        kept = services.catalog.text("checkin", "note_saved_during")
+        question = render.Rendered(Markup(kept + "\n\n" + question.text), question.buttons)
+    return Reply([question], urgent=urgent)
 
 
 # --- medication -------------------------------------------------------------------------------

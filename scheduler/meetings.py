@@ -15,14 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import alerts as alert_db
 from db import meetings as meeting_db
-from db import outbox
 from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
 from messages import render_meetings
 from messages.catalog import Catalog
-from messages.render import Rendered
 from messages.risk import NOT_ATTENDED, MeetingOccurrence, assess_meeting_gap, assess_meeting_skips
 from scheduler import alerting
-from scheduler.checkins import in_quiet_hours_now
 from scheduler.meeting_schedule import (
     REMIND,
     MeetingStep,
@@ -33,6 +30,7 @@ from scheduler.meeting_schedule import (
     is_fresh,
     with_lead,
 )
+from scheduler.reminders import enqueue_reminder
 
 # A "did you make it?" later than this after the meeting's end is skipped, never sent late.
 FOLLOW_UP_WINDOW = timedelta(hours=12)
@@ -120,29 +118,6 @@ def info_of(
     )
 
 
-async def enqueue_meeting_message(
-    session: AsyncSession,
-    participant: Participant,
-    dedupe_key: str,
-    message: Rendered,
-    now: datetime,
-) -> int | None:
-    """The one place a meeting reminder or follow-up is queued, in the reminder class. A check
-    that holds reminders back (a pause, quiet hours) belongs here. The dedupe key names the
-    meeting, the occurrence and the step, so an occurrence is never reminded twice."""
-    if participant.chat_id is None or in_quiet_hours_now(participant, now):
-        return None  # quiet hours: the participant asked for no reminders now
-    return await outbox.enqueue(
-        session,
-        dedupe_key,
-        participant.chat_id,
-        message.payload(),
-        outbox.PRIORITY_REMINDER,
-        now,
-        participant_id=participant.id,
-    )
-
-
 def _key(meeting: ParticipantMeeting, step: MeetingStep) -> str:
     return f"meeting:{meeting.id}:{step.occurrence.start:%Y%m%dT%H%MZ}:{step.action}"
 
@@ -160,7 +135,7 @@ async def _remind(
     message = render_meetings.reminder(
         catalog, info_of(catalog, meeting), starts, now.astimezone(zone).date()
     )
-    await enqueue_meeting_message(session, participant, _key(meeting, step), message, now)
+    await enqueue_reminder(session, participant, _key(meeting, step), message, now)
 
 
 async def _follow_up(
@@ -176,7 +151,7 @@ async def _follow_up(
     if attendance_id is None:
         return  # asked already (another worker, or a re-run)
     message = render_meetings.follow_up(catalog, attendance_id, meeting.name or "")
-    await enqueue_meeting_message(session, participant, _key(meeting, step), message, now)
+    await enqueue_reminder(session, participant, _key(meeting, step), message, now)
     # Silence counts here: judged as of this meeting's start, before its answer can come.
     await check_gap(session, catalog, participant, step.occurrence.start, now, team_chat_id)
 

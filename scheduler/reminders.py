@@ -36,9 +36,10 @@ async def enqueue_reminder(
     message: Rendered,
     now: datetime,
 ) -> bool:
-    """Queue one reminder for a participant, in the reminder class. Every reminder goes through
-    here, so who may get one right now (only active participants, never in their quiet hours) is
-    decided in one place."""
+    """Queue one reminder for a participant, in the reminder class: a dose, an injection, or a
+    meeting's reminder or "did you make it?". Every reminder goes through here, so who may get
+    one right now (only active participants, never in their quiet hours) is decided in one
+    place. The dedupe key names the occurrence, so none is reminded twice."""
     if participant.status != "active" or participant.chat_id is None:
         return False
     if in_quiet_hours_now(participant, now):

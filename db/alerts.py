@@ -41,25 +41,8 @@ async def notify(
     now: datetime,
 ) -> None:
     """Queue the alert message for one counselor and record it in the chain."""
-    outbox_id = await outbox.enqueue(
-        session,
-        f"alert:{alert.id}:{reason}:{alert.signals}:{alert.escalations}:counselor:{counselor.id}",
-        counselor.telegram_user_id,
-        payload,
-        PRIORITY.get(alert.level, outbox.PRIORITY_CHECKIN),
-        now,
-        about_participant_id=alert.participant_id,
-    )
-    session.add(
-        AlertNotification(
-            alert_id=alert.id,
-            recipient=f"counselor:{counselor.id}",
-            chat_id=counselor.telegram_user_id,
-            reason=reason,
-            outbox_id=outbox_id,
-            created_at=now,
-        )
-    )
+    recipient = f"counselor:{counselor.id}"
+    await _queue(session, alert, recipient, counselor.telegram_user_id, payload, reason, now)
     alert.last_notified_at = now
 
 
@@ -67,9 +50,22 @@ async def notify_team(
     session: AsyncSession, alert: Alert, chat_id: int, payload: dict, reason: str, now: datetime
 ) -> None:
     """Queue the counselor team group's notice of an alert and record it in the chain."""
+    await _queue(session, alert, "team", chat_id, payload, reason, now)
+
+
+async def _queue(
+    session: AsyncSession,
+    alert: Alert,
+    recipient: str,
+    chat_id: int,
+    payload: dict,
+    reason: str,
+    now: datetime,
+) -> None:
+    """One message of an alert's chain: queued once per signal and escalation, and recorded."""
     outbox_id = await outbox.enqueue(
         session,
-        f"alert:{alert.id}:{reason}:{alert.signals}:{alert.escalations}:team",
+        f"alert:{alert.id}:{reason}:{alert.signals}:{alert.escalations}:{recipient}",
         chat_id,
         payload,
         PRIORITY.get(alert.level, outbox.PRIORITY_CHECKIN),
@@ -79,7 +75,7 @@ async def notify_team(
     session.add(
         AlertNotification(
             alert_id=alert.id,
-            recipient="team",
+            recipient=recipient,
             chat_id=chat_id,
             reason=reason,
             outbox_id=outbox_id,

@@ -21,7 +21,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot import common, contacts, counselor, discharge, gate, meetings, participant, privacy, start
+from bot import (
+    common,
+    contacts,
+    conversation,
+    counselor,
+    discharge,
+    gate,
+    meetings,
+    participant,
+    privacy,
+    start,
+)
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
@@ -36,6 +47,7 @@ log = logging.getLogger(__name__)
 # Handler groups run in order; a gate raising ApplicationHandlerStop ends the update there.
 GROUP_GATE = -20
 GROUP_STORE = -10
+GROUP_ASKED = -5
 GROUP_MAIN = 0
 GROUP_DONE = 100
 MENU = ("checkin", "coping", "sos", "plan", "meetings", "medication", "help")
@@ -89,6 +101,9 @@ def register_handlers(app: Application, catalogs: Catalogs) -> None:
 
     app.add_handler(TypeHandler(Update, gate.private_chats_only), group=GROUP_GATE)
     app.add_handler(TypeHandler(Update, gate.store_update), group=GROUP_STORE)
+    # Any command sets aside what was asked before it; a command that asks writes anew.
+    commands_sent = new_messages & (filters.COMMAND | filters.Regex(r"^/"))
+    app.add_handler(MessageHandler(commands_sent, gate.set_aside_question), group=GROUP_ASKED)
 
     app.add_handlers(
         [
@@ -103,7 +118,7 @@ def register_handlers(app: Application, catalogs: Catalogs) -> None:
             MessageHandler(
                 new_messages & (filters.COMMAND | filters.Regex(r"^/")), common.on_unknown_command
             ),
-            MessageHandler(new_messages & filters.TEXT, participant.on_text),
+            MessageHandler(new_messages & filters.TEXT, conversation.on_text),
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, common.on_edited_message),
             MessageHandler(new_messages, participant.on_media),
             ChatMemberHandler(gate.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),

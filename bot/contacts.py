@@ -6,17 +6,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import object_session
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
 from bot.common import help_text
 from bot.links import deep_link, local_stamp
+from bot.reply import Reply, choices_hint
 from bot.services import Services, services_of
-from db import audit, contacts, invites, outbox, people
+from db import audit, awaiting, contacts, invites, outbox, people
+from db.awaiting import Asked
 from db.models import Consent, Participant
+from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import ContactAnswerButton, ContactOfferButton
-from messages.render import Rendered, fill
+from messages.render import Markup, Rendered, fill
+
+NOTE_MIN_WORDS = 4  # a reply this long that fits no button reads as a message
 
 LEVELS = {"h": ["high", "crisis"], "c": ["crisis"]}
 
@@ -35,27 +41,40 @@ async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now, a
     )  # fmt: skip
 
 
+def offer_question(services: Services, participant: Participant) -> Rendered:
+    """When should a support contact hear from us? Typed answers work too (offer_text)."""
+    texts = services.catalog.texts["contact"]
+    awaiting.asking(object_session(participant), awaiting.CONTACT_OFFER, services.now())
+    explain = fill(texts["explain"], name=participant.first_name or "")
+    return Rendered(explain, tuple((label,) for label in _offer_buttons(services)))
+
+
+def _offer_buttons(services: Services) -> list[tuple[str, ContactOfferButton]]:
+    texts = services.catalog.texts["contact"]
+    return [
+        (texts["button_high"], ContactOfferButton("h")),
+        (texts["button_crisis"], ContactOfferButton("c")),
+        (texts["button_no"], ContactOfferButton("n")),
+    ]
+
+
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/contact: explain and ask; /contact remove: revoke."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
+    now = services.now()
     remove = bool(context.args) and context.args[0].lower() in ("remove", "stop", "delete")
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, update.effective_user.id)
         if participant is None or participant.status == "enrolling":
             message = None
         else:
+            services = services.speaking(participant.language)
+            texts = services.catalog.texts["contact"]
             consent = await contacts.current(session, participant.id, now)
             if remove:
                 message = await _remove(session, services, participant, consent)
             elif consent is None:
-                buttons = (
-                    (texts["button_high"], ContactOfferButton("h")),
-                    (texts["button_crisis"], ContactOfferButton("c")),
-                    (texts["button_no"], ContactOfferButton("n")),
-                )
-                explain = fill(texts["explain"], name=participant.first_name or "")
-                message = Rendered(explain, tuple((b,) for b in buttons))
+                message = offer_question(services, participant)
             elif consent.status == "offered":
                 message = texts["pending"]
             else:
@@ -64,6 +83,29 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None:
         message = await help_text(update, context)
     await telegram_io.send(context.bot, update.effective_chat.id, message)
+
+
+async def offer_text(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    typed: str,
+    bot_username: str,
+) -> Reply:
+    """The /contact question answered in words: a button's label (or a part of it), its
+    number, or no. Anything else brings the question back with a hint."""
+    general = services.catalog.texts["general"]
+    buttons = _offer_buttons(services)
+    choice = match_choice(typed, [(label, b.levels) for label, b in buttons], no="n",
+                          no_words=word_list(general["no_words"]))  # fmt: skip
+    if choice is None or choice is AMBIGUOUS:
+        if choice is None and len(typed.split()) >= NOTE_MIN_WORDS:
+            awaiting.answered(session, awaiting.CONTACT_OFFER)
+            return None  # reads like a message: kept as a note
+        question = offer_question(services, participant)
+        return Reply([choices_hint(services.catalog, question, [label for label, _ in buttons])])
+    message = await _offer(session, services, participant, choice, bot_username)
+    return Reply([message or services.catalog.text("general", "expired_button")])
 
 
 async def _remove(session, services: Services, participant: Participant, consent: Consent | None):
@@ -85,42 +127,57 @@ async def on_offer_button(
 ) -> None:
     """The participant chose when a contact hears from us: make the consent and the link."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
     query = update.callback_query
+    message = None
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, query.from_user.id)
-        usable = participant is not None and participant.status != "enrolling"
-        existing = await contacts.current(session, participant.id, now) if usable else None
-        if not usable or existing is not None:
-            message = None
-        elif data.levels == "n":
-            message = texts["not_now"]
-        else:
-            ttl = timedelta(days=services.settings.participant_invite_ttl_days)
-            token, invite = await invites.create_invite(
-                session, "contact", now, ttl, label=participant.first_name
-            )
-            consent = Consent(
-                participant_id=participant.id,
-                kind=contacts.KIND,
-                status="offered",
-                shares=list(contacts.SHARES),
-                levels=LEVELS[data.levels],
-                purpose=texts["purpose"],
-                text_version=texts["version"],
-                invite_id=invite.id,
-                given_at=now,
-                expires_at=now + timedelta(days=int(texts["ttl_days"])),
-            )
-            session.add(consent)
-            await session.flush()
-            subject = f"participant:{participant.id}"
-            audit.record(session, now, subject, "consent_given", subject,
-                         {"consent_id": consent.id, "levels": consent.levels})  # fmt: skip
-            expires = local_stamp(invite.expires_at, services.settings.default_timezone)
-            link = deep_link(context.bot.username, token)
-            message = fill(texts["link"], expires=expires, link=link)
+        if participant is not None:
+            services = services.speaking(participant.language)
+            message = await _offer(session, services, participant, data.levels,
+                                   context.bot.username)  # fmt: skip
     await _answer_press(update, context, message)
+
+
+async def _offer(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    levels: str,
+    bot_username: str,
+) -> str | None:
+    """Their choice (h, c or n): the consent and the contact's link; None when it no longer
+    applies (they are enrolling, or already have a contact)."""
+    texts, now = services.catalog.texts["contact"], services.now()
+    if participant.status == "enrolling":
+        return None
+    if await contacts.current(session, participant.id, now) is not None:
+        return None
+    awaiting.answered(session, awaiting.CONTACT_OFFER)
+    if levels == "n":
+        return texts["not_now"]
+    ttl = timedelta(days=services.settings.participant_invite_ttl_days)
+    token, invite = await invites.create_invite(
+        session, "contact", now, ttl, label=participant.first_name
+    )
+    consent = Consent(
+        participant_id=participant.id,
+        kind=contacts.KIND,
+        status="offered",
+        shares=list(contacts.SHARES),
+        levels=LEVELS[levels],
+        purpose=texts["purpose"],
+        text_version=texts["version"],
+        invite_id=invite.id,
+        given_at=now,
+        expires_at=now + timedelta(days=int(texts["ttl_days"])),
+    )
+    session.add(consent)
+    await session.flush()
+    subject = f"participant:{participant.id}"
+    audit.record(session, now, subject, "consent_given", subject,
+                 {"consent_id": consent.id, "levels": consent.levels})  # fmt: skip
+    expires = local_stamp(invite.expires_at, services.settings.default_timezone)
+    return fill(texts["link"], expires=expires, link=deep_link(bot_username, token))
 
 
 async def _answer_press(
@@ -149,6 +206,8 @@ async def offer_to_contact(
     )
     offer = fill(texts["offer"], contact=name, name=participant.first_name or "")
     contacts.log_message(session, consent, "offer", services.now())
+    awaiting.serving(session, user_id)
+    awaiting.asking(session, awaiting.CONTACT_ANSWER, services.now(), consent.id)
     return Rendered(offer, (buttons,))
 
 
@@ -157,34 +216,78 @@ async def on_answer_button(
 ) -> None:
     """Accept or decline, pressed only by the person the link was opened by."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
     query = update.callback_query
-    message = None
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, data.consent_id)
-        mine = consent is not None and consent.recipient_telegram_id == query.from_user.id
-        if mine and consent.status == "offered" and consent.expires_at > now:
-            participant = await session.get(Participant, consent.participant_id)
-            name = participant.first_name or ""
-            subject = f"participant:{participant.id}"
-            if data.accept:
-                consent.status, consent.accepted_at = "accepted", now
-                message = fill(texts["accepted_contact"], name=name)
-                levels = _levels_text(services, consent.levels)
-                notice = fill(texts["accepted_participant"], contact=consent.recipient_name,
-                              levels=levels)  # fmt: skip
-                audit.record(session, now, contacts.contact_ref(consent), "consent_accepted",
-                             subject, {"consent_id": consent.id})  # fmt: skip
-            else:
-                consent.status = "declined"
-                message = fill(texts["declined_contact"], name=name)
-                notice = fill(texts["declined_participant"], contact=consent.recipient_name)
-                audit.record(session, now, contacts.contact_ref(consent), "consent_declined",
-                             subject, {"consent_id": consent.id})  # fmt: skip
-            await _tell(session, participant.chat_id, notice,
-                        f"consent:{consent.id}:{consent.status}", now, participant.id)  # fmt: skip
-            contacts.log_message(session, consent, consent.status, now)
+        message = await _answer(session, services, consent, query.from_user.id, data.accept)
     await _answer_press(update, context, message)
+
+
+async def _answer(
+    session: AsyncSession, services: Services, consent: Consent | None, user_id: int, accept: bool
+) -> str | None:
+    texts, now = services.catalog.texts["contact"], services.now()
+    mine = consent is not None and consent.recipient_telegram_id == user_id
+    if not (mine and consent.status == "offered" and consent.expires_at > now):
+        return None
+    awaiting.serving(session, user_id)
+    awaiting.answered(session, awaiting.CONTACT_ANSWER, consent.id)
+    participant = await session.get(Participant, consent.participant_id)
+    name = participant.first_name or ""
+    subject = f"participant:{participant.id}"
+    if accept:
+        consent.status, consent.accepted_at = "accepted", now
+        message = fill(texts["accepted_contact"], name=name)
+        levels = _levels_text(services, consent.levels)
+        notice = fill(texts["accepted_participant"], contact=consent.recipient_name,
+                      levels=levels)  # fmt: skip
+        audit.record(session, now, contacts.contact_ref(consent), "consent_accepted",
+                     subject, {"consent_id": consent.id})  # fmt: skip
+    else:
+        consent.status = "declined"
+        message = fill(texts["declined_contact"], name=name)
+        notice = fill(texts["declined_participant"], contact=consent.recipient_name)
+        audit.record(session, now, contacts.contact_ref(consent), "consent_declined",
+                     subject, {"consent_id": consent.id})  # fmt: skip
+    await _tell(session, participant.chat_id, notice,
+                f"consent:{consent.id}:{consent.status}", now, participant.id)  # fmt: skip
+    contacts.log_message(session, consent, consent.status, now)
+    return message
+
+
+async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked | None) -> bool:
+    """A support contact's typed reply to the offer (accept or decline in words); True if it
+    was one. Anything else from a contact gets what fits a stranger."""
+    if not awaiting.is_(asked, awaiting.CONTACT_ANSWER):
+        return False
+    services = services_of(context)
+    texts, general = services.catalog.texts["contact"], services.catalog.texts["general"]
+    options = [(texts["accept"], True), (texts["decline"], False)]
+    text = update.effective_message.text or ""
+    choice = match_choice(text, options, yes=True, no=False,
+                          yes_words=word_list(general["yes_words"]),
+                          no_words=word_list(general["no_words"]))  # fmt: skip
+    if choice is None and len(text.split()) >= NOTE_MIN_WORDS:
+        return False
+    async with services.sessionmaker.begin() as session:
+        consent = await session.get(Consent, asked.ref_id)
+        if choice is None or choice is AMBIGUOUS:
+            reply = None
+            if consent is not None and consent.status == "offered":
+                participant = await session.get(Participant, consent.participant_id)
+                offer = fill(texts["offer"], contact=consent.recipient_name or "",
+                             name=participant.first_name or "")  # fmt: skip
+                buttons = ((texts["accept"], ContactAnswerButton(consent.id, True)),
+                           (texts["decline"], ContactAnswerButton(consent.id, False)))  # fmt: skip
+                question = Rendered(Markup(offer), (buttons,))
+                labels = [texts["accept"], texts["decline"]]
+                reply = choices_hint(services.catalog, question, labels)
+        else:
+            reply = await _answer(session, services, consent, update.effective_user.id, choice)
+    if reply is None:
+        return False
+    await telegram_io.send(context.bot, update.effective_chat.id, reply)
+    return True
 
 
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,8 +14,9 @@ from bot.common import help_text
 from bot.links import deep_link, local_stamp
 from bot.services import services_of
 from db import alerts as alert_db
-from db import audit, invites, people, plans
+from db import audit, awaiting, invites, people, plans
 from db import checkins as checkin_db
+from db.awaiting import Asked
 from db.models import Alert, Participant
 from messages import plan as plan_text
 from messages import render
@@ -92,7 +93,7 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
             if alert.status == "resolved":
                 toast = texts["already_resolved"]
             else:
-                counselor.resolving_alert_id = alert.id
+                awaiting.asking(session, awaiting.RESOLUTION, now, alert.id)
                 participant = await session.get(Participant, alert.participant_id)
                 send = fill(texts["resolve_prompt"], name=participant.first_name or "")
         else:  # history
@@ -113,18 +114,20 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
         await telegram_io.send(context.bot, update.effective_chat.id, send)
 
 
-async def resolution_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked | None) -> bool:
     """A counselor's text after pressing Resolve is the note; True if it was one."""
+    if not awaiting.is_(asked, awaiting.RESOLUTION):
+        return False
     services = services_of(context)
     texts = services.catalog.texts["alerts"]
     note = (update.effective_message.text or "").strip()
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
-        if counselor is None or counselor.resolving_alert_id is None or not note:
+        if counselor is None or not note:
             return False
-        alert = await session.get(Alert, counselor.resolving_alert_id)
+        alert = await session.get(Alert, asked.ref_id)
         if alert is None or not alert_db.can_act(counselor, alert):
-            counselor.resolving_alert_id = None
+            awaiting.answered(session, awaiting.RESOLUTION)
             return False
         done = await alert_db.resolve(session, alert, counselor, note[:2000], services.now())
     reply = texts["resolved"] if done else texts["already_resolved"]

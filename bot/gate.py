@@ -7,7 +7,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.services import services_of
-from db import inbound, invites, people
+from db import awaiting, inbound, invites, people
 from scheduler import alerting
 from scheduler.dispatcher import mark_unreachable
 
@@ -34,6 +34,13 @@ async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 await alerting.reachable_again(session, services.catalog, participant, now)
     if not fresh:
         raise ApplicationHandlerStop
+
+
+async def set_aside_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command: whatever was asked before it no longer takes their next typed message."""
+    services = services_of(context)
+    async with services.sessionmaker.begin() as session:
+        await awaiting.clear(session, update.effective_user.id)
 
 
 async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

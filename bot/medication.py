@@ -17,12 +17,13 @@ from telegram.ext import ContextTypes
 
 from bot import safety, telegram_io
 from bot.counselor import find_in_caseload
-from bot.reply import Reply
+from bot.reply import Reply, as_typed, choices_hint
 from bot.services import Services, services_of
-from db import audit, conversations, outbox, people
+from db import audit, awaiting, conversations, outbox, people
 from db import medications as medication_db
 from db.models import Conversation, Medication, MedicationDose, Participant
 from messages import medication as medication_text
+from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import DoseButton, MedicationButton, MedicationSetupButton
 from messages.render import Markup, Rendered, fill
 from scheduler import reminders
@@ -63,7 +64,7 @@ async def command(services: Services, session: AsyncSession, participant: Partic
     them, or the set-up."""
     conversation = await conversations.current(session, participant.id)
     if conversation is not None and conversation.flow == FLOW:
-        return _ask_again(services, participant, conversation)
+        return ask_again(services, participant, conversation)
     current = await medication_db.active(session, participant.id)
     if not current:
         return await _begin(services, session, participant)
@@ -73,10 +74,10 @@ async def command(services: Services, session: AsyncSession, participant: Partic
     return Reply([listing])
 
 
-def _ask_again(services: Services, participant: Participant, conversation: Conversation) -> Reply:
+def ask_again(services: Services, participant: Participant, conversation: Conversation) -> Reply:
     """The question of the step the set-up stands at (asked again now: typed text comes here)."""
     catalog, data = services.catalog, conversation.data
-    conversation.updated_at = services.now()
+    conversations.touch(conversation, services.now())
     if conversation.step == "which":
         return Reply([medication_text.ask_which(catalog)])
     if conversation.step == "name":
@@ -218,7 +219,7 @@ async def text(
 ) -> Reply:
     """Typed text at the step the set-up stands at."""
     catalog, now = services.catalog, services.now()
-    conversation.updated_at = now
+    conversations.touch(conversation, now)
     step, words = conversation.step, " ".join(typed.casefold().split())
     today = _today(services, participant)
     shown = typed if len(typed) <= 40 else typed[:40] + "…"
@@ -313,6 +314,8 @@ async def dose_button(
         return Reply(toast=texts["dose_closed"])
     medication = await session.get(Medication, dose.medication_id)
     name = medication.name if medication is not None else ""
+    if data.answer != "n":
+        awaiting.answered(session, awaiting.DOSE, dose.id)
     if data.answer == "n":
         medication_db.answer_dose(dose, "not_yet", now)
         return Reply(toast=texts["answered_not_yet"])  # the buttons stay for later
@@ -325,6 +328,29 @@ async def dose_button(
                                     dose.due_at.astimezone(zone).date())  # fmt: skip
     line = fill("{answer}", answer=f"{name}: {texts['skipped']}")
     return Reply([texts["answered_skipped"]], edit_pressed=line)
+
+
+async def dose_text(
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    dose_id: int | None,
+    typed: str,
+) -> Reply | None:
+    """"Taken?" answered in words: taken, not yet, skipped (or yes / no, or a number)."""
+    catalog = services.catalog
+    texts, general = catalog.texts["medication"], catalog.texts["general"]
+    options = [(texts["taken"], "t"), (texts["not_yet"], "n"), (texts["skipped"], "s")]
+    choice = match_choice(typed, options, yes="t", no="n",
+                          yes_words=word_list(general["yes_words"]),
+                          no_words=word_list(general["no_words"]))  # fmt: skip
+    if dose_id is None or choice is None or choice is AMBIGUOUS:
+        if choice is None and len(typed.split()) >= safety.NOTE_MIN_WORDS:
+            return None  # reads like a message: a note, and the reminder stays open
+        question = Rendered(Markup(texts["dose_typed_question"]))
+        return Reply([choices_hint(catalog, question, [label for label, _ in options])])
+    reply = await dose_button(services, session, participant, DoseButton(dose_id, choice))
+    return as_typed(reply)
 
 
 # --- enrollment and the counselor ---------------------------------------------------------------

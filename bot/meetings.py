@@ -18,9 +18,9 @@ from telegram.ext import ContextTypes
 from bot import telegram_io
 from bot.common import help_text
 from bot.services import Services, services_of
+from db import awaiting, notes, people
 from db import meetings as meeting_db
-from db import notes, people
-from db.models import CheckIn, Meeting, MeetingAttendance, Participant, ParticipantMeeting
+from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
 from messages import render_meetings as view
 from messages.answers import parse_attendance, parse_clock_time, parse_weekday
 from messages.callback_data import (
@@ -36,7 +36,6 @@ from messages.callback_data import (
 )
 from messages.meeting_guide import DEFAULT_LENGTH, days_of, start_plus
 from messages.render import Markup, Rendered, fill
-from messages.screen import screen
 from scheduler import meetings as meeting_work
 
 MAX_OWN_NAME = 100
@@ -136,6 +135,7 @@ async def _press(
             draft = await _live_draft(session, participant, now)
             if draft is not None and draft.draft_step == "day":
                 draft.weekday, draft.draft_step, draft.updated_at = day, "time", now
+                awaiting.asking(session, awaiting.MEETING, now, draft.id, "time")
                 return Outcome(clear_buttons=True, send=[view.own_time(catalog)])
         case MeetingFilterButton():
             return await _filter(services, session, data)
@@ -286,6 +286,7 @@ async def _finish(
         return full
     zone = participant.timezone or services.settings.default_timezone
     meeting_db.activate(draft, zone, now)
+    awaiting.answered(session, awaiting.MEETING, draft.id)
     meeting_work.start_schedule(draft, now)
     return await _manage(
         services, session, participant, draft, services.catalog.texts["meetings"]["added"]
@@ -309,15 +310,19 @@ async def _draft_text(
     draft.updated_at = now
     step = draft.draft_step
     problem: Rendered | None = None
+    # Whatever comes of it, the draft's step (the next one, or this one again) is asked now.
+    awaiting.asking(session, awaiting.MEETING, now, draft.id, step)
     if step == "name":
         if value and len(value) <= MAX_OWN_NAME:
             draft.name, draft.draft_step = value, "day"
+            awaiting.asking(session, awaiting.MEETING, now, draft.id, "day")
             return [view.own_day(catalog, value)]
         problem = view.own_name(catalog, fill(texts["own_name_invalid"], max=MAX_OWN_NAME))
     elif step == "day":
         day = parse_weekday(value)
         if day is not None:
             draft.weekday, draft.draft_step = day, "time"
+            awaiting.asking(session, awaiting.MEETING, now, draft.id, "time")
             return [view.own_time(catalog)]
         invalid = fill(texts["own_day_invalid"], text=_shown(value))
         problem = view.own_day(catalog, draft.name or "", invalid)
@@ -327,6 +332,7 @@ async def _draft_text(
             draft.start_time = at.strftime("%H:%M")
             draft.end_time = start_plus(at, DEFAULT_LENGTH).strftime("%H:%M")
             draft.draft_step = "place"
+            awaiting.asking(session, awaiting.MEETING, now, draft.id, "place")
             return [view.own_place(catalog)]
         problem = view.own_time(catalog, fill(texts["own_time_invalid"], text=_shown(value)))
     else:
@@ -358,6 +364,7 @@ async def _answer(
 ) -> tuple[Markup, str]:
     """Record the answer (and what it means for risk); the answered line and the reply."""
     catalog = services.catalog
+    awaiting.answered(session, awaiting.ATTENDANCE, attendance.id)
     meeting = await session.get(ParticipantMeeting, attendance.participant_meeting_id)
     await meeting_work.record_attendance(
         session, catalog, participant, attendance, answer, source, services.now(),
@@ -384,34 +391,79 @@ async def _attendance_button(
     return Outcome(edit=line, send=[reply])
 
 
-async def take_text(
+async def draft_text(
     services: Services,
     session: AsyncSession,
     participant: Participant,
+    draft_id: int | None,
     text: str,
-    checkin: CheckIn | None,
 ) -> list[Rendered | Markup | str] | None:
-    """What they typed, when it is for a meeting: the next step of the meeting they are typing
-    in, or an answer to "did you make it?". The question asked last gets it (an open check-in
-    included); None leaves the text to the check-in or the notes. Text the safety screen picks
-    up is never taken here: it gets the same response as anywhere else."""
-    now = services.now()
-    if screen(text, services.catalog.screen).response is not None:
+    """The next step of the meeting they are typing in; None when that draft is gone."""
+    draft = await _live_draft(session, participant, services.now())
+    if draft is None or draft.id != draft_id:
         return None
-    draft = await _live_draft(session, participant, now)
-    asked = await meeting_db.open_follow_up(session, participant.id, now - FOLLOW_UP_TEXT_WINDOW)
-    candidates = [
-        (draft.updated_at, "draft") if draft else None,
-        (asked.asked_at, "follow_up") if asked else None,
-        ((checkin.sent_at or checkin.created_at), "checkin") if checkin else None,
-    ]
-    latest = max((c for c in candidates if c), default=None, key=lambda c: c[0])
-    if latest is None or latest[1] == "checkin":
+    return await _draft_text(services, session, participant, draft, text)
+
+
+async def draft_question(
+    services: Services, session: AsyncSession, participant: Participant, draft_id: int | None
+) -> Rendered | None:
+    """The question of the step their half-typed meeting stands at, asked again."""
+    draft = await _live_draft(session, participant, services.now())
+    if draft is None or draft.id != draft_id:
         return None
-    if latest[1] == "draft":
-        return await _draft_text(services, session, participant, draft, text)
+    catalog, step = services.catalog, draft.draft_step
+    awaiting.asking(session, awaiting.MEETING, services.now(), draft.id, step)
+    if step == "name":
+        return view.own_name(catalog)
+    if step == "day":
+        return view.own_day(catalog, draft.name or "")
+    if step == "time":
+        return view.own_time(catalog)
+    return view.own_place(catalog)
+
+
+async def _open_attendance(
+    services: Services, session: AsyncSession, participant: Participant, attendance_id: int | None
+) -> MeetingAttendance | None:
+    attendance = await session.get(MeetingAttendance, attendance_id) if attendance_id else None
+    if attendance is None or attendance.participant_id != participant.id:
+        return None
+    stale = attendance.asked_at < services.now() - FOLLOW_UP_TEXT_WINDOW
+    if attendance.answer is not None or stale:
+        return None
+    return attendance
+
+
+async def attendance_text(
+    services: Services,
+    session: AsyncSession,
+    participant: Participant,
+    attendance_id: int | None,
+    text: str,
+) -> list[Rendered | Markup | str] | None:
+    """A typed answer to "did you make it?"; the question again (with a hint) when the text is
+    not one; None when that question is no longer open."""
+    asked = await _open_attendance(services, session, participant, attendance_id)
+    if asked is None:
+        return None
     answer = parse_attendance(services.catalog.meetings, text)
     if answer is None:
-        return None
+        if len(text.split()) >= NOTE_MIN_WORDS:
+            return None  # reads like a message: kept as a note (the question stays open)
+        again = await attendance_question(services, session, participant, attendance_id)
+        hint = services.catalog.text("general", "tap_or_type")
+        return [Rendered(Markup(hint + "\n\n" + again.text), again.buttons)] if again else None
     line, reply = await _answer(services, session, participant, asked, answer, "typed")
     return [Markup(line + "\n\n" + reply)]
+
+
+async def attendance_question(
+    services: Services, session: AsyncSession, participant: Participant, attendance_id: int | None
+) -> Rendered | None:
+    asked = await _open_attendance(services, session, participant, attendance_id)
+    if asked is None:
+        return None
+    meeting = await session.get(ParticipantMeeting, asked.participant_meeting_id)
+    awaiting.asking(session, awaiting.ATTENDANCE, services.now(), asked.id)
+    return view.follow_up(services.catalog, asked.id, meeting.name if meeting else "")

@@ -28,19 +28,22 @@ from bot import (
     telegram_io,
 )
 from bot.common import reply_to_non_participant
-from bot.reply import Reply
+from bot.reply import Reply, as_typed, choices_hint
 from bot.reply import deliver as _deliver
 from bot.services import Services, services_of
-from db import audit, conversations, notes, people
+from db import audit, awaiting, conversations, notes, people
 from db import checkins as checkin_db
 from db.models import CheckIn, Participant
 from messages import render
 from messages.answers import (
+    AMBIGUOUS,
     is_valid_button_value,
+    match_choice,
     parse_answer,
     parse_clock_time,
     parse_timezone,
     parse_weekday,
+    word_list,
 )
 from messages.callback_data import (
     AlertButton,
@@ -148,7 +151,8 @@ async def _step_button(
             return await _enrollment_button(session, services, participant, data) or expired
         if isinstance(data, ConsentButton):
             return expired
-        changed = await participant_settings.pressed(session, services, participant, data)
+        asked = await awaiting.of(session, user_id)
+        changed = await participant_settings.pressed(session, services, participant, data, asked)
         return Reply([changed]) if changed is not None else expired
 
 
@@ -182,7 +186,7 @@ async def _enrollment_button(
     return None
 
 
-async def _enrollment_text(
+async def enrollment_text(
     session: AsyncSession, services: Services, participant: Participant, text: str
 ) -> Reply:
     catalog = services.catalog
@@ -209,7 +213,29 @@ async def _enrollment_text(
             buttons = render.weekday_prompt(catalog, "").buttons
             return Reply([Rendered(message, buttons)])
         return Reply(await _finish_enrollment(session, services, participant, day, services.now()))
-    return Reply([catalog.text("enrollment", "consent_needed")])
+    return await _consent_text(session, services, participant, text)
+
+
+async def _consent_text(
+    session: AsyncSession, services: Services, participant: Participant, text: str
+) -> Reply:
+    """Consent in words: "I agree", "yes", a part of either button, or no."""
+    catalog = services.catalog
+    general = catalog.texts["general"]
+    agree, decline = catalog.text("consent", "agree"), catalog.text("consent", "decline")
+    options = [(agree, True), (decline, False)]
+    choice = match_choice(text, options, yes=True, no=False,
+                          yes_words=word_list(general["yes_words"]),
+                          no_words=word_list(general["no_words"]))  # fmt: skip
+    if choice is None or choice is AMBIGUOUS:
+        if len(text.split()) >= NOTE_MIN_WORDS:
+            notes.save_note(session, participant.id, text, services.now())
+        question = render.consent(catalog, _name(participant))
+        return Reply([choices_hint(catalog, question, [label for label, _ in options])])
+    reply = await _enrollment_button(session, services, participant, ConsentButton(agree=choice))
+    if reply is None:
+        return Reply([enrollment_prompt(catalog, participant)])
+    return as_typed(reply)
 
 
 # --- check-ins --------------------------------------------------------------------------------
@@ -255,6 +281,7 @@ async def _after_answer(
     )
     line = render.answered(catalog, key, value)
     if done:
+        awaiting.answered(session, awaiting.CHECKIN, checkin.id)
         await safety.on_complete(session, services, participant, checkin, assessment)
         progress = await _progress(services, session, participant)
         ordered = [(k, answers[k]) for k in checkin.question_keys if k in answers]
@@ -278,7 +305,6 @@ async def _answer_button(services: Services, user_id: int, data: AnswerButton) -
             return Reply(toast=services.catalog.text("general", "not_for_you"))
         services = services.speaking(participant.language)
         catalog = services.catalog
-        participant.settings_step = None  # answering a check-in leaves a half-made change
         if checkin.status not in checkin_db.OPEN or checkin.expires_at <= now:
             return Reply(toast=catalog.text("checkin", "closed"))
         if data.index < checkin.current_index:
@@ -291,7 +317,7 @@ async def _answer_button(services: Services, user_id: int, data: AnswerButton) -
         return reply
 
 
-async def _checkin_text(
+async def checkin_text(
     services: Services, session: AsyncSession, participant: Participant, checkin: CheckIn, text: str
 ) -> Reply:
     catalog = services.catalog
@@ -395,47 +421,9 @@ async def _as_participant(
         if update.callback_query is not None:
             await update.callback_query.answer(services.catalog.text("general", "expired_button"))
             return
-        typed = update.message is not None and bool(update.message.text)
-        if typed and await counselor.resolution_note(update, context):
-            return
         await reply_to_non_participant(update, context)
     else:
         await _deliver(context, update, reply)
-
-
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Typed text from a participant: an answer, an enrollment step, or a note."""
-    text = update.effective_message.text or ""
-
-    async def active(services: Services, session: AsyncSession, participant: Participant):
-        now = services.now()
-        if participant.settings_step is not None:
-            changed = await participant_settings.typed(session, services, participant, text)
-            if changed is not None:
-                return Reply([changed])
-        checkin = await checkin_db.open_checkin(session, participant.id, now)
-        setup = await conversations.current(session, participant.id)
-        # Typed text answers whichever was asked last: the set-up step or the check-in.
-        if setup is not None and (checkin is None or setup.updated_at >= checkin.created_at):
-            flow = plan if setup.flow == plan.FLOW else medication
-            return await flow.text(services, session, participant, setup, text)
-        # A meeting being typed in, or "did you make it?", when that was asked last.
-        taken = await meetings.take_text(services, session, participant, text, checkin)
-        if taken is not None:
-            return Reply(taken)
-        if checkin is not None:
-            return await _checkin_text(services, session, participant, checkin, text)
-        notes.save_note(session, participant.id, text, now)
-        result = screen(text, services.catalog.screen)
-        if result.response is None:
-            return Reply([services.catalog.text("general", "note_saved")])
-        urgent = await safety.on_free_text(session, services, participant, result, text, None)
-        return Reply([services.catalog.text("screen", "acknowledged")], urgent=urgent)
-
-    async def enrolling(services: Services, session: AsyncSession, participant: Participant):
-        return await _enrollment_text(session, services, participant, text)
-
-    await _as_participant(update, context, active, enrolling)
 
 
 async def _media(services: Services, session: AsyncSession, participant: Participant) -> Reply:
@@ -459,7 +447,6 @@ async def _checkin_now(
     catalog = services.catalog
     if participant.status == "discharged":
         return Reply([catalog.text("discharge", "ended")])
-    participant.settings_step = None  # the check-in's questions come next, not a setting
     # Asked to check in: typed answers go to the check-in now, not to a set-up left open (a
     # plan keeps what was entered; /plan or /medication starts again).
     await conversations.end(session, participant.id)

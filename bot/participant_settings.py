@@ -3,7 +3,7 @@
 Each change reuses enrollment's keyboards and parsers (messages/render.py, messages/answers.py),
 is written to the audit log, and recomputes the next check-in with the pure schedule function.
 The functions here work inside the caller's transaction (bot/participant.py) and return what
-to send; the step a typed answer belongs to is kept on the participant (`settings_step`).
+to send; the setting a typed answer belongs to is what was asked last (db/awaiting).
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from datetime import time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import object_session
 
 from bot.services import Services
-from db import audit
+from db import audit, awaiting
+from db.awaiting import Asked
 from db.models import Participant
 from messages import render
 from messages.answers import parse_clock_time, parse_quiet_hours, parse_timezone, parse_weekday
@@ -44,7 +46,7 @@ SettingsPress = (
 def menu(services: Services, participant: Participant) -> Rendered:
     """The current settings, with a button for each. Opening it drops any half-made change."""
     catalog = services.catalog
-    participant.settings_step = None
+    awaiting.answered(object_session(participant), awaiting.SETTINGS)
     shown = render.settings_menu(
         catalog,
         participant.checkin_time or "",
@@ -62,7 +64,7 @@ def menu(services: Services, participant: Participant) -> Rendered:
 
 def ask(services: Services, participant: Participant, item: str) -> Rendered:
     """The question for one setting, with enrollment's keyboard for it."""
-    participant.settings_step = item
+    awaiting.asking(object_session(participant), awaiting.SETTINGS, services.now(), step=item)
     catalog = services.catalog
     texts = catalog.texts["settings"]
     match item:
@@ -81,11 +83,15 @@ def ask(services: Services, participant: Participant, item: str) -> Rendered:
 
 
 async def pressed(
-    session: AsyncSession, services: Services, participant: Participant, data: SettingsPress
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    data: SettingsPress,
+    asked: Asked | None,
 ) -> Rendered | None:
-    """A settings button; None when it does not belong to the step they are at (a stale or
+    """A settings button; None when it does not belong to the setting asked last (a stale or
     forged press changes nothing)."""
-    step = participant.settings_step
+    step = asked.step if awaiting.is_(asked, awaiting.SETTINGS) else None
     match data:
         case SettingsButton(item):
             return ask(services, participant, item)
@@ -105,13 +111,13 @@ async def pressed(
 
 
 async def typed(
-    session: AsyncSession, services: Services, participant: Participant, text: str
+    session: AsyncSession, services: Services, participant: Participant, asked: Asked, text: str
 ) -> Rendered | None:
     """A typed answer to the setting being changed. None when the text is no answer and reads
     like a message instead: the step ends and the caller treats the text as it would any
     other (an answer, a note, or words that need a safety response)."""
     catalog = services.catalog
-    step = participant.settings_step
+    step = asked.step or ""
     if step == "timezone" and (zone := parse_timezone(text)) is not None:
         return await _set_timezone(session, services, participant, zone)
     if step == "time" and (at := parse_clock_time(text)) is not None:
@@ -124,7 +130,7 @@ async def typed(
         if (window := parse_quiet_hours(text)) is not None:
             return _set_quiet(session, services, participant, window)
     if screen(text, catalog.screen).response is not None or len(text.split()) >= NOTE_MIN_WORDS:
-        participant.settings_step = None
+        awaiting.answered(session, awaiting.SETTINGS)
         return None
     shown = text if len(text) <= SHOWN else text[:SHOWN] + "…"
     invalid = {
@@ -164,7 +170,7 @@ def next_checkin_text(services: Services, participant: Participant) -> str:
 
 def _changed(session: AsyncSession, services: Services, participant: Participant, setting: str,
              value: object) -> None:  # fmt: skip
-    participant.settings_step = None
+    awaiting.answered(session, awaiting.SETTINGS)
     now = services.now()
     advance_schedule(participant, now)
     subject = f"participant:{participant.id}"

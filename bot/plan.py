@@ -37,16 +37,21 @@ async def command(services: Services, session: AsyncSession, participant: Partic
     conversation = await conversations.current(session, participant.id)
     plan = await plans.of(session, participant.id)
     if conversation is not None and conversation.flow == FLOW and plan is not None:
-        conversation.updated_at = services.now()  # asked again now: typed text comes here
-        if conversation.step == "share":
-            return Reply([plan_text.ask_share(services.catalog)])
-        return Reply([_ask(services, conversation.step, plan)])
+        return ask_again(services, participant, conversation)
     if plans.has_content(plan):
         return Reply([_view(services, plan)])
     return Reply([plan_text.intro(services.catalog)])
 
 
-def _ask(services: Services, part: str, plan: RecoveryPlan) -> Rendered:
+def ask_again(services: Services, participant: Participant, conversation: Conversation) -> Reply:
+    """The question of the step the set-up stands at (asked again now: typed text comes here)."""
+    conversations.touch(conversation, services.now())
+    if conversation.step == "share":
+        return Reply([plan_text.ask_share(services.catalog)])
+    return Reply([_ask(services, conversation.step, None)])
+
+
+def _ask(services: Services, part: str, plan: RecoveryPlan | None) -> Rendered:
     catalog = services.catalog
     if part == "people":
         return plan_text.ask_people(catalog)
@@ -138,7 +143,7 @@ async def button(
     if conversation is None or conversation.flow != FLOW:
         return expired
     plan = await plans.get_or_create(session, participant.id, now)
-    conversation.updated_at = now
+    conversations.touch(conversation, now)
     step = conversation.step
     if data.action in ("dn", "sk") and step in PARTS:
         return await _next(services, session, participant, conversation, plan)
@@ -205,7 +210,7 @@ async def text(
     """Typed text at the step the set-up stands at."""
     catalog, now = services.catalog, services.now()
     plan = await plans.get_or_create(session, participant.id, now)
-    conversation.updated_at = now
+    conversations.touch(conversation, now)
     step = conversation.step
     if step == "people":
         person = plan_text.parse_person(typed)

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot import telegram_io
 from bot.rate_limit import PRIORITY_CRISIS
 from bot.services import services_of
+from db import awaiting
 from db import checkins as checkin_db
 from db.models import CheckIn
 from messages.render import Rendered
@@ -52,7 +53,28 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Rep
     for message in reply.messages:
         sent = await telegram_io.send(context.bot, chat_id, message)
     if reply.ask_checkin_id is not None and sent is not None:
+        # Asked now that it has arrived: their next typed message answers it.
         async with services.sessionmaker.begin() as session:
             checkin = await session.get(CheckIn, reply.ask_checkin_id)
             if checkin is not None:
-                checkin_db.set_question_message(checkin, sent.message_id, services.now())
+                now = services.now()
+                checkin_db.set_question_message(checkin, sent.message_id, now)
+                await awaiting.ask(session, update.effective_user.id, awaiting.CHECKIN, now,
+                                   ref_id=checkin.id)  # fmt: skip
+
+
+def as_typed(reply: Reply) -> Reply:
+    """A reply made for a button press, for the same answer typed: what the press would have
+    shown on the pressed message (or as a toast) becomes a message of its own."""
+    messages = list(reply.messages)
+    if not messages:
+        messages = [line for line in (reply.edit_pressed, reply.toast) if line][:1]
+    return Reply(messages, urgent=reply.urgent, ask_checkin_id=reply.ask_checkin_id)
+
+
+def choices_hint(catalog, question: Rendered, labels: list[str]) -> Rendered:
+    """A typed reply that fits no button (or several): a short hint, then the question."""
+    from messages.render import Markup, fill
+
+    hint = fill(catalog.text("general", "tap_or_type"), options=" / ".join(labels))
+    return Rendered(Markup(hint + "\n\n" + question.text), question.buttons)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import audit, outbox
+from db import audit, awaiting, outbox
 from db.models import Alert, AlertNotification, Counselor, Participant
 
 LEVELS = ("watch", "high", "crisis")
@@ -186,7 +186,7 @@ async def resolve(
         alert.acknowledged_at, alert.acknowledged_by = now, counselor.id
     alert.status = "resolved"
     alert.resolved_at, alert.resolved_by, alert.resolution_note = now, counselor.id, note
-    counselor.resolving_alert_id = None
+    awaiting.answered(session, awaiting.RESOLUTION, alert.id)
     audit.record(session, now, f"counselor:{counselor.id}", "alert_resolved",
                  f"participant:{alert.participant_id}", {"alert_id": alert.id})  # fmt: skip
     return True

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import object_session
 
+from db import awaiting
 from db.models import Conversation
 
 
@@ -31,6 +33,7 @@ async def start(
         session.add(conversation)
     conversation.flow, conversation.step = flow, step
     conversation.data, conversation.updated_at = dict(data), now
+    awaiting.asking(session, awaiting.SETUP, now, step=step)
     return conversation
 
 
@@ -38,9 +41,18 @@ def advance(conversation: Conversation, step: str, now: datetime, **changes: Any
     conversation.step = step
     # A new dict, so the JSON column sees the change.
     conversation.data = {**(conversation.data or {}), **changes}
-    conversation.updated_at = now
+    touch(conversation, now)
     return conversation
 
 
+def touch(conversation: Conversation, now: datetime) -> None:
+    """The set-up's step was asked (again) now: typed text comes here."""
+    conversation.updated_at = now
+    session = object_session(conversation)
+    if session is not None:
+        awaiting.asking(session, awaiting.SETUP, now, step=conversation.step)
+
+
 async def end(session: AsyncSession, participant_id: int) -> None:
+    awaiting.answered(session, awaiting.SETUP)
     await session.execute(delete(Conversation).where(Conversation.participant_id == participant_id))

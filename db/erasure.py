@@ -19,15 +19,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import awaiting
 from db.alerts import ACTIVE
 from db.models import (
     Alert,
     AlertNotification,
     Answer,
+    Awaiting,
     CheckIn,
     Consent,
     Conversation,
-    Counselor,
     Disclosure,
     InboundUpdate,
     Invite,
@@ -210,11 +211,15 @@ async def erase_participant(
         if alert.status in ACTIVE:
             alert.status, closed = "closed", closed + 1
         alert.reasons, alert.resolution_note = [], None
+    # A counselor about to write a resolution note for one of them writes it to no one now.
     await session.execute(
-        update(Counselor)
-        .where(Counselor.resolving_alert_id.in_([a.id for a in alerts]))
-        .values(resolving_alert_id=None)
+        delete(Awaiting).where(
+            Awaiting.kind == awaiting.RESOLUTION, Awaiting.ref_id.in_([a.id for a in alerts])
+        )
     )
+    # And what the participant was asked is gone with them.
+    if participant.telegram_user_id is not None:
+        await awaiting.clear(session, participant.telegram_user_id)
 
     # The outbox: an alert's chain keeps its rows (who was told, when, delivered or not)
     # without their text; every other message to or about them goes.

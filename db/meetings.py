@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import awaiting
 from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
 from db.sql import dialect, insert_ignore
 from messages.meeting_guide import FeedMeeting, day_mask
@@ -226,6 +227,7 @@ async def draft_of(session: AsyncSession, participant_id: int) -> ParticipantMee
 
 
 async def discard_drafts(session: AsyncSession, participant_id: int) -> int:
+    awaiting.answered(session, awaiting.MEETING)
     result = await session.execute(
         delete(ParticipantMeeting).where(
             ParticipantMeeting.participant_id == participant_id,
@@ -250,6 +252,7 @@ async def start_draft(
     )
     session.add(draft)
     await session.flush()
+    awaiting.asking(session, awaiting.MEETING, now, draft.id, "name")
     return draft
 
 

@@ -50,9 +50,6 @@ class Counselor(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
-    # The alert whose resolution note this counselor's next message is (no foreign key: the
-    # two tables would point at each other, and a stale id is simply ignored).
-    resolving_alert_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Participant(Base):
@@ -88,8 +85,6 @@ class Participant(Base):
     # Quiet hours, local "HH:MM" (may cross midnight): no scheduled message starts inside them.
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
-    # The setting their next typed message answers, after a /settings button; None otherwise.
-    settings_step: Mapped[str | None] = mapped_column(String(20))
     # While paused, check-ins stop until this instant (the tick resumes them).
     paused_until: Mapped[datetime | None]
     discharged_at: Mapped[datetime | None]
@@ -421,6 +416,25 @@ class Conversation(Base):
     updated_at: Mapped[datetime]
 
 
+class Awaiting(Base):
+    """What a person's next typed message answers: the one question asked of them last.
+
+    Whoever asks writes it (a handler replying, or the dispatcher when it actually sends a
+    scheduled question); an answer, any command and the next question replace or clear it.
+    The flows keep their own data in their own tables; this is only the routing."""
+
+    __tablename__ = "awaiting"
+
+    # Keyed by Telegram user: participants, counselors, contacts and strangers alike.
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # enrollment | checkin | settings | setup | meeting | attendance | dose | contact_offer |
+    # resolution | discharge | erasure | safety
+    kind: Mapped[str] = mapped_column(String(20))
+    ref_id: Mapped[int | None] = mapped_column(Integer)  # the check-in, alert, meeting... asked
+    step: Mapped[str | None] = mapped_column(String(20))  # the flow's own step, when it has one
+    asked_at: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A message to send, written in the same transaction as the change that caused it."""
 
@@ -451,6 +465,10 @@ class OutboxMessage(Base):
         ForeignKey("participants.id", ondelete="CASCADE")
     )
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    # The question this message asks (an "awaiting" kind and its id), recorded when it is sent:
+    # a scheduled question is asked when it arrives, not when it was queued.
+    asks: Mapped[str | None] = mapped_column(String(20))
+    asks_ref: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 

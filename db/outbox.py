@@ -55,6 +55,7 @@ async def enqueue(
     participant_id: int | None = None,
     about_participant_id: int | None = None,
     checkin_id: int | None = None,
+    asks: tuple[str, int | None] | None = None,
 ) -> int | None:
     """Queue a message once per dedupe_key; returns its id, or None if it was already queued.
     `participant_id` is the participant it goes to; `about_participant_id` the one a message
@@ -76,6 +77,8 @@ async def enqueue(
             participant_id=participant_id,
             about_participant_id=about_participant_id,
             checkin_id=checkin_id,
+            asks=asks[0] if asks else None,
+            asks_ref=asks[1] if asks else None,
             created_at=now,
         ),
         conflict=["dedupe_key"],

@@ -7,17 +7,20 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import awaiting
 from db.models import Counselor, Participant
 from db.sql import lock_skip_locked
 
 
 async def counselor_by_telegram(session: AsyncSession, telegram_id: int) -> Counselor | None:
+    awaiting.serving(session, telegram_id)  # looked up by Telegram id: the person writing
     return await session.scalar(
         select(Counselor).where(Counselor.telegram_user_id == telegram_id, Counselor.active)
     )
 
 
 async def participant_by_telegram(session: AsyncSession, telegram_id: int) -> Participant | None:
+    awaiting.serving(session, telegram_id)
     return await session.scalar(
         select(Participant).where(Participant.telegram_user_id == telegram_id)
     )
@@ -105,7 +108,6 @@ def discharge(participant: Participant, now: datetime) -> None:
     participant.discharged_at = now
     participant.next_checkin_at = None
     participant.paused_until = None
-    participant.settings_step = None
 
 
 async def pauses_ended(session: AsyncSession, now: datetime, limit: int) -> list[Participant]:

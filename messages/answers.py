@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 if TYPE_CHECKING:
@@ -112,3 +112,66 @@ def parse_attendance(meetings: MeetingContent, text: str) -> str | None:
         if cleaned in answer.typed or cleaned in (answer.label.casefold(), answer.value):
             return answer.value
     return None
+
+
+class _Ambiguous:
+    def __repr__(self) -> str:
+        return "AMBIGUOUS"
+
+
+T = TypeVar("T")
+AMBIGUOUS = _Ambiguous()  # the text fits more than one button
+_NOT_LETTERS = re.compile(r"[^\w\s]+")
+
+
+def _plain(text: str) -> str:
+    """Lower case, no punctuation, symbols or emoji, one space between words."""
+    return " ".join(_NOT_LETTERS.sub(" ", text.casefold()).split())
+
+
+def word_list(text: str) -> frozenset[str]:
+    """A content list of words, comma-separated ("yes, y, yeah"), as plain words."""
+    return frozenset(_plain(w) for w in text.split(",") if _plain(w))
+
+
+def match_choice(
+    text: str,
+    options: list[tuple[str, T]],
+    *,
+    yes: T | None = None,
+    no: T | None = None,
+    yes_words: frozenset[str] = frozenset(),
+    no_words: frozenset[str] = frozenset(),
+) -> T | _Ambiguous | None:
+    """The button a typed reply stands for: its label (or an unambiguous part of it), its
+    number in the list, or yes / no where the question has such buttons. AMBIGUOUS when it
+    fits several; None when it fits none."""
+    typed = _plain(text)
+    if not typed:
+        return None
+    labels = [(_plain(label), value) for label, value in options]
+    if typed.isdigit():
+        index = int(typed) - 1
+        return labels[index][1] if 0 <= index < len(labels) else None
+    exact = [value for label, value in labels if label == typed]
+    if exact:
+        return exact[0]
+    if yes is not None and typed in yes_words:
+        return yes
+    if no is not None and typed in no_words:
+        return no
+    if len(typed) < 3:
+        return None
+    # A part of a label: the start of it, whole words of it, or the label inside the reply.
+    words = set(typed.split())
+    partial = [
+        value
+        for label, value in labels
+        if label.startswith(typed)
+        or (len(label) >= 3 and f" {label} " in f" {typed} ")
+        or (words <= set(label.split()) and any(len(w) >= 3 for w in words))
+    ]
+    unique = list(dict.fromkeys(partial))
+    if len(unique) == 1:
+        return unique[0]
+    return AMBIGUOUS if unique else None

@@ -54,6 +54,9 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "for_label": {"label"},
     },
     "general": {
+        "tap_or_type": {"options"},
+        "yes_words": set(),
+        "no_words": set(),
         "not_enrolled": set(),
         "unknown_command": set(),
         "media_not_read": set(),
@@ -287,6 +290,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "already_answered": set(),
     },
     "checkin": {
+        "note_saved_open": set(),
         "intro_daily": {"name"},
         "intro_on_demand": {"name"},
         "intro_weekly": {"name"},
@@ -322,7 +326,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
     },
     "medication": {
         **_plain(
-            "ask_which other_button none_button none_reply ask_other name_invalid when_injection"
+            "dose_typed_question ask_which other_button none_button none_reply ask_other name_invalid when_injection"
             " remind_yes remind_no reminders_on reminders_off list_header add_button taken not_yet"
             " skipped answered_not_yet answered_skipped dose_closed problem_medication"
             " problem_times problem_date"

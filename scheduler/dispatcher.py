@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
-from db import audit, outbox
+from db import audit, awaiting, outbox
 from db import checkins as checkin_db
 from db.models import CheckIn, OutboxMessage, Participant
 from messages.catalog import Catalog
@@ -164,7 +164,7 @@ class Dispatcher:
     async def _record(self, outcomes: list[_Outcome]) -> None:
         """Every outcome of a batch in one transaction, in a few statements."""
         now = self._clock()
-        changes, first_questions, blocked = [], [], []
+        changes, blocked = [], []
         for outcome in outcomes:
             change = {"id": outcome.row_id, "lease_until": None,
                       "last_error": outcome.error[:2000] if outcome.error else None}  # fmt: skip
@@ -182,13 +182,7 @@ class Dispatcher:
             await outbox.record(session, changes)
             sent = {o.row_id: o.message_id for o in outcomes if o.kind == "sent"}
             if sent:
-                rows = await session.execute(
-                    select(OutboxMessage.id, OutboxMessage.checkin_id).where(
-                        OutboxMessage.id.in_(list(sent)), OutboxMessage.checkin_id.is_not(None)
-                    )
-                )
-                first_questions = [(checkin, sent[row]) for row, checkin in rows]
-                await checkin_db.note_first_questions(session, first_questions, now)
+                await self._asked(session, sent, now)
             for row_id in blocked:
                 row = await session.get(OutboxMessage, row_id)
                 participant = (
@@ -199,6 +193,28 @@ class Dispatcher:
                 if participant is not None and participant.status == "active":
                     await mark_unreachable(session, self._catalog, participant, now,
                                            self._team_chat_id)  # fmt: skip
+
+
+    @staticmethod
+    async def _asked(session, sent: dict[int, int | None], now: datetime) -> None:
+        """Questions that have just arrived: a check-in's first question remembers its message,
+        and each one is now what its person's next typed message answers."""
+        rows = await session.execute(
+            select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.checkin_id,
+                   OutboxMessage.asks, OutboxMessage.asks_ref)
+            .where(OutboxMessage.id.in_(list(sent)))
+            .where(or_(OutboxMessage.checkin_id.is_not(None), OutboxMessage.asks.is_not(None)))
+        )  # fmt: skip
+        first_questions, asked = [], {}
+        for row_id, chat_id, checkin_id, asks, asks_ref in rows:
+            if checkin_id is not None:
+                first_questions.append((checkin_id, sent[row_id]))
+                asks, asks_ref = awaiting.CHECKIN, checkin_id
+            # Private chats: the chat is the person. One row per person (the last one sent).
+            asked[chat_id] = dict(telegram_user_id=chat_id, kind=asks, ref_id=asks_ref,
+                                  step=None, asked_at=now)  # fmt: skip
+        await checkin_db.note_first_questions(session, first_questions, now)
+        await awaiting.ask_many(session, list(asked.values()))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import alerts as alert_db
+from db import awaiting
 from db import meetings as meeting_db
 from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
 from messages import render_meetings
@@ -151,7 +152,8 @@ async def _follow_up(
     if attendance_id is None:
         return  # asked already (another worker, or a re-run)
     message = render_meetings.follow_up(catalog, attendance_id, meeting.name or "")
-    await enqueue_reminder(session, participant, _key(meeting, step), message, now)
+    await enqueue_reminder(session, participant, _key(meeting, step), message, now,
+                           asks=(awaiting.ATTENDANCE, attendance_id))  # fmt: skip
     # Silence counts here: judged as of this meeting's start, before its answer can come.
     await check_gap(session, catalog, participant, step.occurrence.start, now, team_chat_id)
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import awaiting, outbox
 from db import medications as medication_db
-from db import outbox
 from db.models import Medication, Participant
 from messages import medication as medication_text
 from messages.answers import parse_clock_time
@@ -35,6 +35,7 @@ async def enqueue_reminder(
     dedupe_key: str,
     message: Rendered,
     now: datetime,
+    asks: tuple[str, int | None] | None = None,
 ) -> bool:
     """Queue one reminder for a participant, in the reminder class: a dose, an injection, or a
     meeting's reminder or "did you make it?". Every reminder goes through here, so who may get
@@ -52,6 +53,7 @@ async def enqueue_reminder(
         outbox.PRIORITY_REMINDER,
         now,
         participant_id=participant.id,
+        asks=asks,
     )
     return True
 
@@ -106,7 +108,8 @@ async def _remind_daily(
         return False  # another tick or worker made this one
     hhmm = slot.astimezone(ZoneInfo(participant.timezone)).strftime("%H:%M")
     message = medication_text.dose_reminder(catalog, dose_id, medication.name, hhmm)
-    return await enqueue_reminder(session, participant, f"dose:{dose_id}", message, now)
+    return await enqueue_reminder(session, participant, f"dose:{dose_id}", message, now,
+                                  asks=(awaiting.DOSE, dose_id))  # fmt: skip
 
 
 async def _remind_injection(

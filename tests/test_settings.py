@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from db import awaiting
 from db.models import AuditEvent, CheckIn, Note
 from messages.catalog import CONTENT_DIR, load_catalogs
 from tests.harness import BotHarness, enroll_participant, participant_row, register_counselor
@@ -38,6 +39,11 @@ def local(instant: datetime, zone=NEW_YORK) -> str:
     return instant.astimezone(zone).strftime("%a %H:%M")
 
 
+async def asked_of(bot, person):
+    async with bot.sessionmaker() as session:
+        return await awaiting.of(session, person.user_id)
+
+
 async def test_settings_menu_shows_what_is_set(bot):
     _, sam = await enrolled(bot, at="09:00", weekly="Wed")
     await sam.say("/settings")
@@ -59,7 +65,7 @@ async def test_changing_the_time_recomputes_the_next_checkin(bot, clock):
     await sam.press("18:00")  # the same buttons as in set-up
     assert "now at 18:00 (America/New_York). The next one comes today at 18:00" in sam.last_text()
     row = await participant_row(bot)
-    assert row.checkin_time == "18:00" and row.settings_step is None
+    assert row.checkin_time == "18:00" and await asked_of(bot, sam) is None
     assert row.next_checkin_at == datetime(2026, 1, 5, 23, 0, tzinfo=UTC)
     assert await settings_changes(bot) == [{"setting": "checkin_time", "value": "18:00"}]
 
@@ -145,8 +151,8 @@ async def test_a_message_typed_mid_change_is_kept_and_read_for_safety(bot):
     await sam.press("Check-in time")
     replies = await sam.say("I don't think I can keep going, I want to die")
     assert "Suicide &amp; Crisis Lifeline" in replies[0]["text"]  # crisis resources first
-    assert "I've kept it for your counselor" in sam.last_text()
-    assert (await participant_row(bot)).settings_step is None
+    assert "What time should your daily check-in come" in sam.last_text()  # then the question
+    assert (await asked_of(bot, sam)).step == "time"
     async with bot.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Note)) == 1
     await bot.dispatch()
@@ -179,7 +185,7 @@ async def test_settings_buttons_are_the_participants_own(bot):
     # Lee presses Sam's button (forged onto a message in Lee's own chat): Lee is no participant.
     await lee.press_data(lee.last()["message_id"], "st:time")
     assert lee.last_callback_answer["text"] == "This button is no longer active."
-    assert (await participant_row(bot)).settings_step is None
+    assert await asked_of(bot, lee) is None
     assert menu["reply_markup"]
 
 

@@ -1,0 +1,212 @@
+"""Typed text: screened first, then given to the one question its writer was asked last.
+
+Every typed message from anyone who is not a counselor is screened before anything else reads
+it, whatever they were being asked: crisis words get the crisis response (and, for someone we
+know, the alert) and then the open question comes back. Otherwise the text goes to what was
+asked last (db/awaiting), and only there; with nothing open it is kept as a note. A flow that
+finds the text is no answer says so with its question again; nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import contacts, counselor, medication, meetings, participant_settings, plan, safety
+from bot.common import reply_to_non_participant
+from bot.reply import Reply
+from bot.reply import deliver as _deliver
+from bot.services import Services, services_of
+from db import awaiting, conversations, notes, people
+from db import checkins as checkin_db
+from db.awaiting import Asked
+from db.models import CheckIn, Participant
+from messages import render
+from messages.render import Rendered
+from messages.screen import ScreenResult, screen
+from scheduler.checkins import current_question
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    services = services_of(context)
+    text = update.effective_message.text or ""
+    user_id = update.effective_user.id
+    async with services.sessionmaker.begin() as session:
+        participant = await people.participant_by_telegram(session, user_id)
+        asked = await awaiting.of(session, user_id)
+        if participant is not None:
+            speaking = services.speaking(participant.language)
+            reply = await _from_participant(session, speaking, participant, asked, text,
+                                            context.bot.username)  # fmt: skip
+        else:
+            reply = None
+    if reply is not None:
+        await _deliver(context, update, reply)
+        return
+    if await counselor.typed(update, context, asked):
+        return
+    if await contacts.typed(update, context, asked):
+        return
+    await _from_stranger(update, context, text)
+
+
+async def _from_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Someone we do not know (or no longer know: they deleted their data) still gets crisis
+    help at once when they write of a crisis; there is no one to alert."""
+    services = services_of(context)
+    result = screen(text, services.catalog.screen)
+    if result.crisis:
+        crisis = render.crisis(services.catalog, counselor_alerted=False)
+        await _deliver(context, update, Reply(urgent=[crisis]))
+    await reply_to_non_participant(update, context)
+
+
+async def _from_participant(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    asked: Asked | None,
+    text: str,
+    bot_username: str,
+) -> Reply:
+    result = screen(text, services.catalog.screen)
+    if result.crisis:
+        return await _crisis_first(session, services, participant, asked, text, result)
+    if participant.status == "enrolling":
+        from bot.participant import enrollment_text
+
+        return await enrollment_text(session, services, participant, text)
+    reply = await _answer(session, services, participant, asked, text, bot_username)
+    if reply is not None:
+        return reply
+    return await _note(session, services, participant, text, result)
+
+
+async def _crisis_first(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    asked: Asked | None,
+    text: str,
+    result: ScreenResult,
+) -> Reply:
+    """Crisis words, whatever was being asked: the crisis response and the alert, the words
+    kept, then the open question again (it is still open)."""
+    checkin_id = asked.ref_id if awaiting.is_(asked, awaiting.CHECKIN) else None
+    notes.save_note(session, participant.id, text, services.now(), checkin_id)
+    if participant.status == "enrolling":
+        from bot.participant import enrollment_prompt
+
+        urgent = await safety.on_free_text(session, services, participant, result, text, None)
+        return Reply([enrollment_prompt(services.catalog, participant)], urgent=urgent)
+    urgent = await safety.on_free_text(session, services, participant, result, text, checkin_id)
+    reply = await _ask_again(session, services, participant, asked)
+    reply.urgent = urgent + reply.urgent
+    return reply
+
+
+async def _open_checkin(
+    session: AsyncSession, services: Services, participant: Participant, asked: Asked
+) -> CheckIn | None:
+    checkin = await session.get(CheckIn, asked.ref_id) if asked.ref_id else None
+    if checkin is None or checkin.participant_id != participant.id:
+        return None
+    if checkin.status not in checkin_db.OPEN or checkin.expires_at <= services.now():
+        return None
+    return checkin
+
+
+async def _answer(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    asked: Asked | None,
+    text: str,
+    bot_username: str,
+) -> Reply | None:
+    """The text as the answer to the question asked last; None when nothing (still) open
+    takes typed text."""
+    if asked is None:
+        return None
+    from bot.participant import checkin_text
+
+    kind = asked.kind
+    if kind == awaiting.CHECKIN:
+        checkin = await _open_checkin(session, services, participant, asked)
+        if checkin is not None:
+            return await checkin_text(services, session, participant, checkin, text)
+    elif kind == awaiting.SETTINGS:
+        changed = await participant_settings.typed(session, services, participant, asked, text)
+        if changed is not None:
+            return Reply([changed])
+    elif kind == awaiting.SETUP:
+        setup = await conversations.current(session, participant.id)
+        if setup is not None:
+            flow = plan if setup.flow == plan.FLOW else medication
+            return await flow.text(services, session, participant, setup, text)
+    elif kind == awaiting.MEETING:
+        taken = await meetings.draft_text(services, session, participant, asked.ref_id, text)
+        if taken is not None:
+            return Reply(taken)
+    elif kind == awaiting.ATTENDANCE:
+        taken = await meetings.attendance_text(services, session, participant, asked.ref_id, text)
+        if taken is not None:
+            return Reply(taken)
+    elif kind == awaiting.DOSE:
+        return await medication.dose_text(services, session, participant, asked.ref_id, text)
+    elif kind == awaiting.CONTACT_OFFER:
+        return await contacts.offer_text(session, services, participant, text, bot_username)
+    return None
+
+
+async def _ask_again(
+    session: AsyncSession, services: Services, participant: Participant, asked: Asked | None
+) -> Reply:
+    """The open question, asked again after a crisis response (nothing when none is open)."""
+    if asked is None:
+        return Reply()
+    catalog = services.catalog
+    kind = asked.kind
+    if kind == awaiting.CHECKIN:
+        checkin = await _open_checkin(session, services, participant, asked)
+        if checkin is not None:
+            return Reply([current_question(catalog, checkin)], ask_checkin_id=checkin.id)
+    elif kind == awaiting.SETTINGS and asked.step:
+        return Reply([participant_settings.ask(services, participant, asked.step)])
+    elif kind == awaiting.SETUP:
+        setup = await conversations.current(session, participant.id)
+        if setup is not None:
+            flow = plan if setup.flow == plan.FLOW else medication
+            return flow.ask_again(services, participant, setup)
+    elif kind == awaiting.MEETING:
+        again = await meetings.draft_question(services, session, participant, asked.ref_id)
+        if again is not None:
+            return Reply([again])
+    elif kind == awaiting.ATTENDANCE:
+        again = await meetings.attendance_question(services, session, participant, asked.ref_id)
+        if again is not None:
+            return Reply([again])
+    elif kind == awaiting.CONTACT_OFFER:
+        return Reply([contacts.offer_question(services, participant)])
+    return Reply()
+
+
+async def _note(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    text: str,
+    result: ScreenResult,
+) -> Reply:
+    """Nothing open takes it: a note, with the response its words call for."""
+    catalog = services.catalog
+    notes.save_note(session, participant.id, text, services.now())
+    if result.response is None:
+        message: list[Rendered | str] = [catalog.text("general", "note_saved")]
+        checkin = await checkin_db.open_checkin(session, participant.id, services.now())
+        if checkin is not None:
+            message = [catalog.text("checkin", "note_saved_open")]
+        return Reply(message)
+    urgent = await safety.on_free_text(session, services, participant, result, text, None)
+    return Reply([catalog.text("screen", "acknowledged")], urgent=urgent)

@@ -326,7 +326,8 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
     },
     "medication": {
         **_plain(
-            "dose_typed_question ask_which other_button none_button none_reply ask_other name_invalid when_injection"
+            "dose_typed_question ask_which other_button none_button none_reply ask_other"
+            " name_invalid when_injection"
             " remind_yes remind_no reminders_on reminders_off list_header add_button taken not_yet"
             " skipped answered_not_yet answered_skipped dose_closed problem_medication"
             " problem_times problem_date"

@@ -37,6 +37,7 @@ from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
 from db import inbound, outbox, state
+from messages import callback_data as cd
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Intervals, build_scheduler
@@ -63,6 +64,38 @@ class TypedCommandHandler(PrefixHandler):
         if message is not None and message.text is not None and not message.text.split():
             return None
         return super().check_update(update)
+
+
+def _pressed(kinds: type | tuple[type, ...], callback) -> CallbackQueryHandler:
+    """A handler for one kind of button: PTB calls `pattern` with the callback data, and the
+    callback gets the decoded button as its third argument."""
+
+    async def handle(update: Update, context) -> None:
+        await callback(update, context, cd.decode(update.callback_query.data))
+
+    return CallbackQueryHandler(handle, pattern=lambda data: isinstance(cd.decode(data), kinds))
+
+
+def button_handlers() -> list[CallbackQueryHandler]:
+    """Every kind of button and who handles it; anything else is a stale or forged press."""
+    return [
+        _pressed(cd.AnswerButton, participant.on_answer_press),
+        _pressed(cd.AlertButton, counselor.on_alert_button),
+        _pressed(cd.PickButton, counselor.on_pick),
+        _pressed(cd.ContactOfferButton, contacts.on_offer_button),
+        _pressed(cd.ContactAnswerButton, contacts.on_answer_button),
+        _pressed(cd.MeetingButton, meetings.on_button),
+        _pressed(cd.DischargeButton, discharge.on_button),
+        _pressed(cd.ErasureButton, privacy.on_erasure_button),
+        _pressed(cd.SosButton, participant.on_sos_press),
+        _pressed(cd.CopingButton, participant.on_coping_press),
+        _pressed((cd.PlanButton, cd.MedicationSetupButton, cd.MedicationButton, cd.DoseButton),
+                 participant.on_setup_press),  # fmt: skip
+        _pressed((cd.ConsentButton, cd.TimezoneButton, cd.TimeButton, cd.WeekdayButton,
+                  cd.SettingsButton, cd.QuietButton, cd.LanguageButton),
+                 participant.on_step_press),  # fmt: skip
+        CallbackQueryHandler(participant.on_unknown_press),
+    ]
 
 
 def register_handlers(app: Application, catalogs: Catalogs) -> None:
@@ -113,7 +146,7 @@ def register_handlers(app: Application, catalogs: Catalogs) -> None:
                 TypedCommandHandler("/", name, callback, filters=new_messages)
                 for name, callback in commands
             ),
-            CallbackQueryHandler(participant.on_button),
+            *button_handlers(),
             MessageHandler(new_messages & help_button, participant.on_sos),
             MessageHandler(
                 new_messages & (filters.COMMAND | filters.Regex(r"^/")), common.on_unknown_command

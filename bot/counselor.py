@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,9 @@ from db import audit, awaiting, invites, people, plans
 from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import Alert, Participant
+from messages import lookup, render
 from messages import plan as plan_text
-from messages import render
+from messages.callback_data import PickButton
 from messages.render import Markup, fill
 from scheduler import alerting
 
@@ -223,22 +225,66 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await telegram_io.send(context.bot, update.effective_chat.id, message)
 
 
-async def find_in_caseload(session, counselor, text: str) -> tuple[Participant | None, str | None]:
-    """The participant `text` names (a number or a first name) within what this counselor may
-    see (/history, /discharge); or the problem: not_found or ambiguous."""
+@dataclass(frozen=True)
+class Lookup:
+    """Who a counselor's words name within what they may see: one participant, or the
+    candidates (all of them when nothing was typed) and why there is no single one."""
+
+    participant: Participant | None
+    problem: str | None = None  # usage | not_found | ambiguous
+    candidates: tuple[Participant, ...] = ()
+
+
+async def look_up(session, counselor, text: str) -> Lookup:
     visible = await people.caseload(session, counselor)
-    wanted = text.strip().lstrip("#")
-    if wanted.isdigit():
-        found = [p for p in visible if p.id == int(wanted)]
-    else:
-        found = [p for p in visible if (p.first_name or "").casefold() == wanted.casefold()]
+    if not text.strip():
+        return Lookup(None, "usage", tuple(visible))
+    ids = lookup.matching(text, [(p.id, p.first_name or "") for p in visible])
+    found = [p for p in visible if p.id in ids]
     if len(found) == 1:
-        return found[0], None
-    return None, "ambiguous" if found else "not_found"
+        return Lookup(found[0])
+    return Lookup(None, "ambiguous" if found else "not_found", tuple(found))
+
+
+async def find_in_caseload(session, counselor, text: str) -> tuple[Participant | None, str | None]:
+    """The participant `text` names (a number, a name, a first name or the start of one)
+    within what this counselor may see; or the problem: not_found or ambiguous."""
+    found = await look_up(session, counselor, text)
+    return found.participant, found.problem
+
+
+def choose(catalog, command: str, found: Lookup, wanted: str, usage: str | None = None):
+    """No single participant: say why, with a button for each candidate (at most a screenful)."""
+    texts = catalog.texts["history"]
+    if found.problem == "usage":
+        message = usage or texts["usage"]
+    else:
+        message = fill(texts[found.problem], text=wanted[:40])
+    if not found.candidates:
+        return message
+    return render.participant_choice(catalog, message, command,
+                                     [(p.id, p.first_name or "") for p in found.candidates])
+
+
+async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, data: PickButton) -> None:
+    """A participant tapped in a /history or /discharge list: the same as typing their number
+    (so the same caseload rule decides whether this counselor may see them)."""
+    from bot.discharge import ask_discharge
+
+    await update.callback_query.answer()
+    if data.command == "h":
+        await history(update, context, str(data.participant_id))
+    else:
+        await ask_discharge(update, context, str(data.participant_id))
 
 
 async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/history <participant>: a 30-day chart with a short summary. Every view is audited."""
+    """/history <participant>: a 30-day chart with a short summary. Every view is audited.
+    With no participant, or words that fit several, a button for each."""
+    await history(update, context, " ".join(context.args or []))
+
+
+async def history(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: str) -> None:
     # Imported here: matplotlib takes a moment to load, and only this command draws.
     from messages.chart import ChartPoint, trend_chart
 
@@ -246,18 +292,16 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     catalog, now = services.catalog, services.now()
     texts = catalog.texts["history"]
     chat_id = update.effective_chat.id
-    wanted = " ".join(context.args or [])
     photo = shared_plan = None
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
         if counselor is None:
             message = await help_text(update, context)
-        elif not wanted:
-            message = texts["usage"]
         else:
-            participant, problem = await find_in_caseload(session, counselor, wanted)
+            found = await look_up(session, counselor, wanted)
+            participant = found.participant
             if participant is None:
-                message = fill(texts[problem], text=wanted[:40])
+                message = choose(catalog, "h", found, wanted)
             else:
                 zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
                 series = await _series(session, participant, now, HISTORY_DAYS)

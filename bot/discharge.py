@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot import telegram_io
 from bot.common import help_text
-from bot.counselor import find_in_caseload
+from bot.counselor import choose, look_up
 from bot.services import Services, services_of
 from db import audit, outbox, people
 from db import checkins as checkin_db
@@ -26,21 +26,24 @@ SHOWN = 40  # characters of an unknown name quoted back
 
 
 async def on_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/discharge <number or name>: asks the counselor to confirm with a button."""
+    """/discharge <number or name>: asks the counselor to confirm with a button (with none, or
+    words that fit several, a button for each participant first)."""
+    await ask_discharge(update, context, " ".join(context.args or []))
+
+
+async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: str) -> None:
     services = services_of(context)
     catalog = services.catalog
     texts = catalog.texts["discharge"]
-    wanted = " ".join(context.args or [])
     async with services.sessionmaker() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
         if counselor is None:
             message = None
-        elif not wanted:
-            message = texts["usage"]
         else:
-            participant, problem = await find_in_caseload(session, counselor, wanted)
+            found = await look_up(session, counselor, wanted)
+            participant = found.participant
             if participant is None:
-                message = fill(catalog.text("history", problem), text=wanted[:SHOWN])
+                message = choose(catalog, "d", found, wanted, usage=texts["usage"])
             elif participant.status == "discharged":
                 message = fill(texts["already"], name=participant.first_name or "")
             else:

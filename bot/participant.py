@@ -15,15 +15,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import (
-    contacts,
-    counselor,
-    discharge,
     medication,
-    meetings,
     participant_settings,
     pause,
     plan,
-    privacy,
     safety,
     telegram_io,
 )
@@ -46,27 +41,15 @@ from messages.answers import (
     word_list,
 )
 from messages.callback_data import (
-    AlertButton,
     AnswerButton,
     ConsentButton,
-    ContactAnswerButton,
-    ContactOfferButton,
-    CopingButton,
-    DischargeButton,
     DoseButton,
-    ErasureButton,
-    LanguageButton,
     MedicationButton,
     MedicationSetupButton,
-    MeetingButton,
     PlanButton,
-    QuietButton,
-    SettingsButton,
-    SosButton,
     TimeButton,
     TimezoneButton,
     WeekdayButton,
-    decode,
 )
 from messages.catalog import Catalog
 from messages.render import Markup, Rendered, fill
@@ -339,53 +322,43 @@ async def checkin_text(
 # --- handlers ---------------------------------------------------------------------------------
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services = services_of(context)
+# --- buttons: one handler per kind (bot/app.py routes each by its callback data) -------------
+
+
+async def on_answer_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
+    reply = await _answer_button(services_of(context), update.callback_query.from_user.id, data)
+    await _deliver(context, update, reply)
+
+
+async def on_sos_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
+    await _as_participant(update, context, _sos, enrolling=_sos_enrolling)
+
+
+async def on_coping_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
+    await _as_participant(update, context, _coping)
+
+
+async def on_setup_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
+    """/plan and /medication buttons, and a dose reminder's."""
+    await _as_participant(update, context, _setup_button(data))
+
+
+async def on_step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
+    """Enrollment's and /settings' buttons."""
     query = update.callback_query
-    data = decode(query.data)
-    if isinstance(data, AlertButton):
-        await counselor.on_alert_button(update, context, data)
-        return
-    if isinstance(data, ContactOfferButton):
-        await contacts.on_offer_button(update, context, data)
-        return
-    if isinstance(data, ContactAnswerButton):
-        await contacts.on_answer_button(update, context, data)
-        return
-    if isinstance(data, MeetingButton):
-        await meetings.on_button(update, context, data)
-        return
-    if isinstance(data, DischargeButton):
-        await discharge.on_button(update, context, data)
-        return
-    if isinstance(data, ErasureButton):
-        await privacy.on_erasure_button(update, context, data)
-        return
-    if isinstance(data, AnswerButton):
-        reply = await _answer_button(services, query.from_user.id, data)
-    elif isinstance(data, SosButton):
-        await _as_participant(update, context, _sos, enrolling=_sos_enrolling)
-        return
-    elif isinstance(data, CopingButton):
-        await _as_participant(update, context, _coping)
-        return
-    elif isinstance(data, PlanButton | MedicationSetupButton | MedicationButton | DoseButton):
-        await _as_participant(update, context, _setup_button(data))
-        return
-    elif data is not None:
-        reply = await _step_button(services, query.from_user.id, data)
-    else:
-        reply = Reply(toast=services.catalog.text("general", "expired_button"))
-    step_buttons = (
-        ConsentButton | TimezoneButton | TimeButton | WeekdayButton
-        | SettingsButton | QuietButton | LanguageButton
-    )  # fmt: skip
+    reply = await _step_button(services_of(context), query.from_user.id, data)
     shown = query.message is not None and query.message.reply_markup is not None
-    if isinstance(data, step_buttons) and reply.messages and shown:
+    if reply.messages and shown:
         # Set-up and settings buttons are one-shot: remove them so the chat reads as a clean
         # record. Best effort: a double tap's second press finds them gone.
         await telegram_io.clear_buttons(context.bot, query.message)
     await _deliver(context, update, reply)
+
+
+async def on_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button we did not make (forged, or from an older version): changes nothing."""
+    expired = services_of(context).catalog.text("general", "expired_button")
+    await update.callback_query.answer(expired)
 
 
 ActiveWork = Callable[[Services, AsyncSession, Participant], Awaitable[Reply]]

@@ -214,8 +214,17 @@ class ErasureButton:
     nonce: str  # secrets.token_urlsafe: A-Z a-z 0-9 _ -
 
 
+@dataclass(frozen=True)
+class PickButton:
+    """A participant chosen from a counselor's list: h = /history, d = /discharge."""
+
+    command: str
+    participant_id: int
+
+
 CallbackData = (
-    AnswerButton
+    PickButton
+    | AnswerButton
     | ConsentButton
     | TimezoneButton
     | TimeButton
@@ -257,6 +266,7 @@ _PLAN = re.compile(r"pl:(go|no|dn|sk|st|ep|es|er|sy|sn|s1|s0)(?::(\d{1,2}))?")
 _MEDICATION_SETUP = re.compile(r"ms:([ptra]):([a-z0-9:\-]{0,24})")
 _MEDICATION = re.compile(r"rx:(\d{1,12}):([trs])")
 _DOSE = re.compile(r"dz:(\d{1,12}):([tns])")
+_PICK = re.compile(r"pk:([hd]):(\d{1,12})")
 _SETTINGS = re.compile(r"st:(" + "|".join(SETTINGS_ITEMS) + ")")
 _QUIET = re.compile(r"qh:(off|\d{2}:\d{2}-\d{2}:\d{2})")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)")
@@ -318,6 +328,8 @@ def encode(data: CallbackData) -> str:
             text = f"lg:{locale}"
         case DischargeButton(participant_id, confirm):
             text = f"dc:{participant_id}:{'y' if confirm else 'n'}"
+        case PickButton(command, participant_id):
+            text = f"pk:{command}:{participant_id}"
         case ErasureButton(step, nonce):
             text = f"dm:{step}:{nonce}"
         case _:
@@ -401,4 +413,6 @@ def _decode_settings_and_discharge(text: str) -> CallbackData | None:
         return DischargeButton(int(m.group(1)), m.group(2) == "y")
     if m := _ERASURE.fullmatch(text):
         return ErasureButton(m.group(1), m.group(2))
+    if m := _PICK.fullmatch(text):
+        return PickButton(m.group(1), int(m.group(2)))
     return None

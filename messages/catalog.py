@@ -128,6 +128,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
     "history": {
         "usage": set(),
         "not_found": {"text"},
+        "choose": set(),
         "ambiguous": {"text"},
         "caption": {"name", "checked", "missed", "lapses", "mood", "craving", "alerts"},
     },

@@ -19,6 +19,7 @@ from messages.callback_data import (
     CopingButton,
     DischargeButton,
     LanguageButton,
+    PickButton,
     QuietButton,
     SettingsButton,
     SosButton,
@@ -357,6 +358,20 @@ def language_prompt(catalog: Catalog, languages: Sequence[tuple[str, str]]) -> R
     """`languages`: (locale, name in its own words)."""
     buttons = [(name, LanguageButton(locale)) for locale, name in languages]
     return Rendered(catalog.text("settings", "ask_language"), _rows(buttons, 2))
+
+
+PICK_MAX = 24  # participants offered as buttons at once; /caseload lists the rest
+
+
+def participant_choice(
+    catalog: Catalog, message: str, command: str, people: list[tuple[int, str]]
+) -> Rendered:
+    """A button per participant ("Sam · #3"), for /history or /discharge without one name."""
+    shown = people[:PICK_MAX]
+    buttons = [(f"{name} · #{pid}" if name else f"#{pid}", PickButton(command, pid))
+               for pid, name in shown]  # fmt: skip
+    text = message + "\n\n" + catalog.text("history", "choose")
+    return Rendered(Markup(text), _rows(buttons, 2))
 
 
 def discharge_confirm(catalog: Catalog, participant_id: int, name: str) -> Rendered:

@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, counselor, medication, meetings, participant_settings, plan, safety
+from bot import (
+    contacts,
+    counselor,
+    discharge,
+    medication,
+    meetings,
+    participant_settings,
+    plan,
+    safety,
+)
 from bot.common import reply_to_non_participant
 from bot.reply import Reply
 from bot.reply import deliver as _deliver
@@ -45,6 +54,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _deliver(context, update, reply)
         return
     if await counselor.typed(update, context, asked):
+        return
+    if await discharge.typed(update, context, asked):
         return
     if await contacts.typed(update, context, asked):
         return

@@ -14,11 +14,14 @@ from telegram.ext import ContextTypes
 from bot import telegram_io
 from bot.common import help_text
 from bot.counselor import choose, look_up
+from bot.reply import choices_hint
 from bot.services import Services, services_of
-from db import audit, outbox, people
+from db import audit, awaiting, outbox, people
 from db import checkins as checkin_db
+from db.awaiting import Asked
 from db.models import Counselor, Participant
 from messages import render
+from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import DischargeButton
 from messages.render import Rendered, fill
 
@@ -35,7 +38,7 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
     services = services_of(context)
     catalog = services.catalog
     texts = catalog.texts["discharge"]
-    async with services.sessionmaker() as session:
+    async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
         if counselor is None:
             message = None
@@ -49,6 +52,7 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
             else:
                 name = participant.first_name or ""
                 message = render.discharge_confirm(catalog, participant.id, name)
+                awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
     if message is None:  # participants and strangers get what fits them
         message = await help_text(update, context)
     await telegram_io.send(context.bot, update.effective_chat.id, message)
@@ -68,27 +72,63 @@ async def on_button(
 ) -> None:
     """Yes or Cancel, authorized against whoever pressed it, not whoever asked."""
     services = services_of(context)
-    texts = services.catalog.texts["discharge"]
     query = update.callback_query
-    toast, reply = None, None
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, query.from_user.id)
-        participant = await session.get(Participant, data.participant_id)
-        if not _may_discharge(counselor, participant):
-            toast = services.catalog.text("general", "not_for_you")
-        elif not data.confirm:
-            reply = texts["cancelled"]
-        elif participant.status == "discharged":
-            reply = fill(texts["already"], name=participant.first_name or "")
-        else:
-            await discharge(session, services, counselor, participant)
-            reply = fill(texts["done"], name=participant.first_name or "")
+        toast, reply = await _confirmed(session, services, counselor, data)
     await query.answer(toast)
     if reply is not None:
         if query.message is not None and query.message.reply_markup is not None:
             # One-shot buttons. Best effort: a double tap's second press finds them gone.
             await telegram_io.clear_buttons(context.bot, query.message)
         await telegram_io.send(context.bot, update.effective_chat.id, reply)
+
+
+async def _confirmed(
+    session: AsyncSession, services: Services, counselor: Counselor | None, data: DischargeButton
+) -> tuple[str | None, str | None]:
+    """Yes or Cancel: (a refusal's toast, the reply)."""
+    texts = services.catalog.texts["discharge"]
+    participant = await session.get(Participant, data.participant_id)
+    if not _may_discharge(counselor, participant):
+        return services.catalog.text("general", "not_for_you"), None
+    awaiting.answered(session, awaiting.DISCHARGE)
+    if not data.confirm:
+        return None, texts["cancelled"]
+    if participant.status == "discharged":
+        return None, fill(texts["already"], name=participant.first_name or "")
+    await discharge(session, services, counselor, participant)
+    return None, fill(texts["done"], name=participant.first_name or "")
+
+
+async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked | None) -> bool:
+    """The confirmation answered in words ("yes, discharge", "yes", "cancel"); True if it was
+    one. Anything else brings the question back with a hint."""
+    if not awaiting.is_(asked, awaiting.DISCHARGE):
+        return False
+    services = services_of(context)
+    catalog = services.catalog
+    texts, general = catalog.texts["discharge"], catalog.texts["general"]
+    options = [(texts["button_confirm"], True), (texts["button_cancel"], False)]
+    text = update.effective_message.text or ""
+    choice = match_choice(text, options, yes=True, no=False,
+                          yes_words=word_list(general["yes_words"]),
+                          no_words=word_list(general["no_words"]))  # fmt: skip
+    async with services.sessionmaker.begin() as session:
+        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        participant = await session.get(Participant, asked.ref_id)
+        if not _may_discharge(counselor, participant):
+            return False
+        if choice is None or choice is AMBIGUOUS:
+            question = render.discharge_confirm(catalog, participant.id,
+                                                participant.first_name or "")  # fmt: skip
+            awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
+            reply = choices_hint(catalog, question, [label for label, _ in options])
+        else:
+            data = DischargeButton(participant.id, choice)
+            _, reply = await _confirmed(session, services, counselor, data)
+    await telegram_io.send(context.bot, update.effective_chat.id, reply)
+    return True
 
 
 async def discharge(

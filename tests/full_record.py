@@ -47,8 +47,11 @@ async def live_a_full_record(bot: BotHarness, clock) -> Cast:
     await check_in(other, mood="4", craving="2")
     await zeph.say(NOTE)
     await bot.dispatch()
-    await dana.press("Acknowledge")
-    await dana.press("Resolve")
+    # The lapse's alert, whichever of the two alerts the dispatcher happened to send last.
+    lapse_alert = next(m for m in dana.messages() if "Used since last check-in" in m["text"])
+    await dana.press("Acknowledge", lapse_alert)
+    lapse_alert = next(m for m in dana.messages() if m["message_id"] == lapse_alert["message_id"])
+    await dana.press("Resolve", lapse_alert)
     await dana.say(RESOLUTION)
     assert "Resolved" in dana.last_text()
 

@@ -60,3 +60,24 @@ async def test_another_counselors_list_is_not_yours(bot):
     assert "couldn't find" in lee.last_text()
     await dana.press("Sam · #1", message)
     assert "Sam" in dana.last_text() and dana.last()["reply_markup"]
+
+
+async def test_discharge_confirmed_in_words(bot):
+    dana = await register_counselor(bot)
+    await enroll_participant(bot, dana, 2001, "Sam")
+    await dana.say("/discharge Sam")
+    await dana.say("maybe")
+    assert "type one of them" in dana.last_text() and "Yes, discharge" in dana.last_text()
+    await dana.say("yes, discharge")
+    assert "Sam" in dana.last_text() and "discharged" in dana.last_text().lower()
+
+
+
+async def test_discharge_cancelled_in_words(bot):
+    dana = await register_counselor(bot)
+    sam = await enroll_participant(bot, dana, 2001, "Sam")
+    await dana.say("/discharge Sam")
+    await dana.say("cancel")
+    assert "nothing has changed" in dana.last_text()
+    await sam.say("/checkin")
+    assert "Question 1" in sam.last_text()  # still enrolled

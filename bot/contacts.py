@@ -91,10 +91,13 @@ async def offer_text(
     participant: Participant,
     typed: str,
     bot_username: str,
-) -> Reply:
+) -> Reply | None:
     """The /contact question answered in words: a button's label (or a part of it), its
     number, or no. Anything else brings the question back with a hint."""
     general = services.catalog.texts["general"]
+    if await contacts.current(session, participant.id, services.now()) is not None:
+        awaiting.answered(session, awaiting.CONTACT_OFFER)
+        return None  # they have a contact by now: the question no longer stands
     buttons = _offer_buttons(services)
     choice = match_choice(typed, [(label, b.levels) for label, b in buttons], no="n",
                           no_words=word_list(general["no_words"]))  # fmt: skip

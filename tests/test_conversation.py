@@ -110,3 +110,27 @@ async def test_a_scheduled_question_is_asked_when_it_arrives(bot, clock):
     assert question.kind == awaiting.CHECKIN
     await sam.say("4")
     assert "Question 2" in sam.last_text()
+
+
+async def test_what_is_open_carries_over_an_upgrade(bot):
+    """Migration 0009 builds "awaiting" from the old fields: down to 0008 (which writes them
+    back) and up again, a check-in in progress continues and a counselor's note still lands."""
+    from db.engine import create_engine
+    from db.migrate import downgrade, upgrade
+
+    dana, sam = await setup(bot)
+    await sam.say("/checkin")
+    await sam.say("4")
+    assert "Question 2" in sam.last_text()
+    lee = bot.person(2002, "Lee")
+    await lee.say("/settings")  # a stranger: nothing of theirs to carry
+    engine = create_engine(bot.db_url)
+    try:
+        await downgrade(engine, "0008")
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    question = await asked_of(bot, sam)
+    assert question.kind == awaiting.CHECKIN
+    await sam.say("3")
+    assert "Question 3" in sam.last_text()

@@ -91,6 +91,15 @@ def _open_questions(connection, now: datetime) -> list[dict]:
     return list(found.values())
 
 
+def _drop_column(table: str, column: str) -> None:
+    """SQLite (3.35 and newer) drops a plain column in place. A batch operation would copy the
+    table, and with rows that others point at, SQLite's foreign keys refuse the copy."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    else:
+        op.drop_column(table, column)
+
+
 def upgrade() -> None:
     awaiting = op.create_table(
         "awaiting",
@@ -101,25 +110,20 @@ def upgrade() -> None:
         sa.Column("asked_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("telegram_user_id", name=op.f("pk_awaiting")),
     )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("asks", sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column("asks_ref", sa.Integer(), nullable=True))
+    op.add_column("outbox", sa.Column("asks", sa.String(length=20), nullable=True))
+    op.add_column("outbox", sa.Column("asks_ref", sa.Integer(), nullable=True))
 
     rows = _open_questions(op.get_bind(), datetime.now(UTC))
     if rows:
         op.bulk_insert(awaiting, rows)
 
-    with op.batch_alter_table("participants", schema=None) as batch_op:
-        batch_op.drop_column("settings_step")
-    with op.batch_alter_table("counselors", schema=None) as batch_op:
-        batch_op.drop_column("resolving_alert_id")
+    _drop_column("participants", "settings_step")
+    _drop_column("counselors", "resolving_alert_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("counselors", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("resolving_alert_id", sa.Integer(), nullable=True))
-    with op.batch_alter_table("participants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("settings_step", sa.String(length=20), nullable=True))
+    op.add_column("counselors", sa.Column("resolving_alert_id", sa.Integer(), nullable=True))
+    op.add_column("participants", sa.Column("settings_step", sa.String(length=20), nullable=True))
     op.execute(
         "UPDATE counselors SET resolving_alert_id = (SELECT a.ref_id FROM awaiting a "
         "WHERE a.telegram_user_id = counselors.telegram_user_id AND a.kind = 'resolution')"
@@ -128,7 +132,6 @@ def downgrade() -> None:
         "UPDATE participants SET settings_step = (SELECT a.step FROM awaiting a "
         "WHERE a.telegram_user_id = participants.telegram_user_id AND a.kind = 'settings')"
     )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_column("asks_ref")
-        batch_op.drop_column("asks")
+    _drop_column("outbox", "asks_ref")
+    _drop_column("outbox", "asks")
     op.drop_table("awaiting")

@@ -147,6 +147,7 @@ async def _answer(
         checkin = await _open_checkin(session, services, participant, asked)
         if checkin is not None:
             return await checkin_text(services, session, participant, checkin, text)
+        awaiting.answered(session, awaiting.CHECKIN)  # closed meanwhile (missed, or done)
     elif kind == awaiting.SETTINGS:
         changed = await participant_settings.typed(session, services, participant, asked, text)
         if changed is not None:

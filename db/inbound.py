@@ -47,3 +47,14 @@ async def unprocessed(session: AsyncSession) -> list[dict[str, Any]]:
         .order_by(InboundUpdate.update_id)
     )
     return list(rows.all())
+
+
+async def stale(session: AsyncSession, received_before: datetime) -> list[dict[str, Any]]:
+    """Stored, not finished, and received before the given time: a handler that failed (the
+    database went away mid-update) or a worker that died holding them."""
+    rows = await session.scalars(
+        select(InboundUpdate.payload)
+        .where(InboundUpdate.processed_at.is_(None), InboundUpdate.received_at < received_before)
+        .order_by(InboundUpdate.update_id)
+    )
+    return list(rows.all())

@@ -35,7 +35,7 @@ POLL_TIMEOUT = 10  # seconds a getUpdates waits at Telegram for news
 LOCK_RETRY = 3.0  # how often a waiting worker tries the lock: takeover well within 15 s
 REPLAY_EVERY = 5.0
 REPLAY_AFTER = timedelta(seconds=30)  # a stored update unfinished this long is replayed
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 15.0
 
 
 class Intake:

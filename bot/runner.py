@@ -278,17 +278,24 @@ async def export_audit(
     engine = create_engine(settings.database_url)
     try:
         sessionmaker = create_sessionmaker(engine)
-        async with sessionmaker() as session:
-            writer = audit_export.start(out)
-            count = 0
-            async for event in audit.between(session, since, until):
-                writer.writerow(audit_export.fields(event))
-                count += 1
-        out.flush()
+        count, closed = 0, False
+        try:
+            async with sessionmaker() as session:
+                writer = audit_export.start(out)
+                async for event in audit.between(session, since, until):
+                    writer.writerow(audit_export.fields(event))
+                    count += 1
+            out.flush()
+        except BrokenPipeError:
+            closed = True  # `| head` had enough; what it read was read all the same
         async with sessionmaker.begin() as session:
             details = {"since": since.isoformat(), "until": until.isoformat() if until else None,
                        "rows": count}  # fmt: skip
+            if closed:
+                details["reader_closed"] = True
             audit.record(session, utcnow(), "cli", "audit_exported", None, details)
     finally:
         await engine.dispose()
+    if closed:
+        raise BrokenPipeError
     return count

@@ -149,3 +149,17 @@ async def test_a_closed_pipe_ends_an_export_quietly_and_it_is_still_recorded(tmp
     await engine.dispose()
     [export] = [e for e in events if e.action == "audit_exported"]
     assert export.details["reader_closed"] is True
+
+
+async def test_a_schema_newer_than_this_version_refuses_to_start(tmp_path):
+    """After a roll back without restoring the backup: stop, don't run on an unknown schema."""
+    import sqlite3
+
+    env = env_for(tmp_path)
+    assert (await aftercare(env, tmp_path, "db", "upgrade"))[0] == 0
+    with sqlite3.connect(tmp_path / "ops.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099'")
+    code, _, err = await aftercare(env, tmp_path, "run")
+    assert code == 2, err
+    [line] = err.strip().splitlines()
+    assert "schema is not one this version knows" in line and "restore" in line

@@ -25,6 +25,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot import metrics
+from bot.gate import is_ours
 from bot.services import Services
 from db import inbound
 from db.poller_lock import LOST, PollerLock
@@ -151,12 +152,14 @@ class Intake:
             await self.app.update_queue.put(update)
 
     async def _store(self, updates: list[Update]) -> list[Update]:
-        """Store every update in one transaction; those not yet handled are returned."""
+        """Store every update in one transaction; those stored by this call are returned."""
         now = self.services.now()
         fresh = []
         async with self.services.sessionmaker.begin() as session:
             for update in updates:
-                if await inbound.store(session, update.update_id, update.to_dict(), now):
+                if not is_ours(update):
+                    fresh.append(update)  # a group's or a channel's: not stored; the gate drops it
+                elif await inbound.store_new(session, update.update_id, update.to_dict(), now):
                     fresh.append(update)
         return fresh
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application
 
+from bot.gate import is_ours
 from db import inbound
 from db.poller_lock import LOST
 
@@ -51,12 +52,15 @@ def webhook_app(application: Application, secret: str, path: str = DEFAULT_PATH)
             update = None
         if update is None:
             return web.Response(status=400, text="Bad Request")
+        if not is_ours(update):  # a group's or a channel's: not stored; the gate drops it
+            await application.update_queue.put(update)
+            return web.Response(text="OK")
         # Stored before Telegram hears OK: if the database is down, a 503 makes Telegram
         # deliver the update again later, instead of it being lost here.
         services = application.bot_data["services"]
         try:
             async with services.sessionmaker.begin() as session:
-                fresh = await inbound.store(session, update.update_id, data, services.now())
+                fresh = await inbound.store_new(session, update.update_id, data, services.now())
         except (*LOST, SQLAlchemyError) as exc:
             log.warning("webhook: can't store update %s (%s); Telegram will send it again",
                         update.update_id, type(exc).__name__)  # fmt: skip

@@ -28,6 +28,23 @@ async def store(
     return processed is None
 
 
+async def store_new(
+    session: AsyncSession, update_id: int, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Store the update; True only when this call stored it. Whoever takes an update in (the
+    poller, a webhook worker) hands it on only then: a second delivery of it, to this worker
+    or another, while the first is still being handled, is not handled again. One that was
+    stored and never finished is the replay's (bot/polling.py)."""
+    insert = upsert_insert(session)
+    statement = (
+        insert(InboundUpdate)
+        .values(update_id=update_id, payload=payload, received_at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboundUpdate.update_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
 async def mark_processed(
     session: AsyncSession, update_id: int, now: datetime, payload: dict[str, Any] | None = None
 ) -> None:

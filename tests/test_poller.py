@@ -162,3 +162,43 @@ async def test_updates_sent_while_the_database_is_down_are_all_handled_once(pg_u
         text = log.read_text()
         assert "updates stay unconfirmed at Telegram" in text or "lost the poller lock" in text
         assert "Traceback" not in text.split("this worker is the poller now")[0]  # start-up
+
+
+async def test_two_webhook_workers_behind_a_proxy_handle_each_update_once(pg_url, tmp_path):
+    """The test plays the proxy: updates go to one worker or the other, and a redelivery of
+    the same update to the other worker (Telegram retrying) is not handled again."""
+    secret = "webhook_secret_for_two_workers"
+    async with FakeTelegram(token=TOKEN, bot_username="aftercare_webhook_bot") as tg:
+        hooks = [free_port(), free_port()]
+        workers = []
+        for index, hook in enumerate(hooks):
+            env = worker_env(tg, pg_url, free_port(), WEBHOOK_URL="https://bot.example.org/telegram",
+                             WEBHOOK_SECRET=secret, WEBHOOK_LISTEN="127.0.0.1",
+                             WEBHOOK_PORT=str(hook))  # fmt: skip
+            workers.append(await start_bot(env, tmp_path, tmp_path / f"hook{index}.log"))
+        try:
+            await tg.wait_for(lambda: len(tg.calls("setWebhook")) == 2, timeout=60,
+                              message="both workers to register the webhook")  # fmt: skip
+            chats = list(range(95_000, 95_010))
+            async with aiohttp.ClientSession() as http:
+                for n, chat in enumerate(chats):
+                    tg.user(chat, first_name="P")
+                    update = {"update_id": 700_000 + n, "message": {
+                        "message_id": 1, "date": int(time.time()), "text": "hello",
+                        "chat": {"id": chat, "type": "private", "first_name": "P"},
+                        "from": {"id": chat, "is_bot": False, "first_name": "P"}}}  # fmt: skip
+                    for hook in (hooks[n % 2], hooks[(n + 1) % 2]):  # delivered, then again
+                        async with http.post(f"http://127.0.0.1:{hook}/telegram", json=update,
+                                             headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+                                             ) as response:  # fmt: skip
+                            assert response.status == 200
+            await tg.wait_for(lambda: all(tg.sent(chat) for chat in chats), timeout=30)
+            await asyncio.sleep(2)  # time for a second answer, if one were coming
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                await asyncio.wait_for(worker.wait(), 30)
+        assert [len(tg.sent(chat)) for chat in chats] == [1] * len(chats)
+        assert not tg.calls("getUpdates")  # webhook mode never polls
+        assert [worker.returncode for worker in workers] == [0, 0]

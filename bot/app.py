@@ -36,7 +36,7 @@ from bot import (
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
-from db import inbound, outbox, state
+from db import outbox, state
 from messages import callback_data as cd
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher
@@ -174,7 +174,6 @@ async def _post_init(app: Application) -> None:
         )
     except TelegramError as exc:  # a menu is a convenience; never a reason not to start
         log.warning("could not set the command menu: %s", exc)
-    await replay_unprocessed(app)
     if services.run_jobs:
         settings = services.settings
         lease = timedelta(seconds=settings.outbox_lease_seconds)
@@ -217,17 +216,6 @@ async def _post_shutdown(app: Application) -> None:
     await services.engine.dispose()
 
 
-async def replay_unprocessed(app: Application) -> int:
-    """Handle updates that were stored but not finished before the last stop."""
-    services: Services = app.bot_data["services"]
-    async with services.sessionmaker() as session:
-        payloads = await inbound.unprocessed(session)
-    for payload in payloads:
-        log.info("replaying stored update %s", payload.get("update_id"))
-        await app.process_update(Update.de_json(payload, app.bot))
-    return len(payloads)
-
-
 def build_application(
     services: Services, application_class: type[Application] = Application
 ) -> Application:
@@ -250,6 +238,9 @@ def build_application(
             )
         )
         .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
+        # Our own polling loop takes updates in (bot/polling.py): PTB's Updater confirms them
+        # to Telegram before they are stored.
+        .updater(None)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

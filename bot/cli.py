@@ -9,12 +9,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot import redact
+from bot.config import Settings, describe_error
+from bot.logs import configure_logging
 from messages.catalog import ContentError
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aftercare", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"aftercare {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="migrate the database, then run the bot")
     commands.add_parser("demo", help="a scripted conversation against a local Bot API server")
@@ -63,20 +66,36 @@ def _until(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aftercare-bot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Masks first, from the raw environment: even a configuration error can't echo a secret.
+    redactor = redact.from_environment()
+    configure_logging("INFO", redactor)
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"aftercare: configuration error:\n{exc}", file=sys.stderr)
+        print(redactor(describe_error(exc)), file=sys.stderr)
         return 2
+    redactor.add(settings.token(), redact.url_password(settings.database_url))
+    if settings.webhook_secret is not None:
+        redactor.add(settings.webhook_secret.get_secret_value())
+    configure_logging(settings.log_level, redactor, settings.log_format)
     try:
         return _dispatch(args, settings)
     except ContentError as exc:
         print(f"aftercare: content error: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
-        print(f"aftercare: {exc}", file=sys.stderr)
+        print(redactor(f"aftercare: {exc}"), file=sys.stderr)
         return 1
 
 
@@ -90,8 +109,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(run_demo())
     if args.command == "db":
-        asyncio.run(runner.migrate(settings.database_url))
-        print("database is up to date")
+        before, after = asyncio.run(runner.migrate_and_report(settings.database_url))
+        if before == after:
+            print(f"database is up to date (revision {after})")
+        else:
+            print(f"database upgraded from {before or 'empty'} to revision {after}")
         return 0
     if args.command == "invite-counselor":
         link = asyncio.run(runner.invite_counselor(settings, args.name, args.admin))
@@ -108,9 +130,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.until is not None and args.until <= args.since:
             print("aftercare: --until must come after --since", file=sys.stderr)
             return 2
-        asyncio.run(runner.export_audit(settings, args.since, args.until))
+        try:
+            asyncio.run(runner.export_audit(settings, args.since, args.until))
+        except BrokenPipeError:
+            # `... | head` closed the pipe: the reader has what it wanted. The export was
+            # recorded in the audit log all the same (runner.export_audit).
+            _silence_stdout()
         return 0
     raise AssertionError(args.command)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, Python would complain again while flushing stdout at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _print_import(report) -> None:

@@ -7,11 +7,48 @@ from datetime import timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def host_and_port(value: str) -> tuple[str, int]:
+    """'127.0.0.1:9464' (or ':9464', '[::1]:9464') as a host and a port."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"must be HOST:PORT, such as 127.0.0.1:9464, not {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - ':port' means every address
+
+
+def check_database_url(value: str) -> None:
+    """Refuse a URL SQLAlchemy can't parse or a driver we don't run, printing no password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from bot.redact import safe_url
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError) as exc:
+        raise ValueError(
+            "can't be parsed; it looks like postgresql+asyncpg://USER:PASSWORD@HOST:5432/NAME "
+            "or sqlite+aiosqlite:///./aftercare.db"
+        ) from exc
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+        raise ValueError(
+            f"needs the asyncpg driver: write postgresql+asyncpg://..., not {url.drivername}://"
+        )
+    if url.drivername == "sqlite":
+        raise ValueError("needs the aiosqlite driver: write sqlite+aiosqlite:///..., not sqlite://")
+    if url.drivername not in DRIVERS:
+        raise ValueError(
+            f"uses {url.drivername!r}; aftercare runs on sqlite+aiosqlite or postgresql+asyncpg "
+            f"({safe_url(value)})"
+        )
 
 
 class Settings(BaseSettings):
@@ -26,6 +63,11 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     default_timezone: str = "America/New_York"
     log_level: str = "INFO"
+    log_format: str = "text"
+    # /healthz, /readyz and /metrics (bot/status.py), in polling and webhook mode alike.
+    status_listen: str = "127.0.0.1:9464"
+    # How long `aftercare run` keeps retrying a database or Bot API it can't reach at start-up.
+    startup_retry_seconds: float = Field(default=300.0, ge=0)
 
     # Clinical and operational timing; defaults follow the issues.
     checkin_response_window_hours: float = Field(default=6.0, gt=0)
@@ -138,8 +180,42 @@ class Settings(BaseSettings):
 
     @field_validator("log_level")
     @classmethod
-    def _upper(cls, value: str) -> str:
+    def _level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
         return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError(f"must be text or json, not {value!r}")
+        return value.lower()
+
+    @field_validator("status_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host_and_port(value)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        check_database_url(value)
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(
+                "must be an http(s) URL ending in /bot, such as https://api.telegram.org/bot"
+            )
+        return value
+
+    @property
+    def status_address(self) -> tuple[str, int]:
+        return host_and_port(self.status_listen)
 
     @cached_property
     def base_file_url(self) -> str:
@@ -155,3 +231,21 @@ class Settings(BaseSettings):
 
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+
+def describe_error(error: ValidationError, limit: int = 2) -> str:
+    """A configuration error in at most 3 lines: each names the environment variable and
+    what is wrong with it; the last says how to fix it. Never the value given (it may be a
+    secret): pydantic's own text echoes it as input_value."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        message = str(item.get("msg", "is not valid"))
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        field = ".".join(str(part) for part in item.get("loc", ()))
+        if field and not message.startswith(field.upper()):
+            message = f"{field.upper()}: {message[:1].lower()}{message[1:]}"
+        lines.append(f"aftercare: configuration error: {message}")
+    shown = lines[:limit]
+    more = len(lines) - len(shown)
+    tail = f" ({more} more error{'s' if more > 1 else ''} after that.)" if more else ""
+    return "\n".join(shown) + f"\nFix it in the environment or the .env file, then run again.{tail}"

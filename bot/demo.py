@@ -3,6 +3,8 @@ and participant going through enrollment and one check-in, printed as a transcri
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import sys
 import tempfile
@@ -13,11 +15,13 @@ from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.polling import Intake
 from bot.runner import invite_counselor, migrate
 from bot.scripted import SettableClock, TrackingApplication
 from bot.services import Services, utcnow
 from db import people
 from db.engine import create_engine, create_sessionmaker
+from db.poller_lock import PollerLock
 from messages.catalog import load_catalog
 from messages.html import strip_html
 from scheduler.checkins import run_tick
@@ -121,7 +125,8 @@ async def _script(tg, settings: Settings) -> int:
     await app.initialize()
     await app.post_init(app)
     await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=1)
+    intake = Intake(app, services, PollerLock(), poll_timeout=1, replay_every=None)
+    taking = asyncio.create_task(intake.run())
     script = Transcript(tg, app)
     try:
         for user_id, name in (COUNSELOR, PARTICIPANT):
@@ -160,7 +165,9 @@ async def _script(tg, settings: Settings) -> int:
         while "Thank you for checking in" not in (tg.sent(participant)[-1].get("text") or ""):
             await script.user_taps(participant, _calm_answer(services, tg.sent(participant)[-1]))
     finally:
-        await app.updater.stop()
+        taking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await taking
         await app.stop()
         await app.shutdown()
         await app.post_shutdown(app)

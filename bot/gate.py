@@ -12,12 +12,16 @@ from scheduler import alerting
 from scheduler.dispatcher import mark_unreachable
 
 
-async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Silence in groups and channels: nothing there is ours to read or answer. That holds for
-    the counselor team group too: the bot posts alert notices there and reads nothing, so no
-    command can show a participant's data in front of the whole group."""
+def is_ours(update: Update) -> bool:
+    """Silence in groups and channels: nothing there is ours to read, store or answer. That
+    holds for the counselor team group too: the bot posts alert notices there and reads
+    nothing, so no command can show a participant's data in front of the whole group."""
     chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE or update.effective_user is None:
+    return chat is not None and chat.type == ChatType.PRIVATE and update.effective_user is not None
+
+
+async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not is_ours(update):
         raise ApplicationHandlerStop
 
 

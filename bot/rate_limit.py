@@ -26,9 +26,17 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import BaseRateLimiter
 
+from bot import metrics
 from scheduler.dispatcher import retry_seconds
 
 log = logging.getLogger(__name__)
@@ -42,6 +50,17 @@ NEW_MESSAGE_METHODS = frozenset(
 )  # fmt: skip
 STOPPING = "the bot is stopping; not sent"
 SCAN = 200  # how deep to look past requests whose chat must still wait
+
+
+async def _counted(endpoint: str, callback, args: Any, kwargs: dict[str, Any]) -> Any:
+    """Every attempt at a Bot API call, counted by method and outcome."""
+    try:
+        result = await callback(*args, **kwargs)
+    except TelegramError as exc:
+        metrics.count_request(endpoint, exc)
+        raise
+    metrics.count_request(endpoint, None)
+    return result
 
 
 @dataclass(order=True)
@@ -118,14 +137,14 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
     ) -> Any:
         chat = data.get("chat_id")
         if chat is None:  # getUpdates, getMe, answerCallbackQuery...: no chat, no spacing
-            return await callback(*args, **kwargs)
+            return await _counted(endpoint, callback, args, kwargs)
         priority = PRIORITY_REPLY if rate_limit_args is None else int(rate_limit_args)
         spaced = endpoint.lower() in NEW_MESSAGE_METHODS
         for attempt in range(self.max_retries + 1):
             await self._acquire(priority, chat, spaced)
             try:
                 try:
-                    return await callback(*args, **kwargs)
+                    return await _counted(endpoint, callback, args, kwargs)
                 finally:
                     self._in_flight -= 1
                     self._wake.set()

@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from telegram import Bot, Update
-from telegram.error import TelegramError
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
 
-from bot import audit_export, webhook
+from bot import audit_export, metrics, startup, status, webhook
 from bot.app import build_application
 from bot.config import Settings
 from bot.links import deep_link
-from bot.logs import configure_logging
+from bot.polling import Intake
+from bot.redact import safe_url
 from bot.services import Services, utcnow
 from db import audit, invites, state
 from db import meetings as meeting_db
 from db.engine import create_engine, create_sessionmaker
-from db.migrate import upgrade
+from db.migrate import current_revision, upgrade
+from db.poller_lock import poller_lock
 from db.single_process import AlreadyRunning, hold_lock
 from messages.catalog import load_catalogs
 from messages.meeting_guide import FeedError, ParsedFeed, SkippedRow, parse_feed
@@ -36,6 +43,17 @@ async def migrate(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def migrate_and_report(database_url: str) -> tuple[str | None, str | None]:
+    """Migrate; the revisions before and after (None before: an empty database)."""
+    engine = create_engine(database_url)
+    try:
+        before = await current_revision(engine)
+        await upgrade(engine)
+        return before, await current_revision(engine)
     finally:
         await engine.dispose()
 
@@ -55,7 +73,8 @@ def make_services(settings: Settings, run_jobs: bool = True) -> Services:
 
 
 def run(settings: Settings) -> int:
-    configure_logging(settings.log_level, settings.token())
+    """`aftercare run`: 0 after SIGTERM or SIGINT, 1 when what it needs stayed unreachable
+    for STARTUP_RETRY_SECONDS, 2 for what only the operator can fix. Each failure is one line."""
     if not settings.token():
         log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
         return 2
@@ -65,21 +84,95 @@ def run(settings: Settings) -> int:
     except AlreadyRunning as exc:
         log.error("%s", exc)
         return 2
-    asyncio.run(migrate(settings.database_url))
-    app = build_application(make_services(settings))
-    if settings.webhook_url:
-        # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET, so forged calls get 403.
-        assert settings.webhook_secret is not None
-        webhook.run(
-            app,
-            url=settings.webhook_url,
-            secret=settings.webhook_secret.get_secret_value(),
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        asyncio.run(serve(settings))
+    except startup.Fatal as exc:
+        log.error("%s", exc)
+        return 2
+    except startup.GaveUp as exc:
+        log.error("%s", exc)
+        return 1
     return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def start_servers(app: Application, services: Services) -> list:
+    """The HTTP servers beside the bot, each with an async cleanup(). Add one line per server."""
+    return [
+        await status.start(app, services),
+    ]
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Reach the database and the Bot API (retrying), then take updates in until `stop`."""
+    stop = stop or _stop_on_signals()
+    budget = settings.startup_retry_seconds
+    try:
+        before, after = await startup.until_ready(
+            "the database", lambda: migrate_and_report(settings.database_url), budget=budget,
+            problem_of=startup.database_problem(settings.database_url), stop=stop,
+        )  # fmt: skip
+        if before != after:
+            log.info("database upgraded from %s to revision %s", before or "empty", after)
+        services = make_services(settings)
+        app = build_application(services)
+        await startup.until_ready(
+            "the Bot API", app.initialize, budget=budget,
+            problem_of=startup.bot_api_problem(settings.telegram_api_base_url), stop=stop,
+        )  # fmt: skip
+    except startup.Stopped:
+        return
+    await app.post_init(app)
+    await app.start()
+    lock = poller_lock(settings.database_url)
+    intake = Intake(app, services, lock, polling=not settings.webhook_url)
+    servers = []
+    try:
+        servers = await start_servers(app, services)
+        if settings.webhook_url:
+            # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET, so forged calls get 403.
+            assert settings.webhook_secret is not None
+            servers.append(await webhook.open_webhook(
+                app, url=settings.webhook_url, secret=settings.webhook_secret.get_secret_value(),
+                listen=settings.webhook_listen, port=settings.webhook_port,
+            ))  # fmt: skip
+        log.info("aftercare %s started: %s mode, database %s, bot @%s", version(),
+                 "webhook" if settings.webhook_url else "polling",
+                 safe_url(settings.database_url), app.bot.username)  # fmt: skip
+        taking = asyncio.create_task(intake.run(), name="intake")
+        stopping = asyncio.create_task(stop.wait(), name="stop")
+        await asyncio.wait({taking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (taking, stopping):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await taking  # a rejected token raises here
+    except InvalidToken:
+        raise startup.Fatal(
+            "TELEGRAM_BOT_TOKEN was rejected by the Bot API: it may have been revoked; "
+            "set the new token and start again"
+        ) from None
+    finally:
+        await lock.release()
+        metrics.IS_POLLER.set(0)
+        for server in reversed(servers):
+            await server.cleanup()
+        await app.stop()
+        await app.shutdown()
+        await app.post_shutdown(app)
+
+
+def version() -> str:
+    try:
+        return package_version("aftercare-bot")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 async def bot_username(settings: Settings) -> str | None:
@@ -91,6 +184,8 @@ async def bot_username(settings: Settings) -> str | None:
                 token, base_url=settings.telegram_api_base_url, base_file_url=settings.base_file_url
             ) as bot:
                 return bot.username
+        except InvalidToken:
+            log.warning("the Bot API rejected TELEGRAM_BOT_TOKEN; using the username last seen")
         except TelegramError as exc:
             log.warning("could not reach the Bot API to learn the bot's username: %s", exc)
     engine = create_engine(settings.database_url)
@@ -183,17 +278,24 @@ async def export_audit(
     engine = create_engine(settings.database_url)
     try:
         sessionmaker = create_sessionmaker(engine)
-        async with sessionmaker() as session:
-            writer = audit_export.start(out)
-            count = 0
-            async for event in audit.between(session, since, until):
-                writer.writerow(audit_export.fields(event))
-                count += 1
-        out.flush()
+        count, closed = 0, False
+        try:
+            async with sessionmaker() as session:
+                writer = audit_export.start(out)
+                async for event in audit.between(session, since, until):
+                    writer.writerow(audit_export.fields(event))
+                    count += 1
+            out.flush()
+        except BrokenPipeError:
+            closed = True  # `| head` had enough; what it read was read all the same
         async with sessionmaker.begin() as session:
             details = {"since": since.isoformat(), "until": until.isoformat() if until else None,
                        "rows": count}  # fmt: skip
+            if closed:
+                details["reader_closed"] = True
             audit.record(session, utcnow(), "cli", "audit_exported", None, details)
     finally:
         await engine.dispose()
+    if closed:
+        raise BrokenPipeError
     return count

@@ -9,11 +9,14 @@ in order keeps a conversation's answers in the order they were given.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import metrics
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -21,6 +24,22 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[Any, asyncio.Lock] = {}
         self._waiting: dict[Any, int] = {}
+        # Update ids taken and not yet finished here, waiting for a turn included: the poller
+        # replays a stale stored update only when this process is not already on it.
+        self.in_flight: set[int] = set()
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        if update_id is not None:
+            self.in_flight.add(update_id)
+        started = time.monotonic()
+        try:
+            await super().process_update(update, coroutine)
+        finally:
+            if update_id is not None:
+                self.in_flight.discard(update_id)
+                metrics.UPDATES_HANDLED.inc()
+                metrics.UPDATE_HANDLING.observe(time.monotonic() - started)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)

@@ -12,12 +12,16 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application
+
+from bot.gate import is_ours
+from db import inbound
+from db.poller_lock import LOST
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,21 @@ def webhook_app(application: Application, secret: str, path: str = DEFAULT_PATH)
             update = None
         if update is None:
             return web.Response(status=400, text="Bad Request")
-        await application.update_queue.put(update)
+        if not is_ours(update):  # a group's or a channel's: not stored; the gate drops it
+            await application.update_queue.put(update)
+            return web.Response(text="OK")
+        # Stored before Telegram hears OK: if the database is down, a 503 makes Telegram
+        # deliver the update again later, instead of it being lost here.
+        services = application.bot_data["services"]
+        try:
+            async with services.sessionmaker.begin() as session:
+                fresh = await inbound.store_new(session, update.update_id, data, services.now())
+        except (*LOST, SQLAlchemyError) as exc:
+            log.warning("webhook: can't store update %s (%s); Telegram will send it again",
+                        update.update_id, type(exc).__name__)  # fmt: skip
+            return web.Response(status=503, text="Service Unavailable")
+        if fresh:
+            await application.update_queue.put(update)
         return web.Response(text="OK")
 
     app = web.Application(client_max_size=MAX_BODY)
@@ -81,12 +99,8 @@ async def serve(
     if application.post_init is not None:
         await application.post_init(application)
     await application.start()
-    runner = await start_server(application, secret, listen, port, path_of(url))
+    runner = await open_webhook(application, url=url, secret=secret, listen=listen, port=port)
     try:
-        await application.bot.set_webhook(
-            url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-        )
-        log.info("webhook set; listening on %s:%s%s", listen, port, path_of(url))
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -96,14 +110,14 @@ async def serve(
             await application.post_shutdown(application)
 
 
-def run(application: Application, *, url: str, secret: str, listen: str, port: int) -> None:
-    """`aftercare run` in webhook mode: serve until SIGINT or SIGTERM."""
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(application, url=url, secret=secret, listen=listen, port=port, stop=stop)
-
-    asyncio.run(main())
+async def open_webhook(
+    application: Application, *, url: str, secret: str, listen: str, port: int
+) -> web.AppRunner:
+    """Listen, then tell Telegram where we are and the secret. Every worker behind the proxy
+    does this; setting the same webhook again changes nothing."""
+    runner = await start_server(application, secret, listen, port, path_of(url))
+    await application.bot.set_webhook(
+        url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+    )
+    log.info("webhook set; listening on %s:%s%s", listen, port, path_of(url))
+    return runner

@@ -15,7 +15,11 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo, pool_pre_ping=not is_sqlite(url))
+    # hide_parameters: a database error's message would otherwise quote the statement's
+    # values, a participant's words among them, into the log.
+    engine = create_async_engine(
+        url, echo=echo, pool_pre_ping=not is_sqlite(url), hide_parameters=True
+    )
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -28,6 +28,23 @@ async def store(
     return processed is None
 
 
+async def store_new(
+    session: AsyncSession, update_id: int, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Store the update; True only when this call stored it. Whoever takes an update in (the
+    poller, a webhook worker) hands it on only then: a second delivery of it, to this worker
+    or another, while the first is still being handled, is not handled again. One that was
+    stored and never finished is the replay's (bot/polling.py)."""
+    insert = upsert_insert(session)
+    statement = (
+        insert(InboundUpdate)
+        .values(update_id=update_id, payload=payload, received_at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboundUpdate.update_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
 async def mark_processed(
     session: AsyncSession, update_id: int, now: datetime, payload: dict[str, Any] | None = None
 ) -> None:
@@ -44,6 +61,17 @@ async def unprocessed(session: AsyncSession) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(InboundUpdate.payload)
         .where(InboundUpdate.processed_at.is_(None))
+        .order_by(InboundUpdate.update_id)
+    )
+    return list(rows.all())
+
+
+async def stale(session: AsyncSession, received_before: datetime) -> list[dict[str, Any]]:
+    """Stored, not finished, and received before the given time: a handler that failed (the
+    database went away mid-update) or a worker that died holding them."""
+    rows = await session.scalars(
+        select(InboundUpdate.payload)
+        .where(InboundUpdate.processed_at.is_(None), InboundUpdate.received_at < received_before)
         .order_by(InboundUpdate.update_id)
     )
     return list(rows.all())

@@ -69,8 +69,9 @@ async def upsert_meetings(
                 imported += 1
             else:
                 columns = _columns(meeting)
-                if any(getattr(row, key) != value for key, value in columns.items()):
-                    changed.append(row.id)
+                if all(getattr(row, key) == value for key, value in columns.items()):
+                    continue  # the same as last time: not an update
+                changed.append(row.id)
                 for key, value in columns.items():
                     setattr(row, key, value)
                 row.updated_at = now

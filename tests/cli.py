@@ -25,3 +25,41 @@ async def aftercare(env, cwd, *args: str, wait: float = WAIT) -> tuple[int, str,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), wait)
     return process.returncode, out.decode(), err.decode()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def start_bot(env, cwd, log_path, *args: str) -> asyncio.subprocess.Process:
+    """`aftercare run` (or ARGS) in the background, its output appended to `log_path`: a
+    file, not a pipe, which an unread pipe would fill and block."""
+    with open(log_path, "ab") as log:  # noqa: ASYNC230 - a local file, opened once
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *(args or ("run",)), env=env, cwd=cwd,
+            stdout=log, stderr=log,
+        )  # fmt: skip
+
+
+async def metric(port: int, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """One sample from a running bot's /metrics, parsed by prometheus-client's own parser;
+    None when the status server does not answer."""
+    import aiohttp
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        async with aiohttp.ClientSession() as http, http.get(
+            f"http://127.0.0.1:{port}/metrics", timeout=aiohttp.ClientTimeout(total=5)
+        ) as response:
+            text = await response.text()
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and (labels or {}).items() <= sample.labels.items():
+                return sample.value
+    return None

@@ -86,6 +86,17 @@ async def truncate_all(url: str) -> None:
         await engine.dispose()
 
 
+async def truncate_all_sqlite(url: str) -> None:
+    """Empty every table of a SQLite database, children first."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+    finally:
+        await engine.dispose()
+
+
 async def add_due_participants(
     url: str, count: int, first_chat: int, due: datetime, *, not_due: int = 0
 ) -> None:

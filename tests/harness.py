@@ -8,6 +8,8 @@ assert "time zone" in ana.last_text()
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,10 +18,12 @@ from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.polling import Intake
 from bot.scripted import SettableClock as Clock
 from bot.scripted import TrackingApplication
 from bot.services import Services
 from db.engine import create_engine, create_sessionmaker
+from db.poller_lock import poller_lock
 from messages.catalog import Catalogs, load_catalogs
 from messages.html import strip_html
 from scheduler.alerting import run_escalation
@@ -84,18 +88,26 @@ class BotHarness:
         return self.app
 
     async def start(self) -> None:
+        """As `aftercare run` does: our own polling loop, which first replays what was stored
+        and not handled (stale-update replays are left to the real-process tests)."""
         self.build()
         await self.app.initialize()
         await self.app.post_init(self.app)
         await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0, timeout=1)
+        self.lock = poller_lock(self.db_url)
+        self.intake = Intake(self.app, self.services, self.lock, poll_timeout=1,
+                             replay_every=None)  # fmt: skip
+        self._intake_task = asyncio.create_task(self.intake.run())
+        await asyncio.wait_for(self.intake.ready.wait(), 10)
 
     async def stop(self) -> None:
         if self.app is None:
             return
         app, self.app = self.app, None
-        if app.updater.running:
-            await app.updater.stop()
+        self._intake_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._intake_task
+        await self.lock.release()
         if app.running:
             await app.stop()
         await app.shutdown()

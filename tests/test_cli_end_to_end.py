@@ -13,21 +13,22 @@ import sys
 
 import pytest
 
-from tests.cli import WAIT, aftercare, operator_env
+from tests.cli import WAIT, aftercare, free_port, operator_env
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "987654:E2E-secret-token-do-not-log"
 
 
 def cli_env(tg: FakeTelegram, tmp_path, **extra: str) -> dict[str, str]:
-    return operator_env(
+    values = dict(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=tg.base_url,
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
         LOG_LEVEL="DEBUG",
         TICK_INTERVAL_SECONDS="1",
-        **extra,
+        STATUS_LISTEN=f"127.0.0.1:{free_port()}",
     )
+    return operator_env(**(values | extra))
 
 
 async def reply_to(tg: FakeTelegram, chat_id: int, text: str) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import aiohttp
 import pytest
@@ -13,16 +12,11 @@ from sqlalchemy import select
 from bot import cli, webhook
 from bot.config import Settings
 from db.models import InboundUpdate
+from tests.cli import free_port
 from tests.harness import BotHarness, raw_message
 
 SECRET = "s3cret_token-for-the-webhook"
 URL = "https://bot.example.org/telegram"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def stored_update_ids(harness) -> list[int]:

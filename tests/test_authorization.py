@@ -519,6 +519,11 @@ BUTTONS: dict[str, tuple[Build, dict[str, Expect]]] = {
     "erasure": (lambda i: cd.ErasureButton("b", "not-the-nonce-1234"), NO_STEP),
     "discharge_cancel": (lambda i: cd.DischargeButton(i["sam"], False),
                          row(own_counselor=same("nothing has changed"))),
+    # A participant picked from a counselor's list: as if their number had been typed.
+    "pick_history": (lambda i: cd.PickButton("h", i["sam"]),
+                     row(own_counselor=ok(views_audited("history_viewed"), touches="sam"))),
+    "pick_discharge": (lambda i: cd.PickButton("d", i["sam"]),
+                       row(own_counselor=same("Sam"))),
 }  # fmt: skip
 
 

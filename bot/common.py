@@ -44,7 +44,7 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     )
     if participant.status == "paused" and participant.paused_until is not None:
         zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-        until = render.day_and_time(participant.paused_until.astimezone(zone))
+        until = render.day_and_time(catalog, participant.paused_until.astimezone(zone))
         text = Markup(text + "\n\n" + fill(catalog.text("pause", "paused_help"), until=until))
     return text
 

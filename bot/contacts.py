@@ -4,6 +4,7 @@ contact's answer and /stop. A contact only ever gets the minimal message (schedu
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -11,10 +12,11 @@ from telegram.ext import ContextTypes
 
 from bot import telegram_io
 from bot.common import help_text
-from bot.links import deep_link, local_stamp
+from bot.links import deep_link
 from bot.services import Services, services_of
 from db import audit, contacts, invites, outbox, people
 from db.models import Consent, Participant
+from messages import render
 from messages.callback_data import ContactAnswerButton, ContactOfferButton
 from messages.render import Rendered, fill
 
@@ -117,7 +119,8 @@ async def on_offer_button(
             subject = f"participant:{participant.id}"
             audit.record(session, now, subject, "consent_given", subject,
                          {"consent_id": consent.id, "levels": consent.levels})  # fmt: skip
-            expires = local_stamp(invite.expires_at, services.settings.default_timezone)
+            zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+            expires = render.stamp(services.catalog, invite.expires_at.astimezone(zone))
             link = deep_link(context.bot.username, token)
             message = fill(texts["link"], expires=expires, link=link)
     await _answer_press(update, context, message)

@@ -315,7 +315,7 @@ async def _draft_text(
             return [view.own_day(catalog, value)]
         problem = view.own_name(catalog, fill(texts["own_name_invalid"], max=MAX_OWN_NAME))
     elif step == "day":
-        day = parse_weekday(value)
+        day = parse_weekday(value, catalog.dates.weekdays)
         if day is not None:
             draft.weekday, draft.draft_step = day, "time"
             return [view.own_time(catalog)]

@@ -117,14 +117,14 @@ async def _finish_enrollment(
     subject = f"participant:{participant.id}"
     audit.record(session, now, subject, "participant_enrolled", subject,
                  {"counselor_id": participant.counselor_id})  # fmt: skip
-    first = render.when(participant.next_checkin_at.astimezone(zone), today)
+    first = render.when(catalog, participant.next_checkin_at.astimezone(zone), today)
     text = fill(
         catalog.text("enrollment", "done"),
         name=_name(participant),
         time=hhmm,
         timezone=participant.timezone,
         first=first,
-        weekday=render.WEEKDAY_NAMES[weekday],
+        weekday=render.every(catalog, weekday),
     )
     # A medication their counselor set up meanwhile can be scheduled now their zone is known.
     told = await medication.after_enrollment(services, session, participant)
@@ -202,7 +202,7 @@ async def _enrollment_text(
             return Reply([Rendered(message, render.time_prompt(catalog, "").buttons)])
         return Reply([_choose_time(services, participant, at.strftime("%H:%M"))])
     if participant.enroll_step == "weekly":
-        day = parse_weekday(text)
+        day = parse_weekday(text, catalog.dates.weekdays)
         if day is None:
             shown = text if len(text) <= 40 else text[:40] + "…"
             message = fill(catalog.text("enrollment", "weekly_invalid"), text=shown)

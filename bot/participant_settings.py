@@ -116,7 +116,7 @@ async def typed(
         return await _set_timezone(session, services, participant, zone)
     if step == "time" and (at := parse_clock_time(text)) is not None:
         return _set_time(session, services, participant, at)
-    if step == "weekly" and (day := parse_weekday(text)) is not None:
+    if step == "weekly" and (day := parse_weekday(text, catalog.dates.weekdays)) is not None:
         return _set_weekly(session, services, participant, day)
     if step == "quiet":
         if text.strip().casefold() in catalog.quiet_off_words:
@@ -146,13 +146,14 @@ async def typed(
 def when_for(services: Services, participant: Participant, instant) -> str:
     """'tomorrow at 09:00', in the participant's own time."""
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-    return render.when(instant.astimezone(zone), services.now().astimezone(zone).date())
+    return render.when(services.catalog, instant.astimezone(zone),
+                       services.now().astimezone(zone).date())  # fmt: skip
 
 
 def stamp_for(services: Services, participant: Participant, instant) -> str:
     """'Thu 8 Jan, 09:00', in the participant's own time."""
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-    return render.day_and_time(instant.astimezone(zone))
+    return render.day_and_time(services.catalog, instant.astimezone(zone))
 
 
 def next_checkin_text(services: Services, participant: Participant) -> str:
@@ -218,7 +219,7 @@ def _set_weekly(session, services: Services, participant: Participant, day: int)
     participant.weekly_day = day
     _changed(session, services, participant, "weekly_day", day)
     text = fill(services.catalog.text("settings", "saved_weekly"),
-                weekday=render.WEEKDAY_NAMES[day])  # fmt: skip
+                weekday=render.every(services.catalog, day))  # fmt: skip
     return Rendered(text)
 
 

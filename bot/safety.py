@@ -86,7 +86,8 @@ def outside_hours(services: Services) -> render.Rendered | None:
     if begins is None:
         return None
     zone = ZoneInfo(settings.default_timezone)
-    when = render.when(begins.astimezone(zone), services.now().astimezone(zone).date())
+    when = render.when(services.catalog, begins.astimezone(zone),
+                       services.now().astimezone(zone).date())  # fmt: skip
     return render.Rendered(fill(services.catalog.text("alerts", "outside_hours"), when=when))
 
 

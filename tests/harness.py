@@ -133,14 +133,14 @@ class BotHarness:
             self.sessionmaker, self.catalog, self.clock(), self.settings.response_window,
             self.catalogs,
         )  # fmt: skip
-        await run_reminders(self.sessionmaker, self.catalog, self.clock())
+        await run_reminders(self.sessionmaker, self.catalog, self.clock(), self.catalogs)
         await self.dispatch()
         return result
 
     async def meeting_tick(self):
         """The meeting reminder and follow-up tick, then send whatever it queued."""
         result = await run_meeting_tick(
-            self.sessionmaker, self.catalog, self.clock(), self.team_chat_id
+            self.sessionmaker, self.catalog, self.clock(), self.team_chat_id, self.catalogs
         )
         await self.dispatch()
         return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import BotCommand, Update
@@ -26,6 +27,7 @@ from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
 from db import inbound, outbox, state
+from messages.callback_data import ContactLanguageButton, decode
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Intervals, build_scheduler
@@ -51,6 +53,11 @@ class TypedCommandHandler(PrefixHandler):
         if message is not None and message.text is not None and not message.text.split():
             return None
         return super().check_update(update)
+
+
+def _is(kind: type) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern: the button's data decodes to `kind`."""
+    return lambda data: isinstance(data, str) and isinstance(decode(data), kind)
 
 
 def register_handlers(app: Application, catalogs: Catalogs) -> None:
@@ -98,6 +105,7 @@ def register_handlers(app: Application, catalogs: Catalogs) -> None:
                 TypedCommandHandler("/", name, callback, filters=new_messages)
                 for name, callback in commands
             ),
+            CallbackQueryHandler(contacts.on_language_button, pattern=_is(ContactLanguageButton)),
             CallbackQueryHandler(participant.on_button),
             MessageHandler(new_messages & help_button, participant.on_sos),
             MessageHandler(
@@ -124,6 +132,14 @@ async def _post_init(app: Application) -> None:
         await app.bot.set_my_commands(
             [BotCommand(name, catalog.text("commands", name)) for name in MENU]
         )
+        # People whose Telegram is in another language we ship see the menu in it.
+        for code in services.catalogs.locales():
+            if code != catalog.locale:
+                words = services.catalogs.get(code)
+                await app.bot.set_my_commands(
+                    [BotCommand(name, words.text("commands", name)) for name in MENU],
+                    language_code=code,
+                )
     except TelegramError as exc:  # a menu is a convenience; never a reason not to start
         log.warning("could not set the command menu: %s", exc)
     await replay_unprocessed(app)

@@ -11,21 +11,40 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
-from bot.common import help_text
+from bot.common import help_text, reader_catalog
 from bot.links import deep_link
 from bot.services import Services, services_of
 from db import audit, contacts, invites, outbox, people
 from db.models import Consent, Participant
 from messages import render
-from messages.callback_data import ContactAnswerButton, ContactOfferButton
+from messages.callback_data import (
+    ContactAnswerButton,
+    ContactLanguageButton,
+    ContactOfferButton,
+    decode,
+)
+from messages.catalog import Catalog
 from messages.render import Rendered, fill
 
 LEVELS = {"h": ["high", "crisis"], "c": ["crisis"]}
 
 
-def _levels_text(services: Services, levels: list[str]) -> str:
+def _levels_text(catalog: Catalog, levels: list[str]) -> str:
     key = "levels_high" if "high" in levels else "levels_crisis"
-    return services.catalog.text("contact", key)
+    return catalog.text("contact", key)
+
+
+def _participant_catalog(services: Services, participant: Participant) -> Catalog:
+    return services.speaking(participant.language).catalog
+
+
+async def _contact_catalog(
+    session: AsyncSession, services: Services, consent: Consent, participant: Participant
+) -> Catalog:
+    """What a support contact reads: the language they chose, else the participant's."""
+    language = await contacts.language_of(session, consent.recipient_telegram_id,
+                                          participant.language)  # fmt: skip
+    return services.speaking(language).catalog
 
 
 async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now, about: int) -> None:
@@ -40,13 +59,16 @@ async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now, a
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/contact: explain and ask; /contact remove: revoke."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
-    remove = bool(context.args) and context.args[0].lower() in ("remove", "stop", "delete")
+    now = services.now()
+    words = ("remove", "stop", "delete", "quitar", "borrar", "eliminar")
+    remove = bool(context.args) and context.args[0].lower() in words
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, update.effective_user.id)
         if participant is None or participant.status == "enrolling":
             message = None
         else:
+            services = services.speaking(participant.language)
+            texts = services.catalog.texts["contact"]
             consent = await contacts.current(session, participant.id, now)
             if remove:
                 message = await _remove(session, services, participant, consent)
@@ -61,7 +83,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             elif consent.status == "offered":
                 message = texts["pending"]
             else:
-                levels = _levels_text(services, consent.levels)
+                levels = _levels_text(services.catalog, consent.levels)
                 message = fill(texts["status"], contact=consent.recipient_name, levels=levels)
     if message is None:
         message = await help_text(update, context)
@@ -75,7 +97,8 @@ async def _remove(session, services: Services, participant: Participant, consent
     was_accepted = consent.status == "accepted"
     contacts.revoke(session, consent, "participant", now)
     if was_accepted and consent.recipient_telegram_id:
-        stopped = fill(texts["stopped_contact"], name=participant.first_name or "")
+        theirs = await _contact_catalog(session, services, consent, participant)
+        stopped = fill(theirs.text("contact", "stopped_contact"), name=participant.first_name or "")
         await _tell(session, consent.recipient_telegram_id, stopped,
                     f"consent:{consent.id}:revoked:contact", now, participant.id)  # fmt: skip
         contacts.log_message(session, consent, "stopped", now)
@@ -87,11 +110,14 @@ async def on_offer_button(
 ) -> None:
     """The participant chose when a contact hears from us: make the consent and the link."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
+    now = services.now()
     query = update.callback_query
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, query.from_user.id)
         usable = participant is not None and participant.status != "enrolling"
+        if participant is not None:
+            services = services.speaking(participant.language)
+        texts = services.catalog.texts["contact"]
         existing = await contacts.current(session, participant.id, now) if usable else None
         if not usable or existing is not None:
             message = None
@@ -123,15 +149,18 @@ async def on_offer_button(
             expires = render.stamp(services.catalog, invite.expires_at.astimezone(zone))
             link = deep_link(context.bot.username, token)
             message = fill(texts["link"], expires=expires, link=link)
-    await _answer_press(update, context, message)
+    await _answer_press(update, context, message, services.catalog)
 
 
 async def _answer_press(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: str | None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: str | Rendered | None,
+    catalog: Catalog | None = None,
 ) -> None:
     """A one-shot button: answer it, remove the buttons, reply; or say it is no longer active."""
     query = update.callback_query
-    expired = services_of(context).catalog.text("general", "expired_button")
+    expired = (catalog or services_of(context).catalog).text("general", "expired_button")
     await query.answer(None if message else expired)
     if message is not None:
         if query.message is not None:
@@ -145,14 +174,46 @@ async def offer_to_contact(
     """The contact opened the link: note who they are, then ask (nothing is shared yet)."""
     participant = await session.get(Participant, consent.participant_id)
     consent.recipient_telegram_id, consent.recipient_name = user_id, name
-    texts = services.catalog.texts["contact"]
+    contacts.log_message(session, consent, "offer", services.now())
+    catalog = await _contact_catalog(session, services, consent, participant)
+    return _offer(services, catalog, consent, participant)
+
+
+def _offer(
+    services: Services, catalog: Catalog, consent: Consent, participant: Participant
+) -> Rendered:
+    """The question to the contact, in `catalog`'s language, with a row to switch language."""
+    texts = catalog.texts["contact"]
     buttons = (
         (texts["accept"], ContactAnswerButton(consent.id, True)),
         (texts["decline"], ContactAnswerButton(consent.id, False)),
     )
-    offer = fill(texts["offer"], contact=name, name=participant.first_name or "")
-    contacts.log_message(session, consent, "offer", services.now())
-    return Rendered(offer, (buttons,))
+    switch = tuple((f"🌐 {own}", ContactLanguageButton(consent.id, code))
+                   for code, own in services.catalogs.others(catalog.locale))  # fmt: skip
+    offer = fill(texts["offer"], contact=consent.recipient_name or "",
+                 name=participant.first_name or "")  # fmt: skip
+    return Rendered(offer, (buttons, switch) if switch else (buttons,))
+
+
+async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The invited contact switches language: the offer again in it, and all that follows."""
+    services = services_of(context)
+    query = update.callback_query
+    data = decode(query.data)
+    message = None
+    async with services.sessionmaker.begin() as session:
+        consent = await session.get(Consent, data.consent_id)
+        mine = consent is not None and consent.recipient_telegram_id == query.from_user.id
+        if mine and data.locale in services.catalogs.by_locale:
+            await contacts.choose_language(session, query.from_user.id, data.locale)
+            participant = await session.get(Participant, consent.participant_id)
+            catalog = services.speaking(data.locale).catalog
+            if consent.status == "offered" and consent.expires_at > services.now():
+                message = _offer(services, catalog, consent, participant)
+            else:
+                message = fill(catalog.text("settings", "saved_language"),
+                               language=catalog.language_name)  # fmt: skip
+    await _answer_press(update, context, message)
 
 
 async def on_answer_button(
@@ -160,7 +221,7 @@ async def on_answer_button(
 ) -> None:
     """Accept or decline, pressed only by the person the link was opened by."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
+    now = services.now()
     query = update.callback_query
     message = None
     async with services.sessionmaker.begin() as session:
@@ -168,20 +229,24 @@ async def on_answer_button(
         mine = consent is not None and consent.recipient_telegram_id == query.from_user.id
         if mine and consent.status == "offered" and consent.expires_at > now:
             participant = await session.get(Participant, consent.participant_id)
+            texts = (await _contact_catalog(session, services, consent, participant)).texts[
+                "contact"
+            ]
+            theirs = _participant_catalog(services, participant).texts["contact"]
             name = participant.first_name or ""
             subject = f"participant:{participant.id}"
             if data.accept:
                 consent.status, consent.accepted_at = "accepted", now
                 message = fill(texts["accepted_contact"], name=name)
-                levels = _levels_text(services, consent.levels)
-                notice = fill(texts["accepted_participant"], contact=consent.recipient_name,
+                levels = _levels_text(_participant_catalog(services, participant), consent.levels)
+                notice = fill(theirs["accepted_participant"], contact=consent.recipient_name,
                               levels=levels)  # fmt: skip
                 audit.record(session, now, contacts.contact_ref(consent), "consent_accepted",
                              subject, {"consent_id": consent.id})  # fmt: skip
             else:
                 consent.status = "declined"
                 message = fill(texts["declined_contact"], name=name)
-                notice = fill(texts["declined_participant"], contact=consent.recipient_name)
+                notice = fill(theirs["declined_participant"], contact=consent.recipient_name)
                 audit.record(session, now, contacts.contact_ref(consent), "consent_declined",
                              subject, {"consent_id": consent.id})  # fmt: skip
             await _tell(session, participant.chat_id, notice,
@@ -193,17 +258,22 @@ async def on_answer_button(
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stop from a contact: no more messages about anyone they support."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
+    now = services.now()
     replies = []
     async with services.sessionmaker.begin() as session:
+        catalog = await reader_catalog(session, services, update.effective_user)
         for consent in await contacts.as_contact(session, update.effective_user.id, now):
             participant = await session.get(Participant, consent.participant_id)
             contacts.revoke(session, consent, "contact", now)
+            texts = (await _contact_catalog(session, services, consent, participant)).texts[
+                "contact"
+            ]
             replies.append(fill(texts["stopped_contact"], name=participant.first_name or ""))
             contacts.log_message(session, consent, "stopped", now)
-            notice = fill(texts["stopped_participant"], contact=consent.recipient_name)
+            theirs = _participant_catalog(services, participant).texts["contact"]
+            notice = fill(theirs["stopped_participant"], contact=consent.recipient_name)
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:revoked:participant", now,
                         participant.id)  # fmt: skip
-    for reply in replies or [texts["stop_none"]]:
+    for reply in replies or [catalog.text("contact", "stop_none")]:
         await telegram_io.send(context.bot, update.effective_chat.id, reply)

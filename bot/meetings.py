@@ -86,7 +86,8 @@ async def on_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         message = None
         if participant is not None:
             await meeting_db.discard_drafts(session, participant.id)
-            message = await _list_view(services, session, participant)
+            message = await _list_view(services.speaking(participant.language), session,
+                                       participant)  # fmt: skip
     if message is None:
         message = await help_text(update, context)
     await telegram_io.send(context.bot, update.effective_chat.id, message)
@@ -102,7 +103,8 @@ async def on_button(
         if participant is None:
             outcome = Outcome(toast=services.catalog.text("general", "expired_button"))
         else:
-            outcome = await _press(services, session, participant, data)
+            outcome = await _press(services.speaking(participant.language), session,
+                                   participant, data)  # fmt: skip
     await query.answer(outcome.toast)
     if outcome.edit is not None:
         edit = outcome.edit if isinstance(outcome.edit, Rendered) else Rendered(outcome.edit)
@@ -360,7 +362,7 @@ async def _answer(
     catalog = services.catalog
     meeting = await session.get(ParticipantMeeting, attendance.participant_meeting_id)
     await meeting_work.record_attendance(
-        session, catalog, participant, attendance, answer, source, services.now(),
+        session, services.program_catalog, participant, attendance, answer, source, services.now(),
         team_chat_id=services.settings.counselor_team_chat_id,
     )  # fmt: skip
     reply = catalog.meetings.answer(answer)

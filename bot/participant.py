@@ -172,6 +172,12 @@ async def _enrollment_button(
             audit.record(session, now, subject, "consent_declined", subject,
                          {"version": catalog.consent_version})  # fmt: skip
             return Reply([catalog.text("consent", "declined")])
+        case LanguageButton(code) if step == "consent" and code in services.catalogs.by_locale:
+            # The first message again, in the language they chose; kept for all that follows.
+            participant.language = code
+            catalog = services.speaking(code).catalog
+            others = services.catalogs.others(code)
+            return Reply([render.consent(catalog, _name(participant), others)])
         case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
             people.set_timezone(participant, zone)
             return Reply([render.time_prompt(catalog, zone)])
@@ -481,7 +487,7 @@ async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    reasons = [services.catalog.text("reasons", "sos")]
+    reasons = [services.program_catalog.text("reasons", "sos")]
     urgent = await safety.crisis(session, services, participant, "sos", reasons)
     # Their own plan comes after the crisis resources, never before them.
     urgent += await safety.your_plan(session, services, participant)

@@ -581,6 +581,13 @@ class Catalog:
     medications: tuple[MedicationOption, ...] = ()
     medication_rules: MedicationRules | None = None
     dates: Dates | None = None
+    # Every language loaded with this one, so code that holds the program's catalog can speak
+    # to a participant or contact in theirs (set by load_catalogs).
+    family: Catalogs | None = field(default=None, compare=False, repr=False)
+
+    def in_language(self, locale: str | None) -> Catalog:
+        """This content in `locale` when it was loaded with it; itself otherwise."""
+        return self.family.get(locale) if self.family is not None else self
 
     def text(self, section: str, key: str) -> str:
         return self.texts[section][key]
@@ -1032,8 +1039,23 @@ class Catalogs:
         """The default first, then the others by code."""
         return [self.default_locale, *sorted(k for k in self.by_locale if k != self.default_locale)]
 
+    def match(self, language_code: str | None) -> str:
+        """The shipped language for a Telegram `language_code` ('es', 'es-US', 'pt-br'): the
+        exact one, else its base language, else the default."""
+        code = (language_code or "").strip()
+        exact = {k.casefold(): k for k in self.by_locale}
+        base = code.split("-", 1)[0].split("_", 1)[0]
+        return exact.get(code.casefold()) or exact.get(base.casefold()) or self.default_locale
+
+    def others(self, locale: str) -> list[tuple[str, str]]:
+        """The languages to switch to from `locale`: (code, name in its own words)."""
+        return [(k, self.by_locale[k].language_name) for k in self.locales() if k != locale]
+
 
 def load_catalogs(directory: Path = CONTENT_DIR) -> Catalogs:
     """Load and validate every messages/content/<locale>.toml; any broken file stops us."""
     locales = sorted(path.stem for path in directory.glob("*.toml"))
-    return Catalogs({locale: load_catalog(locale, directory) for locale in locales})
+    catalogs = Catalogs({locale: load_catalog(locale, directory) for locale in locales})
+    for catalog in catalogs.by_locale.values():
+        object.__setattr__(catalog, "family", catalogs)  # frozen, but born together
+    return catalogs

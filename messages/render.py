@@ -83,12 +83,15 @@ def _rows(buttons: Sequence[Button], per_row: int) -> Keyboard:
 # --- enrollment -------------------------------------------------------------------------------
 
 
-def consent(catalog: Catalog, name: str) -> Rendered:
+def consent(catalog: Catalog, name: str, languages: Sequence[tuple[str, str]] = ()) -> Rendered:
+    """The first message; `languages` (code, own name) adds a row to switch to another."""
     buttons = (
         (catalog.text("consent", "agree"), ConsentButton(True)),
         (catalog.text("consent", "decline"), ConsentButton(False)),
     )
-    return Rendered(fill(catalog.text("consent", "text"), name=name), (buttons,))
+    switch = tuple((f"🌐 {own}", LanguageButton(code)) for code, own in languages)
+    rows = (buttons, switch) if switch else (buttons,)
+    return Rendered(fill(catalog.text("consent", "text"), name=name), rows)
 
 
 def timezone_prompt(catalog: Catalog) -> Rendered:
@@ -314,11 +317,17 @@ def counselor_alert(
     trend_line: str,
     escalated_minutes: int | None = None,
     acknowledged: bool = False,
+    language: str | None = None,
 ) -> Rendered:
-    """The alert a counselor gets, with Acknowledge, Resolve and History buttons."""
+    """The alert a counselor gets, with Acknowledge, Resolve and History buttons. `language`:
+    the participant's, named when it is not the program's."""
     level_text = Markup(catalog.text("alerts", f"level_{level}"))
     template = catalog.text("alerts", "counselor")
     text = fill(template, level=level_text, name=name, reasons=_bullets(reasons), trend=trend_line)
+    if language:
+        text = Markup(
+            text + "\n" + fill(catalog.text("alerts", "language_note"), language=language)
+        )
     if escalated_minutes is not None:
         header = fill(catalog.text("alerts", "escalated"), minutes=escalated_minutes)
         text = Markup(header + "\n" + text)

@@ -170,8 +170,11 @@ class BotHarness:
 
     # --- people -------------------------------------------------------------------------------
 
-    def person(self, user_id: int, first_name: str = "Ana") -> Person:
-        self.tg.user(user_id, first_name=first_name)
+    def person(
+        self, user_id: int, first_name: str = "Ana", language_code: str | None = "en"
+    ) -> Person:
+        """Someone on Telegram; `language_code` is their Telegram's language."""
+        self.tg.user(user_id, first_name=first_name, language_code=language_code)
         return Person(self, user_id, first_name)
 
     async def settle(self, update_id: int) -> None:

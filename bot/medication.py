@@ -246,16 +246,20 @@ async def text(
                                    Rendered(message, again.buttons))  # fmt: skip
         return await _when_chosen(services, session, participant, conversation, times=times)
     if step == "date":
-        on = medication_text.parse_date(typed, today)
+        on = medication_text.parse_date(typed, today, catalog.dates.months)
         if on is None:
             message = fill(catalog.text("medication", "date_invalid"), text=shown,
                            example=medication_text.date_example(today))  # fmt: skip
             again = Rendered(message)
             return await safety.not_an_answer(session, services, participant, typed, again)
         return await _when_chosen(services, session, participant, conversation, on=on)
-    # The reminder question: a tap, or a typed yes / no.
-    if words in _YES or words in _NO:
-        return await _save(services, session, participant, conversation, words in _YES)
+    # The reminder question: a tap, or a typed yes / no (in their language too: the words the
+    # check-in's yes / no question takes, and the buttons' labels).
+    use, texts = catalog.questions["use"], catalog.texts["medication"]
+    yes = _YES | set(use.option("yes").typed) | {texts["remind_yes"].casefold()}
+    no = _NO | set(use.option("no").typed) | {texts["remind_no"].casefold()}
+    if words in yes or words in no:
+        return await _save(services, session, participant, conversation, words in yes)
     ask = medication_text.ask_reminder(catalog, conversation.data["kind"],
                                        conversation.data.get("times") or ())  # fmt: skip
     return await safety.not_an_answer(session, services, participant, typed, ask)

@@ -47,7 +47,8 @@ def shown_name(catalog: Catalog, key: str, stored: str) -> str:
 def parse_dose_times(text: str) -> tuple[str, ...] | None:
     """'08:00', '8:00, 20:00', '08:00 and 20:00' -> ('08:00', '20:00'); None if any part is not
     a time, or there are none or more than four."""
-    parts = [p for p in re.split(r"[\s,;/&]+|\band\b", text.strip().casefold()) if p]
+    # "08:00 and 20:00", "08:00 y 20:00"
+    parts = [p for p in re.split(r"[\s,;/&]+|\band\b|\by\b", text.strip().casefold()) if p]
     times = []
     for part in parts:
         at = parse_clock_time(part)
@@ -58,11 +59,14 @@ def parse_dose_times(text: str) -> tuple[str, ...] | None:
     return unique if 1 <= len(unique) <= MAX_DOSE_TIMES else None
 
 
-def _month(word: str) -> int | None:
+def _month(word: str, months: Sequence[str] = ()) -> int | None:
+    """'Feb', 'february'; with `months` (a language's names) also 'feb.', 'febrero'."""
     word = word.casefold().rstrip(".")
     if len(word) < 3:
         return None
     matches = [i + 1 for i, name in enumerate(_MONTHS) if word.startswith(name)]
+    if not matches and months:
+        matches = [i + 1 for i, name in enumerate(months) if name.casefold().startswith(word)]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -77,10 +81,11 @@ def _next_occurrence(month: int, day: int, today: date) -> date | None:
     return None
 
 
-def parse_date(text: str, today: date) -> date | None:
+def parse_date(text: str, today: date, months: Sequence[str] = ()) -> date | None:
     """'2026-02-03', '2/3' or '2/3/2026' (month first, as in the US), '3 Feb', 'Feb 3rd',
-    'today', 'tomorrow' -> a date from today up to a year ahead; anything else -> None."""
-    cleaned = " ".join(text.strip().casefold().replace(",", " ").split())
+    'today', 'tomorrow' -> a date from today up to a year ahead; anything else -> None.
+    `months`: the month names of the participant's language too ('3 de febrero')."""
+    cleaned = " ".join(text.strip().casefold().replace(",", " ").replace(" de ", " ").split())
     found: date | None = None
     if cleaned in ("today", "tomorrow"):
         found = today + timedelta(days=cleaned == "tomorrow")
@@ -99,9 +104,9 @@ def parse_date(text: str, today: date) -> date | None:
             except ValueError:
                 return None
     elif m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z.]+)(?: (\d{4}))?", cleaned):
-        found = _day_month(_month(m.group(2)), int(m.group(1)), m.group(3), today)
+        found = _day_month(_month(m.group(2), months), int(m.group(1)), m.group(3), today)
     elif m := re.fullmatch(r"([a-z.]+) (\d{1,2})(?:st|nd|rd|th)?(?: (\d{4}))?", cleaned):
-        found = _day_month(_month(m.group(1)), int(m.group(2)), m.group(3), today)
+        found = _day_month(_month(m.group(1), months), int(m.group(2)), m.group(3), today)
     if found is None or not today <= found <= today + timedelta(days=DATE_AHEAD_DAYS):
         return None
     return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.runner import import_meetings, read_feed
@@ -304,3 +305,41 @@ async def test_switching_language_mid_check_in_keeps_every_answer(bot):
     assert "Thank you for checking in, Ana" in ana.last_text()
     async with bot.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Answer)) == 4
+
+
+def test_spanish_dates_and_typed_words():
+    from messages import medication as med
+    from messages import render
+    from messages.answers import parse_weekday
+
+    today = datetime(2026, 1, 5).date()  # a Monday
+    at = datetime(2026, 1, 8, 9, 30, tzinfo=NEW_YORK)
+    assert render.when(SPANISH, at.replace(day=5), today) == "hoy a las 09:30"
+    assert render.when(SPANISH, at.replace(day=6), today) == "mañana a las 09:30"
+    assert render.when(SPANISH, at, today) == "el jueves 8 de enero a las 09:30"
+    assert render.day_and_time(SPANISH, at) == "jueves 8 de enero, 09:30"
+    assert render.stamp(SPANISH, at) == "jue 8 ene 2026, 09:30 EST"
+    assert render.every(SPANISH, 5) == "sábados"
+    english = load_catalogs().default
+    assert render.when(english, at, today) == "on Thu 8 Jan at 09:30"
+    assert render.every(english, 0) == "Mondays"
+    names = SPANISH.dates.weekdays
+    for typed, day in [("miércoles", 2), ("miercoles", 2), ("Mié", 2), ("sábados", 5),
+                       ("lunes", 0), ("mar", 1), ("do", 6), ("Monday", 0), ("tue", 1)]:  # fmt: skip
+        assert parse_weekday(typed, names) == day, typed
+    assert parse_weekday("lunes") is None  # without the Spanish names
+    assert med.parse_date("3 de febrero", today, SPANISH.dates.months) == today.replace(
+        month=2, day=3
+    )
+    assert med.parse_date("3 feb 2026", today, SPANISH.dates.months) == today.replace(
+        month=2, day=3
+    )
+    assert med.parse_dose_times("08:00 y 20:00") == ("08:00", "20:00")
+
+
+@pytest.mark.xfail(reason="the free-text screen's patterns are English only (issue 13)")
+def test_spanish_crisis_words_are_screened():
+    from messages.screen import screen
+
+    for text in ("quiero morir", "me quiero matar", "no quiero vivir", "volví a consumir"):
+        assert screen(text, SPANISH.screen).response is not None, text

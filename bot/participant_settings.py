@@ -244,4 +244,5 @@ def _set_language(session, services: Services, participant: Participant, code: s
     _changed(session, services, participant, "language", code)
     catalog = services.speaking(code).catalog  # the confirmation already speaks it
     text = fill(catalog.text("settings", "saved_language"), language=catalog.language_name)
-    return Rendered(text)
+    # The "I need help now" button under the text field changes language too.
+    return render.help_keyboard(catalog, text)

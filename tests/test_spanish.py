@@ -298,6 +298,7 @@ async def test_switching_language_mid_check_in_keeps_every_answer(bot):
     await ana.press("Idioma")
     await ana.press("English")
     assert "I'll write to you in English" in ana.last_text()
+    assert buttons(ana.last()) == ["🆘 I need help now"]
     await ana.press("3", question)  # the question asked before the switch still works
     assert "Have you used alcohol or drugs" in ana.last_text()
     await ana.say("no")

@@ -84,6 +84,7 @@ def button_handlers() -> list[CallbackQueryHandler]:
         _pressed(cd.PickButton, counselor.on_pick),
         _pressed(cd.ContactOfferButton, contacts.on_offer_button),
         _pressed(cd.ContactAnswerButton, contacts.on_answer_button),
+        _pressed(cd.ContactLanguageButton, contacts.on_language_button),
         _pressed(cd.MeetingButton, meetings.on_button),
         _pressed(cd.DischargeButton, discharge.on_button),
         _pressed(cd.ErasureButton, privacy.on_erasure_button),
@@ -172,6 +173,14 @@ async def _post_init(app: Application) -> None:
         await app.bot.set_my_commands(
             [BotCommand(name, catalog.text("commands", name)) for name in MENU]
         )
+        # People whose Telegram is in another language we ship see the menu in it.
+        for code in services.catalogs.locales():
+            if code != catalog.locale:
+                words = services.catalogs.get(code)
+                await app.bot.set_my_commands(
+                    [BotCommand(name, words.text("commands", name)) for name in MENU],
+                    language_code=code,
+                )
     except TelegramError as exc:  # a menu is a convenience; never a reason not to start
         log.warning("could not set the command menu: %s", exc)
     if services.run_jobs:

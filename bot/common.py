@@ -5,25 +5,43 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
-from bot.services import services_of
+from bot.services import Services, services_of
 from db import contacts, people
+from db.models import Participant
 from messages import render
+from messages.catalog import Catalog
 from messages.render import Markup, fill
 
 log = logging.getLogger(__name__)
 
 
+async def reader_catalog(session, services: Services, user: User) -> Catalog:
+    """The language to answer this person in: a counselor the program's, a participant their
+    own, a support contact the one they chose (else their participant's), anyone else their
+    Telegram's when we ship it."""
+    if await people.counselor_by_telegram(session, user.id) is not None:
+        return services.program_catalog
+    participant = await people.participant_by_telegram(session, user.id)
+    if participant is not None:
+        return services.catalogs.get(participant.language)
+    supporting = await contacts.as_contact(session, user.id, services.now())
+    if supporting:
+        theirs = await session.get(Participant, supporting[0].participant_id)
+        return services.catalogs.get(await contacts.language_of(session, user.id, theirs.language))
+    return services.catalogs.get(services.catalogs.match(user.language_code))
+
+
 async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The help that fits who is asking."""
+    """The help that fits who is asking, in their language."""
     services = services_of(context)
-    catalog = services.catalog
     user_id = update.effective_user.id
     async with services.sessionmaker() as session:
+        catalog = await reader_catalog(session, services, update.effective_user)
         if await people.counselor_by_telegram(session, user_id) is not None:
             return catalog.text("general", "counselor_help")
         participant = await people.participant_by_telegram(session, user_id)
@@ -32,7 +50,6 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
         return catalog.text("contact", "contact_help")
     if participant is None:
         return catalog.text("general", "not_enrolled")
-    catalog = services.catalogs.get(participant.language)
     if participant.status == "enrolling":
         return catalog.text("general", "enrolling_help")
     if participant.status == "discharged":
@@ -44,9 +61,15 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     )
     if participant.status == "paused" and participant.paused_until is not None:
         zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-        until = render.day_and_time(participant.paused_until.astimezone(zone))
+        until = render.day_and_time(catalog, participant.paused_until.astimezone(zone))
         text = Markup(text + "\n\n" + fill(catalog.text("pause", "paused_help"), until=until))
     return text
+
+
+async def _reader(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Catalog:
+    services = services_of(context)
+    async with services.sessionmaker() as session:
+        return await reader_catalog(session, services, update.effective_user)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,7 +77,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    catalog = services_of(context).catalog
+    catalog = await _reader(update, context)
     text = await help_text(update, context)
     if text != catalog.text("general", "not_enrolled"):
         text = Markup(catalog.text("general", "unknown_command") + "\n\n" + text)
@@ -63,7 +86,7 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Edits can't change an answer already saved; say so rather than act on them."""
-    catalog = services_of(context).catalog
+    catalog = await _reader(update, context)
     await telegram_io.send(
         context.bot, update.effective_chat.id, catalog.text("general", "edit_not_read")
     )
@@ -82,11 +105,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
+    catalog = services_of(context).catalog
     try:
-        await telegram_io.send(
-            context.bot,
-            update.effective_chat.id,
-            services_of(context).catalog.text("general", "error"),
-        )
+        if update.effective_user is not None:
+            catalog = await _reader(update, context)
+    except Exception:  # the database may be what failed: the program's language, then
+        log.warning("could not look up who to tell about the error")
+    try:
+        await telegram_io.send(context.bot, update.effective_chat.id,
+                               catalog.text("general", "error"))  # fmt: skip
     except Exception:  # the error report must never raise in turn
         log.exception("could not tell the user about the error")

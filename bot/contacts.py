@@ -4,6 +4,7 @@ contact's answer and /stop. A contact only ever gets the minimal message (schedu
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import object_session
@@ -11,25 +12,44 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
-from bot.common import help_text
-from bot.links import deep_link, local_stamp
+from bot.common import help_text, reader_catalog
+from bot.links import deep_link
 from bot.reply import Reply, choices_hint
 from bot.services import Services, services_of
 from db import audit, awaiting, contacts, invites, outbox, people
 from db.awaiting import Asked
 from db.models import Consent, Participant
+from messages import render
 from messages.answers import AMBIGUOUS, match_choice, word_list
-from messages.callback_data import ContactAnswerButton, ContactOfferButton
-from messages.render import Markup, Rendered, fill
-
-NOTE_MIN_WORDS = 4  # a reply this long that fits no button reads as a message
+from messages.callback_data import (
+    ContactAnswerButton,
+    ContactLanguageButton,
+    ContactOfferButton,
+    decode,
+)
+from messages.catalog import Catalog
+from messages.render import Rendered, fill
 
 LEVELS = {"h": ["high", "crisis"], "c": ["crisis"]}
+NOTE_MIN_WORDS = 4  # a reply this long that fits no button reads as a message
 
 
-def _levels_text(services: Services, levels: list[str]) -> str:
+def _levels_text(catalog: Catalog, levels: list[str]) -> str:
     key = "levels_high" if "high" in levels else "levels_crisis"
-    return services.catalog.text("contact", key)
+    return catalog.text("contact", key)
+
+
+def _participant_catalog(services: Services, participant: Participant) -> Catalog:
+    return services.speaking(participant.language).catalog
+
+
+async def _contact_catalog(
+    session: AsyncSession, services: Services, consent: Consent, participant: Participant
+) -> Catalog:
+    """What a support contact reads: the language they chose, else the participant's."""
+    language = await contacts.language_of(session, consent.recipient_telegram_id,
+                                          participant.language)  # fmt: skip
+    return services.speaking(language).catalog
 
 
 async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now, about: int) -> None:
@@ -46,7 +66,7 @@ def offer_question(services: Services, participant: Participant) -> Rendered:
     texts = services.catalog.texts["contact"]
     awaiting.asking(object_session(participant), awaiting.CONTACT_OFFER, services.now())
     explain = fill(texts["explain"], name=participant.first_name or "")
-    return Rendered(explain, tuple((label,) for label in _offer_buttons(services)))
+    return Rendered(explain, tuple((button,) for button in _offer_buttons(services)))
 
 
 def _offer_buttons(services: Services) -> list[tuple[str, ContactOfferButton]]:
@@ -62,7 +82,8 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """/contact: explain and ask; /contact remove: revoke."""
     services = services_of(context)
     now = services.now()
-    remove = bool(context.args) and context.args[0].lower() in ("remove", "stop", "delete")
+    words = ("remove", "stop", "delete", "quitar", "borrar", "eliminar")
+    remove = bool(context.args) and context.args[0].lower() in words
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, update.effective_user.id)
         if participant is None or participant.status == "enrolling":
@@ -78,11 +99,42 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             elif consent.status == "offered":
                 message = texts["pending"]
             else:
-                levels = _levels_text(services, consent.levels)
+                levels = _levels_text(services.catalog, consent.levels)
                 message = fill(texts["status"], contact=consent.recipient_name, levels=levels)
     if message is None:
         message = await help_text(update, context)
     await telegram_io.send(context.bot, update.effective_chat.id, message)
+
+
+async def _remove(session, services: Services, participant: Participant, consent: Consent | None):
+    texts, now = services.catalog.texts["contact"], services.now()
+    if consent is None:
+        return texts["removed_none"]
+    was_accepted = consent.status == "accepted"
+    contacts.revoke(session, consent, "participant", now)
+    if was_accepted and consent.recipient_telegram_id:
+        theirs = await _contact_catalog(session, services, consent, participant)
+        stopped = fill(theirs.text("contact", "stopped_contact"), name=participant.first_name or "")
+        await _tell(session, consent.recipient_telegram_id, stopped,
+                    f"consent:{consent.id}:revoked:contact", now, participant.id)  # fmt: skip
+        contacts.log_message(session, consent, "stopped", now)
+    return texts["removed"]
+
+
+async def on_offer_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: ContactOfferButton
+) -> None:
+    """The participant chose when a contact hears from us: make the consent and the link."""
+    services = services_of(context)
+    query = update.callback_query
+    message = None
+    async with services.sessionmaker.begin() as session:
+        participant = await people.participant_by_telegram(session, query.from_user.id)
+        if participant is not None:
+            services = services.speaking(participant.language)
+            message = await _offer_choice(session, services, participant, data.levels,
+                                          context.bot.username)  # fmt: skip
+    await _answer_press(update, context, message, services.catalog)
 
 
 async def offer_text(
@@ -107,41 +159,11 @@ async def offer_text(
             return None  # reads like a message: kept as a note
         question = offer_question(services, participant)
         return Reply([choices_hint(services.catalog, question, [label for label, _ in buttons])])
-    message = await _offer(session, services, participant, choice, bot_username)
+    message = await _offer_choice(session, services, participant, choice, bot_username)
     return Reply([message or services.catalog.text("general", "expired_button")])
 
 
-async def _remove(session, services: Services, participant: Participant, consent: Consent | None):
-    texts, now = services.catalog.texts["contact"], services.now()
-    if consent is None:
-        return texts["removed_none"]
-    was_accepted = consent.status == "accepted"
-    contacts.revoke(session, consent, "participant", now)
-    if was_accepted and consent.recipient_telegram_id:
-        stopped = fill(texts["stopped_contact"], name=participant.first_name or "")
-        await _tell(session, consent.recipient_telegram_id, stopped,
-                    f"consent:{consent.id}:revoked:contact", now, participant.id)  # fmt: skip
-        contacts.log_message(session, consent, "stopped", now)
-    return texts["removed"]
-
-
-async def on_offer_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, data: ContactOfferButton
-) -> None:
-    """The participant chose when a contact hears from us: make the consent and the link."""
-    services = services_of(context)
-    query = update.callback_query
-    message = None
-    async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, query.from_user.id)
-        if participant is not None:
-            services = services.speaking(participant.language)
-            message = await _offer(session, services, participant, data.levels,
-                                   context.bot.username)  # fmt: skip
-    await _answer_press(update, context, message)
-
-
-async def _offer(
+async def _offer_choice(
     session: AsyncSession,
     services: Services,
     participant: Participant,
@@ -179,16 +201,20 @@ async def _offer(
     subject = f"participant:{participant.id}"
     audit.record(session, now, subject, "consent_given", subject,
                  {"consent_id": consent.id, "levels": consent.levels})  # fmt: skip
-    expires = local_stamp(invite.expires_at, services.settings.default_timezone)
+    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
+    expires = render.stamp(services.catalog, invite.expires_at.astimezone(zone))
     return fill(texts["link"], expires=expires, link=deep_link(bot_username, token))
 
 
 async def _answer_press(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: str | None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: str | Rendered | None,
+    catalog: Catalog | None = None,
 ) -> None:
     """A one-shot button: answer it, remove the buttons, reply; or say it is no longer active."""
     query = update.callback_query
-    expired = services_of(context).catalog.text("general", "expired_button")
+    expired = (catalog or services_of(context).catalog).text("general", "expired_button")
     await query.answer(None if message else expired)
     if message is not None:
         if query.message is not None:
@@ -202,16 +228,48 @@ async def offer_to_contact(
     """The contact opened the link: note who they are, then ask (nothing is shared yet)."""
     participant = await session.get(Participant, consent.participant_id)
     consent.recipient_telegram_id, consent.recipient_name = user_id, name
-    texts = services.catalog.texts["contact"]
+    contacts.log_message(session, consent, "offer", services.now())
+    awaiting.serving(session, user_id)
+    awaiting.asking(session, awaiting.CONTACT_ANSWER, services.now(), consent.id)
+    catalog = await _contact_catalog(session, services, consent, participant)
+    return _offer(services, catalog, consent, participant)
+
+
+def _offer(
+    services: Services, catalog: Catalog, consent: Consent, participant: Participant
+) -> Rendered:
+    """The question to the contact, in `catalog`'s language, with a row to switch language."""
+    texts = catalog.texts["contact"]
     buttons = (
         (texts["accept"], ContactAnswerButton(consent.id, True)),
         (texts["decline"], ContactAnswerButton(consent.id, False)),
     )
-    offer = fill(texts["offer"], contact=name, name=participant.first_name or "")
-    contacts.log_message(session, consent, "offer", services.now())
-    awaiting.serving(session, user_id)
-    awaiting.asking(session, awaiting.CONTACT_ANSWER, services.now(), consent.id)
-    return Rendered(offer, (buttons,))
+    switch = tuple((f"🌐 {own}", ContactLanguageButton(consent.id, code))
+                   for code, own in services.catalogs.others(catalog.locale))  # fmt: skip
+    offer = fill(texts["offer"], contact=consent.recipient_name or "",
+                 name=participant.first_name or "")  # fmt: skip
+    return Rendered(offer, (buttons, switch) if switch else (buttons,))
+
+
+async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The invited contact switches language: the offer again in it, and all that follows."""
+    services = services_of(context)
+    query = update.callback_query
+    data = decode(query.data)
+    message = None
+    async with services.sessionmaker.begin() as session:
+        consent = await session.get(Consent, data.consent_id)
+        mine = consent is not None and consent.recipient_telegram_id == query.from_user.id
+        if mine and data.locale in services.catalogs.by_locale:
+            await contacts.choose_language(session, query.from_user.id, data.locale)
+            participant = await session.get(Participant, consent.participant_id)
+            catalog = services.speaking(data.locale).catalog
+            if consent.status == "offered" and consent.expires_at > services.now():
+                message = _offer(services, catalog, consent, participant)
+            else:
+                message = fill(catalog.text("settings", "saved_language"),
+                               language=catalog.language_name)  # fmt: skip
+    await _answer_press(update, context, message)
 
 
 async def on_answer_button(
@@ -229,27 +287,29 @@ async def on_answer_button(
 async def _answer(
     session: AsyncSession, services: Services, consent: Consent | None, user_id: int, accept: bool
 ) -> str | None:
-    texts, now = services.catalog.texts["contact"], services.now()
+    now = services.now()
     mine = consent is not None and consent.recipient_telegram_id == user_id
     if not (mine and consent.status == "offered" and consent.expires_at > now):
         return None
     awaiting.serving(session, user_id)
     awaiting.answered(session, awaiting.CONTACT_ANSWER, consent.id)
     participant = await session.get(Participant, consent.participant_id)
+    texts = (await _contact_catalog(session, services, consent, participant)).texts["contact"]
+    theirs = _participant_catalog(services, participant).texts["contact"]
     name = participant.first_name or ""
     subject = f"participant:{participant.id}"
     if accept:
         consent.status, consent.accepted_at = "accepted", now
         message = fill(texts["accepted_contact"], name=name)
-        levels = _levels_text(services, consent.levels)
-        notice = fill(texts["accepted_participant"], contact=consent.recipient_name,
+        levels = _levels_text(_participant_catalog(services, participant), consent.levels)
+        notice = fill(theirs["accepted_participant"], contact=consent.recipient_name,
                       levels=levels)  # fmt: skip
         audit.record(session, now, contacts.contact_ref(consent), "consent_accepted",
                      subject, {"consent_id": consent.id})  # fmt: skip
     else:
         consent.status = "declined"
         message = fill(texts["declined_contact"], name=name)
-        notice = fill(texts["declined_participant"], contact=consent.recipient_name)
+        notice = fill(theirs["declined_participant"], contact=consent.recipient_name)
         audit.record(session, now, contacts.contact_ref(consent), "consent_declined",
                      subject, {"consent_id": consent.id})  # fmt: skip
     await _tell(session, participant.chat_id, notice,
@@ -264,27 +324,25 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
     if not awaiting.is_(asked, awaiting.CONTACT_ANSWER):
         return False
     services = services_of(context)
-    texts, general = services.catalog.texts["contact"], services.catalog.texts["general"]
-    options = [(texts["accept"], True), (texts["decline"], False)]
     text = update.effective_message.text or ""
-    choice = match_choice(text, options, yes=True, no=False,
-                          yes_words=word_list(general["yes_words"]),
-                          no_words=word_list(general["no_words"]))  # fmt: skip
-    if choice is None and len(text.split()) >= NOTE_MIN_WORDS:
-        return False
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, asked.ref_id)
+        if consent is None or consent.recipient_telegram_id != update.effective_user.id:
+            return False
+        participant = await session.get(Participant, consent.participant_id)
+        catalog = await _contact_catalog(session, services, consent, participant)
+        texts, general = catalog.texts["contact"], catalog.texts["general"]
+        options = [(texts["accept"], True), (texts["decline"], False)]
+        choice = match_choice(text, options, yes=True, no=False,
+                              yes_words=word_list(general["yes_words"]),
+                              no_words=word_list(general["no_words"]))  # fmt: skip
+        if choice is None and len(text.split()) >= NOTE_MIN_WORDS:
+            return False
         if choice is None or choice is AMBIGUOUS:
             reply = None
-            if consent is not None and consent.status == "offered":
-                participant = await session.get(Participant, consent.participant_id)
-                offer = fill(texts["offer"], contact=consent.recipient_name or "",
-                             name=participant.first_name or "")  # fmt: skip
-                buttons = ((texts["accept"], ContactAnswerButton(consent.id, True)),
-                           (texts["decline"], ContactAnswerButton(consent.id, False)))  # fmt: skip
-                question = Rendered(Markup(offer), (buttons,))
-                labels = [texts["accept"], texts["decline"]]
-                reply = choices_hint(services.catalog, question, labels)
+            if consent.status == "offered":
+                question = _offer(services, catalog, consent, participant)
+                reply = choices_hint(catalog, question, [label for label, _ in options])
         else:
             reply = await _answer(session, services, consent, update.effective_user.id, choice)
     if reply is None:
@@ -296,17 +354,22 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stop from a contact: no more messages about anyone they support."""
     services = services_of(context)
-    texts, now = services.catalog.texts["contact"], services.now()
+    now = services.now()
     replies = []
     async with services.sessionmaker.begin() as session:
+        catalog = await reader_catalog(session, services, update.effective_user)
         for consent in await contacts.as_contact(session, update.effective_user.id, now):
             participant = await session.get(Participant, consent.participant_id)
             contacts.revoke(session, consent, "contact", now)
+            texts = (await _contact_catalog(session, services, consent, participant)).texts[
+                "contact"
+            ]
             replies.append(fill(texts["stopped_contact"], name=participant.first_name or ""))
             contacts.log_message(session, consent, "stopped", now)
-            notice = fill(texts["stopped_participant"], contact=consent.recipient_name)
+            theirs = _participant_catalog(services, participant).texts["contact"]
+            notice = fill(theirs["stopped_participant"], contact=consent.recipient_name)
             await _tell(session, participant.chat_id, notice,
                         f"consent:{consent.id}:revoked:participant", now,
                         participant.id)  # fmt: skip
-    for reply in replies or [texts["stop_none"]]:
+    for reply in replies or [catalog.text("contact", "stop_none")]:
         await telegram_io.send(context.bot, update.effective_chat.id, reply)

@@ -25,6 +25,7 @@ from db.models import Conversation, Medication, MedicationDose, Participant
 from messages import medication as medication_text
 from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import DoseButton, MedicationButton, MedicationSetupButton
+from messages.catalog import Catalog
 from messages.render import Markup, Rendered, fill
 from scheduler import reminders
 
@@ -40,10 +41,10 @@ def _today(services: Services, participant: Participant) -> date:
     return services.now().astimezone(zone).date()
 
 
-def view_of(medication: Medication) -> medication_text.MedicationView:
+def view_of(catalog: Catalog, medication: Medication) -> medication_text.MedicationView:
     return medication_text.MedicationView(
         medication.id,
-        medication.name,
+        medication_text.shown_name(catalog, medication.key, medication.name),
         medication.kind,
         tuple(medication.dose_times),
         medication.next_injection_on,
@@ -69,7 +70,8 @@ async def command(services: Services, session: AsyncSession, participant: Partic
     if not current:
         return await _begin(services, session, participant)
     intervals = {m.id: _interval(services, m) for m in current}
-    listing = medication_text.listing(services.catalog, [view_of(m) for m in current],
+    catalog = services.catalog
+    listing = medication_text.listing(catalog, [view_of(catalog, m) for m in current],
                                       _today(services, participant), intervals)  # fmt: skip
     return Reply([listing])
 
@@ -206,7 +208,8 @@ async def _save(
     audit.record(session, now, subject, action, subject, {"medication_id": medication.id})
     await conversations.end(session, participant.id)
     today, interval = _today(services, participant), _interval(services, medication)
-    saved = medication_text.saved(services.catalog, view_of(medication), today, interval)
+    view = view_of(services.catalog, medication)
+    saved = medication_text.saved(services.catalog, view, today, interval)
     return Reply([saved], clear_pressed=True)
 
 
@@ -244,16 +247,20 @@ async def text(
                                    Rendered(message, again.buttons))  # fmt: skip
         return await _when_chosen(services, session, participant, conversation, times=times)
     if step == "date":
-        on = medication_text.parse_date(typed, today)
+        on = medication_text.parse_date(typed, today, catalog.dates.months)
         if on is None:
             message = fill(catalog.text("medication", "date_invalid"), text=shown,
                            example=medication_text.date_example(today))  # fmt: skip
             again = Rendered(message)
             return await safety.not_an_answer(session, services, participant, typed, again)
         return await _when_chosen(services, session, participant, conversation, on=on)
-    # The reminder question: a tap, or a typed yes / no.
-    if words in _YES or words in _NO:
-        return await _save(services, session, participant, conversation, words in _YES)
+    # The reminder question: a tap, or a typed yes / no (in their language too: the words the
+    # check-in's yes / no question takes, and the buttons' labels).
+    use, texts = catalog.questions["use"], catalog.texts["medication"]
+    yes = _YES | set(use.option("yes").typed) | {texts["remind_yes"].casefold()}
+    no = _NO | set(use.option("no").typed) | {texts["remind_no"].casefold()}
+    if words in yes or words in no:
+        return await _save(services, session, participant, conversation, words in yes)
     ask = medication_text.ask_reminder(catalog, conversation.data["kind"],
                                        conversation.data.get("times") or ())  # fmt: skip
     return await safety.not_an_answer(session, services, participant, typed, ask)
@@ -296,7 +303,8 @@ async def manage_button(
         audit.record(session, now, subject, "medication_reminders", subject,
                      {"medication_id": medication.id, "on": medication.reminders})  # fmt: skip
         key = "reminders_turned_on" if medication.reminders else "reminders_turned_off"
-        return Reply([fill(texts[key], medication=medication.name)], clear_pressed=True)
+        name = medication_text.shown_name(catalog, medication.key, medication.name)
+        return Reply([fill(texts[key], medication=name)], clear_pressed=True)
     urgent = await safety.medication_stop(session, services, participant, [medication])
     return Reply(urgent=urgent, clear_pressed=True)
 
@@ -313,7 +321,9 @@ async def dose_button(
     if now - dose.due_at > ANSWER_WINDOW:
         return Reply(toast=texts["dose_closed"])
     medication = await session.get(Medication, dose.medication_id)
-    name = medication.name if medication is not None else ""
+    name = ""
+    if medication is not None:
+        name = medication_text.shown_name(catalog, medication.key, medication.name)
     if data.answer != "n":
         awaiting.answered(session, awaiting.DOSE, dose.id)
     if data.answer == "n":
@@ -365,7 +375,7 @@ async def after_enrollment(
     await reminders.reschedule_all(session, services.catalog, participant, now)
     told = []
     for medication in await medication_db.active(session, participant.id):
-        summary = medication_text.summary(services.catalog, view_of(medication),
+        summary = medication_text.summary(services.catalog, view_of(services.catalog, medication),
                                           _today(services, participant),
                                           _interval(services, medication))  # fmt: skip
         told.append(Rendered(fill(services.catalog.text("medication", "counselor_told"),
@@ -445,9 +455,13 @@ async def _counselor_set(
     reminders.schedule(catalog, medication, participant.timezone, now)
     audit.record(session, now, f"counselor:{counselor_id}", "medication_set",
                  f"participant:{participant.id}", {"medication_id": medication.id})  # fmt: skip
-    summary = medication_text.summary(catalog, view_of(medication), today, option.interval_days)
+    summary = medication_text.summary(catalog, view_of(catalog, medication), today,
+                                      option.interval_days)  # fmt: skip
     if participant.status != "enrolling" and participant.chat_id is not None:
-        told = Rendered(fill(texts["counselor_told"], summary=summary))
+        theirs = services.speaking(participant.language).catalog  # told in their own language
+        their_summary = medication_text.summary(theirs, view_of(theirs, medication), today,
+                                                option.interval_days)  # fmt: skip
+        told = Rendered(fill(theirs.text("medication", "counselor_told"), summary=their_summary))
         await outbox.enqueue(session, f"medication:{medication.id}:set:{now.isoformat()}",
                              participant.chat_id, told.payload(), outbox.PRIORITY_REPLY, now,
                              participant_id=participant.id)  # fmt: skip

@@ -85,7 +85,8 @@ async def on_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         message = None
         if participant is not None:
             await meeting_db.discard_drafts(session, participant.id)
-            message = await _list_view(services, session, participant)
+            message = await _list_view(services.speaking(participant.language), session,
+                                       participant)  # fmt: skip
     if message is None:
         message = await help_text(update, context)
     await telegram_io.send(context.bot, update.effective_chat.id, message)
@@ -101,7 +102,8 @@ async def on_button(
         if participant is None:
             outcome = Outcome(toast=services.catalog.text("general", "expired_button"))
         else:
-            outcome = await _press(services, session, participant, data)
+            outcome = await _press(services.speaking(participant.language), session,
+                                   participant, data)  # fmt: skip
     await query.answer(outcome.toast)
     if outcome.edit is not None:
         edit = outcome.edit if isinstance(outcome.edit, Rendered) else Rendered(outcome.edit)
@@ -319,7 +321,7 @@ async def _draft_text(
             return [view.own_day(catalog, value)]
         problem = view.own_name(catalog, fill(texts["own_name_invalid"], max=MAX_OWN_NAME))
     elif step == "day":
-        day = parse_weekday(value)
+        day = parse_weekday(value, catalog.dates.weekdays)
         if day is not None:
             draft.weekday, draft.draft_step = day, "time"
             awaiting.asking(session, awaiting.MEETING, now, draft.id, "time")
@@ -367,7 +369,7 @@ async def _answer(
     awaiting.answered(session, awaiting.ATTENDANCE, attendance.id)
     meeting = await session.get(ParticipantMeeting, attendance.participant_meeting_id)
     await meeting_work.record_attendance(
-        session, catalog, participant, attendance, answer, source, services.now(),
+        session, services.program_catalog, participant, attendance, answer, source, services.now(),
         team_chat_id=services.settings.counselor_team_chat_id,
     )  # fmt: skip
     reply = catalog.meetings.answer(answer)

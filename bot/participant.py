@@ -44,6 +44,7 @@ from messages.callback_data import (
     AnswerButton,
     ConsentButton,
     DoseButton,
+    LanguageButton,
     MedicationButton,
     MedicationSetupButton,
     PlanButton,
@@ -103,14 +104,14 @@ async def _finish_enrollment(
     subject = f"participant:{participant.id}"
     audit.record(session, now, subject, "participant_enrolled", subject,
                  {"counselor_id": participant.counselor_id})  # fmt: skip
-    first = render.when(participant.next_checkin_at.astimezone(zone), today)
+    first = render.when(catalog, participant.next_checkin_at.astimezone(zone), today)
     text = fill(
         catalog.text("enrollment", "done"),
         name=_name(participant),
         time=hhmm,
         timezone=participant.timezone,
         first=first,
-        weekday=render.WEEKDAY_NAMES[weekday],
+        weekday=render.every(catalog, weekday),
     )
     # A medication their counselor set up meanwhile can be scheduled now their zone is known.
     told = await medication.after_enrollment(services, session, participant)
@@ -159,6 +160,12 @@ async def _enrollment_button(
             audit.record(session, now, subject, "consent_declined", subject,
                          {"version": catalog.consent_version})  # fmt: skip
             return Reply([catalog.text("consent", "declined")])
+        case LanguageButton(code) if step == "consent" and code in services.catalogs.by_locale:
+            # The first message again, in the language they chose; kept for all that follows.
+            participant.language = code
+            catalog = services.speaking(code).catalog
+            others = services.catalogs.others(code)
+            return Reply([render.consent(catalog, _name(participant), others)])
         case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
             people.set_timezone(participant, zone)
             return Reply([render.time_prompt(catalog, zone)])
@@ -189,7 +196,7 @@ async def enrollment_text(
             return Reply([Rendered(message, render.time_prompt(catalog, "").buttons)])
         return Reply([_choose_time(services, participant, at.strftime("%H:%M"))])
     if participant.enroll_step == "weekly":
-        day = parse_weekday(text)
+        day = parse_weekday(text, catalog.dates.weekdays)
         if day is None:
             shown = text if len(text) <= 40 else text[:40] + "…"
             message = fill(catalog.text("enrollment", "weekly_invalid"), text=shown)
@@ -441,7 +448,7 @@ async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    reasons = [services.catalog.text("reasons", "sos")]
+    reasons = [services.program_catalog.text("reasons", "sos")]
     urgent = await safety.crisis(session, services, participant, "sos", reasons)
     # Their own plan comes after the crisis resources, never before them.
     urgent += await safety.your_plan(session, services, participant)

@@ -122,7 +122,7 @@ async def typed(
         return await _set_timezone(session, services, participant, zone)
     if step == "time" and (at := parse_clock_time(text)) is not None:
         return _set_time(session, services, participant, at)
-    if step == "weekly" and (day := parse_weekday(text)) is not None:
+    if step == "weekly" and (day := parse_weekday(text, catalog.dates.weekdays)) is not None:
         return _set_weekly(session, services, participant, day)
     if step == "quiet":
         if text.strip().casefold() in catalog.quiet_off_words:
@@ -152,13 +152,14 @@ async def typed(
 def when_for(services: Services, participant: Participant, instant) -> str:
     """'tomorrow at 09:00', in the participant's own time."""
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-    return render.when(instant.astimezone(zone), services.now().astimezone(zone).date())
+    return render.when(services.catalog, instant.astimezone(zone),
+                       services.now().astimezone(zone).date())  # fmt: skip
 
 
 def stamp_for(services: Services, participant: Participant, instant) -> str:
     """'Thu 8 Jan, 09:00', in the participant's own time."""
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-    return render.day_and_time(instant.astimezone(zone))
+    return render.day_and_time(services.catalog, instant.astimezone(zone))
 
 
 def next_checkin_text(services: Services, participant: Participant) -> str:
@@ -224,7 +225,7 @@ def _set_weekly(session, services: Services, participant: Participant, day: int)
     participant.weekly_day = day
     _changed(session, services, participant, "weekly_day", day)
     text = fill(services.catalog.text("settings", "saved_weekly"),
-                weekday=render.WEEKDAY_NAMES[day])  # fmt: skip
+                weekday=render.every(services.catalog, day))  # fmt: skip
     return Rendered(text)
 
 
@@ -249,4 +250,5 @@ def _set_language(session, services: Services, participant: Participant, code: s
     _changed(session, services, participant, "language", code)
     catalog = services.speaking(code).catalog  # the confirmation already speaks it
     text = fill(catalog.text("settings", "saved_language"), language=catalog.language_name)
-    return Rendered(text)
+    # The "I need help now" button under the text field changes language too.
+    return render.help_keyboard(catalog, text)

@@ -155,9 +155,12 @@ async def delete_participant(
         told = consent.status == "accepted" and consent.recipient_telegram_id is not None
         contact_db.revoke(session, consent, "participant", now)
         if told:
+            language = await contact_db.language_of(session, consent.recipient_telegram_id,
+                                                    participant.language)  # fmt: skip
+            left = services.catalogs.get(language).text("privacy", "contact_left")
             await outbox.enqueue(
                 session, f"erasure:{pid}:contact:{consent.id}", consent.recipient_telegram_id,
-                Rendered(texts["contact_left"]).payload(), outbox.PRIORITY_REPLY, now,
+                Rendered(left).payload(), outbox.PRIORITY_REPLY, now,
             )  # fmt: skip
     erased = await erasure.erase_participant(session, participant, now)
     notice = fill(texts["counselor_left"], number=pid)

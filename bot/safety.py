@@ -23,6 +23,7 @@ from db import medications as medication_db
 from db.models import CheckIn, Medication, Participant
 from messages import coping, render
 from messages import plan as plan_text
+from messages.medication import shown_name
 from messages.render import Markup, fill
 from messages.risk import PastCheckin, RiskAssessment, assess, assess_adherence, medication_stopped
 from messages.screen import ScreenResult, screen
@@ -86,7 +87,8 @@ def outside_hours(services: Services) -> render.Rendered | None:
     if begins is None:
         return None
     zone = ZoneInfo(settings.default_timezone)
-    when = render.when(begins.astimezone(zone), services.now().astimezone(zone).date())
+    when = render.when(services.catalog, begins.astimezone(zone),
+                       services.now().astimezone(zone).date())  # fmt: skip
     return render.Rendered(fill(services.catalog.text("alerts", "outside_hours"), when=when))
 
 
@@ -180,13 +182,14 @@ async def on_answer(
 ) -> tuple[list[render.Rendered], RiskAssessment]:
     """The immediate responses an answer calls for, each at most once per check-in, and the
     assessment of the answers so far."""
-    catalog = services.catalog
+    catalog, program = services.catalog, services.program_catalog
     question = catalog.questions[key]
     meaning = question.risk_of(value)
     history = await history_of(session, services, participant, checkin.slot_at)
-    assessment = assess(catalog, answers, history)
+    # Levels are the same in every language; the reasons are for the counselor, in theirs.
+    assessment = assess(program, answers, history)
     reply: list[render.Rendered] = []
-    reasons = assessment.reasons or (question.summary_label,)
+    reasons = assessment.reasons or (program.questions[key].summary_label,)
     # Any crisis answer, and any yes in the safety screen, brings the resources at once.
     resources = meaning == "crisis" or (question.stage == "safety" and meaning != "none")
     if resources and checkin_db.add_response(checkin, "resources"):
@@ -210,7 +213,7 @@ async def on_answer(
             daily = [m for m in await medication_db.active(session, participant.id)
                      if m.kind == "daily"]  # fmt: skip
             # The counselor also reads what else this check-in has shown so far.
-            others = assess(catalog, {k: v for k, v in answers.items() if k != key}, history)
+            others = assess(program, {k: v for k, v in answers.items() if k != key}, history)
             reply += await medication_stop(session, services, participant, daily, checkin.id,
                                            others.reasons)  # fmt: skip
         elif value == rules.skipped_answer:
@@ -248,7 +251,8 @@ async def on_free_text(
     The counselor gets an excerpt: what was written matters for how they respond."""
     topics = ", ".join(c.replace("_", "-") for c in result.categories)
     excerpt = text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
-    reasons = [services.catalog.text("reasons", "wrote").format(topics=topics, excerpt=excerpt)]
+    wrote = services.program_catalog.text("reasons", "wrote")  # the words as written
+    reasons = [wrote.format(topics=topics, excerpt=excerpt)]
     if result.response == "crisis":
         return await crisis(session, services, participant, "screen", reasons, checkin_id)
     if result.response == "lapse":
@@ -314,15 +318,17 @@ async def medication_stop(
     """They stopped taking their medication: reminders end, they get the overdose-risk note,
     and their counselor a high alert that says so."""
     catalog, now = services.catalog, services.now()
-    names = [m.name for m in medications]
+    program = services.program_catalog
+    names = [shown_name(program, m.key, m.name) for m in medications]
     for medication in medications:
         medication_db.stop(medication, now)
     subject = f"participant:{participant.id}"
     audit.record(session, now, subject, "medication_stopped", subject,
                  {"medications": [m.id for m in medications]})  # fmt: skip
-    reasons = [*medication_stopped(catalog, names).reasons, *other_reasons]
+    reasons = [*medication_stopped(program, names).reasons, *other_reasons]
     await alert(session, services, participant, "high", "medication", reasons, checkin_id)
-    shown = " and ".join(names) or catalog.text("reasons", "medication_unnamed")
+    theirs = [shown_name(catalog, m.key, m.name) for m in medications]
+    shown = render.listed(catalog, theirs) or catalog.text("reasons", "medication_unnamed")
     note = render.Rendered(fill(catalog.text("medication", "stopped_note"), medication=shown))
     return [note, *_when_seen(services)]
 
@@ -342,7 +348,8 @@ async def medication_skipped(
     instants = await medication_db.skipped_since(
         session, participant.id, since, rules.adherence_question, rules.skipped_answer
     )
-    assessment = assess_adherence(catalog, {i.astimezone(zone).date() for i in instants}, day)
+    days = {i.astimezone(zone).date() for i in instants}
+    assessment = assess_adherence(services.program_catalog, days, day)
     if assessment.level != "none":
         await alert(session, services, participant, assessment.level, "medication",
                     assessment.reasons, checkin_id)  # fmt: skip

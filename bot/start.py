@@ -16,25 +16,33 @@ from messages.render import fill
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
-    catalog = services.catalog
     user, chat = update.effective_user, update.effective_chat
     token = context.args[0] if context.args else ""
+    # Until we know who this is: the language of their Telegram, when we ship it.
+    guessed = services.speaking(services.catalogs.match(user.language_code)).catalog
 
     async with services.sessionmaker.begin() as session:
         if not token:
             participant = await people.participant_by_telegram(session, user.id)
             if participant is not None and participant.status == "enrolling":
-                message = enrollment_prompt(catalog, participant)
+                theirs = services.speaking(participant.language).catalog
+                message = enrollment_prompt(theirs, participant)
             else:
                 message = None
         else:
             outcome = await enrollment.redeem(
                 session, token, user.id, chat.id, (user.first_name or "")[:200], services.now()
             )
+            # Counselors read the program's language; a participant their own.
+            catalog = services.catalog if "counselor" in outcome.result else guessed
+            if outcome.participant is not None and outcome.result != "participant_created":
+                catalog = services.speaking(outcome.participant.language).catalog
             texts = catalog.texts["invites"]
             match outcome.result:
                 case "participant_created":
-                    message = render.consent(catalog, outcome.name)
+                    outcome.participant.language = catalog.locale
+                    others = services.catalogs.others(catalog.locale)
+                    message = render.consent(catalog, outcome.name, others)
                 case "contact_offered":
                     message = await contacts.offer_to_contact(
                         session, services, outcome.consent, user.id, outcome.name

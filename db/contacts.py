@@ -7,11 +7,27 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import audit
+from db import audit, state
 from db.models import Consent, Disclosure
 
 KIND = "support_contact"
 SHARES = ["first_name", "check_in_request", "how_to_help"]
+
+
+def _language_key(telegram_id: int) -> str:
+    return f"contact_language:{telegram_id}"
+
+
+async def language_of(session: AsyncSession, telegram_id: int | None, fallback: str) -> str:
+    """The language a support contact chose with the offer's button; until they choose, the
+    participant's (`fallback`)."""
+    if telegram_id is None:
+        return fallback
+    return await state.get(session, _language_key(telegram_id)) or fallback
+
+
+async def choose_language(session: AsyncSession, telegram_id: int, locale: str) -> None:
+    await state.put(session, _language_key(telegram_id), locale)
 
 
 async def current(session: AsyncSession, participant_id: int, now: datetime) -> Consent | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
@@ -96,13 +98,23 @@ def _zones_by_casefold() -> dict[str, str]:
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def parse_weekday(text: str) -> int | None:
-    """'Monday', 'mon', 'TUE' -> 0, 1 (Monday is 0, as in Python)."""
-    word = text.strip().casefold().rstrip(".s")
+def _unaccented(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def parse_weekday(text: str, names: Sequence[str] = ()) -> int | None:
+    """'Monday', 'mon', 'TUE' -> 0, 1 (Monday is 0, as in Python). `names`: the weekdays in the
+    participant's language too ('miércoles', typed 'miercoles' or 'mie')."""
+    word = _unaccented(text.strip().casefold()).rstrip(".")
     if len(word) < 2:
         return None
-    matches = [i for i, name in enumerate(_WEEKDAYS) if name.startswith(word) or word == name]
-    return matches[0] if len(matches) == 1 else None
+    for words in (_WEEKDAYS, tuple(_unaccented(n.casefold()) for n in names)):
+        # "Mondays", "sábados": the plural means the same day.
+        found = {i for i, name in enumerate(words) for w in (word, word.removesuffix("s"))
+                 if w and (name.startswith(w) or w == name)}  # fmt: skip
+        if len(found) == 1:
+            return found.pop()
+    return None
 
 
 def parse_attendance(meetings: MeetingContent, text: str) -> str | None:

@@ -66,6 +66,14 @@ class ContactAnswerButton:
 
 
 @dataclass(frozen=True)
+class ContactLanguageButton:
+    """The invited contact's choice of language, on the offer."""
+
+    consent_id: int
+    locale: str
+
+
+@dataclass(frozen=True)
 class WeekdayButton:
     day: int  # 0 = Monday
 
@@ -234,6 +242,7 @@ CallbackData = (
     | AlertButton
     | ContactOfferButton
     | ContactAnswerButton
+    | ContactLanguageButton
     | MeetingButton
     | PlanButton
     | MedicationSetupButton
@@ -269,7 +278,9 @@ _DOSE = re.compile(r"dz:(\d{1,12}):([tns])")
 _PICK = re.compile(r"pk:([hd]):(\d{1,12})")
 _SETTINGS = re.compile(r"st:(" + "|".join(SETTINGS_ITEMS) + ")")
 _QUIET = re.compile(r"qh:(off|\d{2}:\d{2}-\d{2}:\d{2})")
-_LANGUAGE = re.compile(r"lg:([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)")
+_LOCALE = r"([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)"
+_LANGUAGE = re.compile(r"lg:" + _LOCALE)
+_CONTACT_LANGUAGE = re.compile(r"cl:(\d{1,12}):" + _LOCALE)
 _DISCHARGE = re.compile(r"dc:(\d{1,12}):([yn])")
 _ERASURE = re.compile(r"dm:([abx]):([A-Za-z0-9_-]{8,24})")
 
@@ -296,6 +307,8 @@ def encode(data: CallbackData) -> str:
             text = f"co:{levels}"
         case ContactAnswerButton(consent_id, accept):
             text = f"ca:{consent_id}:{'y' if accept else 'n'}"
+        case ContactLanguageButton(consent_id, locale):
+            text = f"cl:{consent_id}:{locale}"
         case MeetingMenuButton(action):
             text = f"mm:{action}"
         case MeetingFilterButton(day, part, where, kind):
@@ -359,6 +372,8 @@ def decode(text: str | None) -> CallbackData | None:
         return ContactOfferButton(m.group(1))
     if m := _CONTACT_ANSWER.fullmatch(text):
         return ContactAnswerButton(int(m.group(1)), m.group(2) == "y")
+    if m := _CONTACT_LANGUAGE.fullmatch(text):
+        return ContactLanguageButton(int(m.group(1)), m.group(2))
     return (
         _decode_meeting(text)
         or _decode_plan_and_medication(text)

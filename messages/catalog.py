@@ -23,6 +23,10 @@ DEFAULT_LOCALE = "en"  # the fallback for anyone whose language has no content f
 RISK_MEANINGS = ("none", "watch", "high", "lapse", "crisis")
 STAGES = ("emotional", "mental", "physical", "safety")  # safety: the suicide screen
 CORE_DAILY = ("mood", "craving", "use")
+# Sections that are the same in every language: a translation leaves them out and reads
+# en.toml's. The free-text screen is language-independent (it reads any language's words).
+SHARED_SECTIONS = ("screen_rules", "screen_categories", "risk", "checkins", "medication_rules",
+                   "meeting_options")  # fmt: skip
 
 
 def _plain(keys: str) -> dict[str, set[str]]:
@@ -170,6 +174,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "history_text": {"name", "trend", "reasons"},
         "unreachable": set(),
         "reachable_again": {"name"},
+        "language_note": {"language"},
         "outside_hours": {"when"},
         "team_alert": {"level", "number", "caseload"},
         "team_escalated": {"level", "number", "caseload", "minutes"},
@@ -515,6 +520,50 @@ class MedicationRules:
     injection_reminder_days_before: tuple[int, ...]
 
 
+DATE_PARTS = frozenset({"weekday", "weekday_short", "day", "month", "month_short", "year",
+                        "time", "zone"})  # fmt: skip
+_DATE_LISTS = {"weekdays": 7, "weekdays_short": 7, "weekdays_every": 7, "months": 12,
+               "months_short": 12}  # fmt: skip
+_DATE_FORMATS = ("today", "tomorrow", "later", "moment", "date", "stamp")
+
+
+@dataclass(frozen=True)
+class Dates:
+    """How one language writes weekdays, months and moments (Monday is 0, January is 1)."""
+
+    weekdays: tuple[str, ...]
+    weekdays_short: tuple[str, ...]
+    weekdays_every: tuple[str, ...]  # the weekday as something that repeats: "Mondays"
+    months: tuple[str, ...]
+    months_short: tuple[str, ...]
+    formats: dict[str, str]  # today, tomorrow, later, moment, date, stamp
+    one_day: str
+    many_days: str
+    and_word: str  # the last join of a list: "08:00 and 20:00"
+
+
+def _parse_dates(data: dict[str, Any]) -> Dates:
+    raw = _require(data, "dates", "content")
+    lists = {}
+    for key, size in _DATE_LISTS.items():
+        words = tuple(str(w).strip() for w in _require(raw, key, "[dates]"))
+        if len(words) != size or not all(words):
+            raise ContentError(f"[dates].{key}: exactly {size} words")
+        lists[key] = words
+    formats = {}
+    for key in _DATE_FORMATS:
+        template = str(_require(raw, key, "[dates]"))
+        if unknown := _placeholders(template) - DATE_PARTS:
+            raise ContentError(f"[dates].{key}: unknown placeholders {sorted(unknown)}")
+        formats[key] = template
+    for key in ("today", "tomorrow", "later", "moment", "stamp"):
+        if "time" not in _placeholders(formats[key]):
+            raise ContentError(f"[dates].{key}: must show the {{time}}")
+    words = {key: str(_require(raw, key, "[dates]")) for key in ("one_day", "many_days", "and")}
+    return Dates(**lists, formats=formats, one_day=words["one_day"],
+                 many_days=words["many_days"], and_word=words["and"])  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Catalog:
     locale: str
@@ -537,6 +586,14 @@ class Catalog:
     plan_first_steps: tuple[str, ...] = ()
     medications: tuple[MedicationOption, ...] = ()
     medication_rules: MedicationRules | None = None
+    dates: Dates | None = None
+    # Every language loaded with this one, so code that holds the program's catalog can speak
+    # to a participant or contact in theirs (set by load_catalogs).
+    family: Catalogs | None = field(default=None, compare=False, repr=False)
+
+    def in_language(self, locale: str | None) -> Catalog:
+        """This content in `locale` when it was loaded with it; itself otherwise."""
+        return self.family.get(locale) if self.family is not None else self
 
     def text(self, section: str, key: str) -> str:
         return self.texts[section][key]
@@ -721,6 +778,7 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
         plan_first_steps=_parse_plan_suggestions(data),
         medications=_parse_medications(data),
         medication_rules=_parse_medication_rules(data, questions),
+        dates=_parse_dates(data),
     )
 
 
@@ -932,8 +990,12 @@ def _clinical_shape(catalog: Catalog) -> tuple:
          tuple((o.value, o.risk) for o in q.options), q.in_summary, q.follow_ups)
         for q in catalog.questions.values()
     )  # fmt: skip
+    medications = tuple((m.key, m.kind, m.interval_days) for m in catalog.medications)
+    coping = tuple((p.key, p.stages, p.triggers) for p in catalog.coping_prompts)
+    meetings = tuple(a.value for a in catalog.meetings.answers)
     return (questions, catalog.weekly, catalog.rotating_per_day, catalog.thresholds,
-            tuple(sorted(catalog.milestones)))  # fmt: skip
+            tuple(sorted(catalog.milestones)), medications, coping, meetings,
+            catalog.medication_rules)  # fmt: skip
 
 
 def _parse_file(path: Path, data: dict[str, Any]) -> Catalog:
@@ -983,8 +1045,23 @@ class Catalogs:
         """The default first, then the others by code."""
         return [self.default_locale, *sorted(k for k in self.by_locale if k != self.default_locale)]
 
+    def match(self, language_code: str | None) -> str:
+        """The shipped language for a Telegram `language_code` ('es', 'es-US', 'pt-br'): the
+        exact one, else its base language, else the default."""
+        code = (language_code or "").strip()
+        exact = {k.casefold(): k for k in self.by_locale}
+        base = code.split("-", 1)[0].split("_", 1)[0]
+        return exact.get(code.casefold()) or exact.get(base.casefold()) or self.default_locale
+
+    def others(self, locale: str) -> list[tuple[str, str]]:
+        """The languages to switch to from `locale`: (code, name in its own words)."""
+        return [(k, self.by_locale[k].language_name) for k in self.locales() if k != locale]
+
 
 def load_catalogs(directory: Path = CONTENT_DIR) -> Catalogs:
     """Load and validate every messages/content/<locale>.toml; any broken file stops us."""
     locales = sorted(path.stem for path in directory.glob("*.toml"))
-    return Catalogs({locale: load_catalog(locale, directory) for locale in locales})
+    catalogs = Catalogs({locale: load_catalog(locale, directory) for locale in locales})
+    for catalog in catalogs.by_locale.values():
+        object.__setattr__(catalog, "family", catalogs)  # frozen, but born together
+    return catalogs

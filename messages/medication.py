@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from messages.answers import parse_clock_time
 from messages.callback_data import DoseButton, MedicationButton, MedicationSetupButton
 from messages.catalog import Catalog, MedicationOption
-from messages.render import Markup, Rendered, fill
+from messages.render import Markup, Rendered, a_date, fill, listed
 
 MAX_DOSE_TIMES = 4
 NAME_MAX = 60
@@ -34,13 +34,21 @@ class MedicationView:
     reminders: bool
 
 
+def shown_name(catalog: Catalog, key: str, stored: str) -> str:
+    """A medication from the list in the reader's language ('metadona'); one typed by name as
+    typed."""
+    option = catalog.medication(key) if key != OTHER else None
+    return option.name if option is not None else stored
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
 def parse_dose_times(text: str) -> tuple[str, ...] | None:
     """'08:00', '8:00, 20:00', '08:00 and 20:00' -> ('08:00', '20:00'); None if any part is not
     a time, or there are none or more than four."""
-    parts = [p for p in re.split(r"[\s,;/&]+|\band\b", text.strip().casefold()) if p]
+    # "08:00 and 20:00", "08:00 y 20:00"
+    parts = [p for p in re.split(r"[\s,;/&]+|\band\b|\by\b", text.strip().casefold()) if p]
     times = []
     for part in parts:
         at = parse_clock_time(part)
@@ -51,11 +59,14 @@ def parse_dose_times(text: str) -> tuple[str, ...] | None:
     return unique if 1 <= len(unique) <= MAX_DOSE_TIMES else None
 
 
-def _month(word: str) -> int | None:
+def _month(word: str, months: Sequence[str] = ()) -> int | None:
+    """'Feb', 'february'; with `months` (a language's names) also 'feb.', 'febrero'."""
     word = word.casefold().rstrip(".")
     if len(word) < 3:
         return None
     matches = [i + 1 for i, name in enumerate(_MONTHS) if word.startswith(name)]
+    if not matches and months:
+        matches = [i + 1 for i, name in enumerate(months) if name.casefold().startswith(word)]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -70,10 +81,11 @@ def _next_occurrence(month: int, day: int, today: date) -> date | None:
     return None
 
 
-def parse_date(text: str, today: date) -> date | None:
+def parse_date(text: str, today: date, months: Sequence[str] = ()) -> date | None:
     """'2026-02-03', '2/3' or '2/3/2026' (month first, as in the US), '3 Feb', 'Feb 3rd',
-    'today', 'tomorrow' -> a date from today up to a year ahead; anything else -> None."""
-    cleaned = " ".join(text.strip().casefold().replace(",", " ").split())
+    'today', 'tomorrow' -> a date from today up to a year ahead; anything else -> None.
+    `months`: the month names of the participant's language too ('3 de febrero')."""
+    cleaned = " ".join(text.strip().casefold().replace(",", " ").replace(" de ", " ").split())
     found: date | None = None
     if cleaned in ("today", "tomorrow"):
         found = today + timedelta(days=cleaned == "tomorrow")
@@ -92,9 +104,9 @@ def parse_date(text: str, today: date) -> date | None:
             except ValueError:
                 return None
     elif m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z.]+)(?: (\d{4}))?", cleaned):
-        found = _day_month(_month(m.group(2)), int(m.group(1)), m.group(3), today)
+        found = _day_month(_month(m.group(2), months), int(m.group(1)), m.group(3), today)
     elif m := re.fullmatch(r"([a-z.]+) (\d{1,2})(?:st|nd|rd|th)?(?: (\d{4}))?", cleaned):
-        found = _day_month(_month(m.group(1)), int(m.group(2)), m.group(3), today)
+        found = _day_month(_month(m.group(1), months), int(m.group(2)), m.group(3), today)
     if found is None or not today <= found <= today + timedelta(days=DATE_AHEAD_DAYS):
         return None
     return found
@@ -159,20 +171,18 @@ def parse_counselor_entry(
 # --- rendering --------------------------------------------------------------------------------
 
 
-def day_label(day: date) -> str:
+def day_label(catalog: Catalog, day: date) -> str:
     """'Tue 3 Feb'."""
-    return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
+    return a_date(catalog, day)
 
 
 def date_example(today: date) -> str:
     return (today + timedelta(days=14)).isoformat()
 
 
-def times_label(times: Sequence[str]) -> str:
+def times_label(catalog: Catalog, times: Sequence[str]) -> str:
     """'08:00', '08:00 and 20:00', '08:00, 14:00 and 20:00'."""
-    if len(times) <= 1:
-        return "".join(times)
-    return ", ".join(times[:-1]) + " and " + times[-1]
+    return listed(catalog, times)
 
 
 def _reminders_word(catalog: Catalog, on: bool) -> str:
@@ -202,7 +212,7 @@ def ask_date(catalog: Catalog, name: str, today: date) -> Rendered:
 def ask_reminder(catalog: Catalog, kind: str, times: Sequence[str]) -> Rendered:
     texts = catalog.texts["medication"]
     if kind == "daily":
-        when = fill(texts["when_daily"], times=times_label(times))
+        when = fill(texts["when_daily"], times=times_label(catalog, times))
     else:
         when = Markup(texts["when_injection"])
     buttons = (
@@ -217,10 +227,11 @@ def summary(catalog: Catalog, medication: MedicationView, today: date, interval:
     texts = catalog.texts["medication"]
     reminders = _reminders_word(catalog, medication.reminders)
     if medication.kind == "daily":
-        return fill(texts["summary_daily"], medication=medication.name,
-                    times=times_label(medication.dose_times), reminders=reminders)  # fmt: skip
+        times = times_label(catalog, medication.dose_times)
+        return fill(texts["summary_daily"], medication=medication.name, times=times,
+                    reminders=reminders)  # fmt: skip
     on = medication.next_injection_on or today
-    shown = day_label(upcoming_injection(on, interval, today))
+    shown = day_label(catalog, upcoming_injection(on, interval, today))
     return fill(texts["summary_injection"], medication=medication.name, date=shown,
                 reminders=reminders)  # fmt: skip
 
@@ -237,10 +248,12 @@ def saved(catalog: Catalog, medication: MedicationView, today: date, interval: i
     texts = catalog.texts["medication"]
     reminders = _reminders_word(catalog, medication.reminders)
     if medication.kind == "daily":
-        return fill(texts["saved_daily"], medication=medication.name,
-                    times=times_label(medication.dose_times), reminders=reminders)  # fmt: skip
+        times = times_label(catalog, medication.dose_times)
+        return fill(texts["saved_daily"], medication=medication.name, times=times,
+                    reminders=reminders)  # fmt: skip
     on = upcoming_injection(medication.next_injection_on or today, interval, today)
-    return fill(texts["saved_injection"], medication=medication.name, date=day_label(on),
+    return fill(texts["saved_injection"], medication=medication.name,
+                date=day_label(catalog, on),
                 reminders=reminders)  # fmt: skip
 
 
@@ -257,11 +270,13 @@ def listing(
     for m in medications:
         reminders = _reminders_word(catalog, m.reminders)
         if m.kind == "daily":
-            lines.append(fill(texts["list_daily"], medication=m.name,
-                              times=times_label(m.dose_times), reminders=reminders))  # fmt: skip
+            times = times_label(catalog, m.dose_times)
+            lines.append(fill(texts["list_daily"], medication=m.name, times=times,
+                              reminders=reminders))  # fmt: skip
         else:
             on = upcoming_injection(m.next_injection_on or today, intervals.get(m.id), today)
-            lines.append(fill(texts["list_injection"], medication=m.name, date=day_label(on),
+            shown = day_label(catalog, on)
+            lines.append(fill(texts["list_injection"], medication=m.name, date=shown,
                               reminders=reminders))  # fmt: skip
         change = texts["button_change" if m.kind == "daily" else "button_change_date"]
         toggle = texts["button_reminders_off" if m.reminders else "button_reminders_on"]
@@ -289,8 +304,9 @@ def injection_reminder(
 ) -> Rendered:
     texts = catalog.texts["medication"]
     if day_of:
-        text = fill(texts["reminder_injection_today"], medication=name, date=day_label(on),
-                    next=day_label(next_on or on))  # fmt: skip
+        text = fill(texts["reminder_injection_today"], medication=name, date=day_label(catalog, on),
+                    next=day_label(catalog, next_on or on))  # fmt: skip
     else:
-        text = fill(texts["reminder_injection_before"], medication=name, date=day_label(on))
+        shown = day_label(catalog, on)
+        text = fill(texts["reminder_injection_before"], medication=name, date=shown)
     return Rendered(text)

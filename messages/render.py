@@ -84,12 +84,15 @@ def _rows(buttons: Sequence[Button], per_row: int) -> Keyboard:
 # --- enrollment -------------------------------------------------------------------------------
 
 
-def consent(catalog: Catalog, name: str) -> Rendered:
+def consent(catalog: Catalog, name: str, languages: Sequence[tuple[str, str]] = ()) -> Rendered:
+    """The first message; `languages` (code, own name) adds a row to switch to another."""
     buttons = (
         (catalog.text("consent", "agree"), ConsentButton(True)),
         (catalog.text("consent", "decline"), ConsentButton(False)),
     )
-    return Rendered(fill(catalog.text("consent", "text"), name=name), (buttons,))
+    switch = tuple((f"🌐 {own}", LanguageButton(code)) for code, own in languages)
+    rows = (buttons, switch) if switch else (buttons,)
+    return Rendered(fill(catalog.text("consent", "text"), name=name), rows)
 
 
 def timezone_prompt(catalog: Catalog) -> Rendered:
@@ -102,20 +105,53 @@ def time_prompt(catalog: Catalog, zone: str) -> Rendered:
     return Rendered(fill(catalog.text("enrollment", "ask_time"), timezone=zone), _rows(buttons, 3))
 
 
-def when(local: datetime, today: date) -> str:
-    """'today at 09:00', 'tomorrow at 09:00', 'on Tue 3 Dec at 09:00'."""
-    clock = local.strftime("%H:%M")
+def _date_parts(catalog: Catalog, local: datetime | date) -> dict[str, str]:
+    dates = catalog.dates
+    parts = {
+        "weekday": dates.weekdays[local.weekday()],
+        "weekday_short": dates.weekdays_short[local.weekday()],
+        "day": str(local.day),
+        "month": dates.months[local.month - 1],
+        "month_short": dates.months_short[local.month - 1],
+        "year": str(local.year),
+    }
+    if isinstance(local, datetime):
+        parts.update(time=local.strftime("%H:%M"), zone=local.strftime("%Z"))
+    return parts
+
+
+def when(catalog: Catalog, local: datetime, today: date) -> str:
+    """'today at 09:00', 'tomorrow at 09:00', 'on Tue 3 Dec at 09:00', in the catalog's words."""
     days = (local.date() - today).days
-    if days == 0:
-        return f"today at {clock}"
-    if days == 1:
-        return f"tomorrow at {clock}"
-    return f"on {local.strftime('%a')} {local.day} {local.strftime('%b')} at {clock}"
+    key = "today" if days == 0 else "tomorrow" if days == 1 else "later"
+    return catalog.dates.formats[key].format(**_date_parts(catalog, local))
 
 
-def day_and_time(local: datetime) -> str:
+def day_and_time(catalog: Catalog, local: datetime) -> str:
     """'Thu 8 Jan, 09:00': a moment that needs no 'today' or 'tomorrow' (the end of a pause)."""
-    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}, {local.strftime('%H:%M')}"
+    return catalog.dates.formats["moment"].format(**_date_parts(catalog, local))
+
+
+def a_date(catalog: Catalog, day: date) -> str:
+    """'Tue 3 Feb'."""
+    return catalog.dates.formats["date"].format(**_date_parts(catalog, day))
+
+
+def stamp(catalog: Catalog, local: datetime) -> str:
+    """'Sat 5 Dec 2026, 14:30 EST': when a link expires."""
+    return catalog.dates.formats["stamp"].format(**_date_parts(catalog, local))
+
+
+def every(catalog: Catalog, weekday: int | None) -> str:
+    """The weekday as something that repeats: 'Mondays', 'los lunes' (the template has 'los')."""
+    return catalog.dates.weekdays_every[weekday] if weekday is not None else "–"
+
+
+def listed(catalog: Catalog, items: Sequence[str]) -> str:
+    """'08:00', '08:00 and 20:00', '08:00, 14:00 and 20:00'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {catalog.dates.and_word} " + items[-1]
 
 
 # --- check-ins --------------------------------------------------------------------------------
@@ -197,7 +233,7 @@ def summary(
     if progress is not None:
         checked = progress.checked_in_days
         days_line = catalog.text("checkin", "days")
-        word = "day" if checked == 1 else "days"
+        word = catalog.dates.one_day if checked == 1 else catalog.dates.many_days
         lines += ["", fill(days_line, days=progress.days, checked=checked, checked_days=word)]
     text = fill(catalog.text("checkin", "done"), name=name, summary=Markup("\n".join(lines)))
     if progress is not None and progress.milestone in catalog.milestones:
@@ -282,11 +318,17 @@ def counselor_alert(
     trend_line: str,
     escalated_minutes: int | None = None,
     acknowledged: bool = False,
+    language: str | None = None,
 ) -> Rendered:
-    """The alert a counselor gets, with Acknowledge, Resolve and History buttons."""
+    """The alert a counselor gets, with Acknowledge, Resolve and History buttons. `language`:
+    the participant's, named when it is not the program's."""
     level_text = Markup(catalog.text("alerts", f"level_{level}"))
     template = catalog.text("alerts", "counselor")
     text = fill(template, level=level_text, name=name, reasons=_bullets(reasons), trend=trend_line)
+    if language:
+        text = Markup(
+            text + "\n" + fill(catalog.text("alerts", "language_note"), language=language)
+        )
     if escalated_minutes is not None:
         header = fill(catalog.text("alerts", "escalated"), minutes=escalated_minutes)
         text = Markup(header + "\n" + text)
@@ -304,12 +346,8 @@ def alert_history(catalog: Catalog, name: str, trend_line: str, reasons: Sequenc
     return fill(template, name=name, trend=trend_line, reasons=_bullets(reasons))
 
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
 def weekday_prompt(catalog: Catalog, hhmm: str) -> Rendered:
-    buttons = [(day, WeekdayButton(i)) for i, day in enumerate(WEEKDAYS)]
+    buttons = [(day, WeekdayButton(i)) for i, day in enumerate(catalog.dates.weekdays_short)]
     return Rendered(fill(catalog.text("enrollment", "ask_weekly"), time=hhmm), _rows(buttons, 4))
 
 
@@ -331,7 +369,7 @@ def settings_menu(
     catalog: Catalog, time: str, zone: str, weekday: int | None, quiet: str, language: str
 ) -> Rendered:
     texts = catalog.texts["settings"]
-    day = WEEKDAY_NAMES[weekday] if weekday is not None else "–"
+    day = every(catalog, weekday)
     text = fill(texts["menu"], time=time, timezone=zone, weekday=day, quiet=quiet,
                 language=language)  # fmt: skip
     buttons = [(texts[f"button_{item}"], SettingsButton(item))

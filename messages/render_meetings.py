@@ -21,7 +21,7 @@ from messages.callback_data import (
 )
 from messages.catalog import Catalog
 from messages.html import escape
-from messages.render import WEEKDAY_NAMES, WEEKDAYS, Button, Keyboard, Markup, Rendered, fill
+from messages.render import Button, Keyboard, Markup, Rendered, every, fill
 from messages.render import when as when_text
 
 UNSET, ANY = "-", "*"
@@ -71,7 +71,7 @@ def zone_city(zone: str) -> str:
 def when(catalog: Catalog, info: MeetingInfo, participant_zone: str | None) -> Markup:
     """'Tuesdays, 19:00–20:00', with the meeting's zone when it is not the participant's."""
     texts = _texts(catalog)
-    line = fill(texts["when"], day=WEEKDAY_NAMES[info.weekday], start=info.start, end=info.end)
+    line = fill(texts["when"], day=every(catalog, info.weekday), start=info.start, end=info.end)
     if participant_zone and info.zone != participant_zone:
         line = fill(texts["zone_note"], when=line, zone=zone_city(info.zone))
     return line
@@ -160,7 +160,7 @@ def filter_step(catalog: Catalog, chosen: MeetingFilterButton) -> Rendered:
     day, part, where = chosen.day, chosen.part, chosen.where
     if day == UNSET:
         days = [(name, MeetingFilterButton(str(i), UNSET, UNSET, UNSET))
-                for i, name in enumerate(WEEKDAYS)]  # fmt: skip
+                for i, name in enumerate(catalog.dates.weekdays_short)]  # fmt: skip
         days.append((texts["any_day"], MeetingFilterButton(ANY, UNSET, UNSET, UNSET)))
         return Rendered(texts["ask_day"], _rows(days, 4))
     if part == UNSET:
@@ -190,7 +190,8 @@ def results(catalog: Catalog, found: Sequence[Found], count: int) -> Rendered:
     buttons = []
     for item in found:
         template = texts["result_online_button" if item.online_only else "result_button"]
-        label = template.format(day=WEEKDAYS[item.weekday], time=item.start, name=item.name)
+        short = catalog.dates.weekdays_short[item.weekday]
+        label = template.format(day=short, time=item.start, name=item.name)
         buttons.append(((label, MeetingPickButton(item.meeting_id, item.weekday)),))
     return Rendered(text, (*buttons, again))
 
@@ -206,7 +207,7 @@ def own_name(catalog: Catalog, problem: str = "") -> Rendered:
 
 def own_day(catalog: Catalog, name: str, problem: str = "") -> Rendered:
     texts = _texts(catalog)
-    days = [(label, MeetingDayButton(i)) for i, label in enumerate(WEEKDAYS)]
+    days = [(label, MeetingDayButton(i)) for i, label in enumerate(catalog.dates.weekdays_short)]
     text = fill(texts["own_day"], name=name)
     if problem:
         text = Markup(problem + "\n\n" + text)
@@ -232,7 +233,7 @@ def own_place(catalog: Catalog, problem: str = "") -> Rendered:
 def reminder(catalog: Catalog, info: MeetingInfo, starts: datetime, today: date) -> Rendered:
     """`starts` is the meeting's start in the participant's zone; `today` their local date."""
     texts = _texts(catalog)
-    lines = [fill(texts["reminder"], name=info.name, when=when_text(starts, today))]
+    lines = [fill(texts["reminder"], name=info.name, when=when_text(catalog, starts, today))]
     if info.place:
         lines.append(fill(texts["place_line"], place=info.place))
     if info.link:

@@ -57,6 +57,7 @@ def alert_rendered(
     trend: str,
     escalated_minutes: int | None = None,
 ) -> render.Rendered:
+    theirs = catalog.in_language(participant.language)
     return render.counselor_alert(
         catalog,
         alert.id,
@@ -66,6 +67,7 @@ def alert_rendered(
         trend,
         escalated_minutes=escalated_minutes,
         acknowledged=alert.status != "open",
+        language=theirs.language_name if theirs.locale != catalog.locale else None,
     )
 
 
@@ -147,8 +149,11 @@ async def tell_contacts(
     now: datetime,
 ) -> None:
     """The minimal message to each support contact who consented to this level, logged."""
-    text = render.fill(catalog.text("contact", "message"), name=participant.first_name or "")
     for consent in await contact_db.disclosable(session, participant.id, level, now):
+        language = await contact_db.language_of(session, consent.recipient_telegram_id,
+                                                participant.language)  # fmt: skip
+        theirs = catalog.in_language(language)
+        text = render.fill(theirs.text("contact", "message"), name=participant.first_name or "")
         outbox_id = await outbox.enqueue(
             session,
             f"alert:{alert.id}:{alert.signals}:contact:{consent.id}",

@@ -50,13 +50,13 @@ def build_scheduler(
         if result.created or result.skipped:
             log.info("check-in tick: %s created, %s skipped", result.created, result.skipped)
         # Medication reminders are due on the same clock; the same job scans for them.
-        reminders = await run_reminders(sessionmaker, catalog, clock())
+        reminders = await run_reminders(sessionmaker, catalog, clock(), catalogs)
         if reminders:
             log.info("medication reminders: %s queued", reminders)
         await dispatcher.drain()
 
     async def meetings() -> None:
-        result = await run_meeting_tick(sessionmaker, catalog, clock(), team_chat_id)
+        result = await run_meeting_tick(sessionmaker, catalog, clock(), team_chat_id, catalogs)
         if result.reminders or result.follow_ups or result.skipped:
             log.info("meeting tick: %s reminders, %s follow-ups, %s skipped",
                      result.reminders, result.follow_ups, result.skipped)  # fmt: skip

@@ -18,7 +18,7 @@ from db import awaiting
 from db import meetings as meeting_db
 from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
 from messages import render_meetings
-from messages.catalog import Catalog
+from messages.catalog import Catalog, Catalogs
 from messages.risk import NOT_ATTENDED, MeetingOccurrence, assess_meeting_gap, assess_meeting_skips
 from scheduler import alerting
 from scheduler.meeting_schedule import (
@@ -147,11 +147,13 @@ async def _follow_up(
     step: MeetingStep,
     now: datetime,
     team_chat_id: int | None = None,
+    theirs: Catalog | None = None,
 ) -> None:
+    """`catalog`: the program's (alerts); `theirs`: the participant's language."""
     attendance_id = await meeting_db.ask_attendance(session, meeting, step.occurrence.start, now)
     if attendance_id is None:
         return  # asked already (another worker, or a re-run)
-    message = render_meetings.follow_up(catalog, attendance_id, meeting.name or "")
+    message = render_meetings.follow_up(theirs or catalog, attendance_id, meeting.name or "")
     await enqueue_reminder(session, participant, _key(meeting, step), message, now,
                            asks=(awaiting.ATTENDANCE, attendance_id))  # fmt: skip
     # Silence counts here: judged as of this meeting's start, before its answer can come.
@@ -166,18 +168,21 @@ async def _advance(
     now: datetime,
     result: MeetingTickResult,
     team_chat_id: int | None = None,
+    theirs: Catalog | None = None,
 ) -> None:
-    """Every step that is due: sent if still fresh, skipped if not; then the next one."""
+    """Every step that is due: sent if still fresh, skipped if not; then the next one. Alerts
+    read `catalog`, the program's language; the participant's messages `theirs`."""
     weekly = weekly_of(meeting)
     step = _current_step(meeting)
     while step.due_at <= now:
         if not is_fresh(step, now, FOLLOW_UP_WINDOW):
             result.skipped += 1
         elif step.action == REMIND:
-            await _remind(session, catalog, participant, meeting, step, now)
+            await _remind(session, theirs or catalog, participant, meeting, step, now)
             result.reminders += 1
         else:
-            await _follow_up(session, catalog, participant, meeting, step, now, team_chat_id)
+            await _follow_up(session, catalog, participant, meeting, step, now, team_chat_id,
+                             theirs)  # fmt: skip
             result.follow_ups += 1
         step = following_step(weekly, step, now)
     _set_step(meeting, step)
@@ -188,16 +193,20 @@ async def run_meeting_tick(
     catalog: Catalog,
     now: datetime,
     team_chat_id: int | None = None,
+    catalogs: Catalogs | None = None,
 ) -> MeetingTickResult:
-    """Queue every due reminder and follow-up. Safe to re-run: a step is recorded as done in the
-    same transaction as its message, and messages are unique per dedupe key. `team_chat_id`:
-    the counselor team group that also hears of the alerts raised here."""
+    """Queue every due reminder and follow-up, in each participant's language (`catalogs`).
+    Safe to re-run: a step is recorded as done in the same transaction as its message, and
+    messages are unique per dedupe key. `team_chat_id`: the counselor team group that also
+    hears of the alerts raised here."""
     result = MeetingTickResult()
     while True:
         async with sessionmaker.begin() as session:
             due = await meeting_db.due(session, now, TICK_BATCH)
             for meeting, participant in due:
-                await _advance(session, catalog, participant, meeting, now, result, team_chat_id)
+                theirs = catalogs.get(participant.language) if catalogs else None
+                await _advance(session, catalog, participant, meeting, now, result, team_chat_id,
+                               theirs)  # fmt: skip
         if len(due) < TICK_BATCH:
             return result
 

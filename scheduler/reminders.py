@@ -14,7 +14,7 @@ from db import medications as medication_db
 from db.models import Medication, Participant
 from messages import medication as medication_text
 from messages.answers import parse_clock_time
-from messages.catalog import Catalog
+from messages.catalog import Catalog, Catalogs
 from messages.render import Rendered
 from scheduler.checkins import in_quiet_hours_now
 from scheduler.schedule import injection_reminder, next_dose
@@ -107,7 +107,8 @@ async def _remind_daily(
     if dose_id is None:
         return False  # another tick or worker made this one
     hhmm = slot.astimezone(ZoneInfo(participant.timezone)).strftime("%H:%M")
-    message = medication_text.dose_reminder(catalog, dose_id, medication.name, hhmm)
+    name = medication_text.shown_name(catalog, medication.key, medication.name)
+    message = medication_text.dose_reminder(catalog, dose_id, name, hhmm)
     return await enqueue_reminder(session, participant, f"dose:{dose_id}", message, now,
                                   asks=(awaiting.DOSE, dose_id))  # fmt: skip
 
@@ -133,14 +134,21 @@ async def _remind_injection(
     )
     day_of = slot.astimezone(ZoneInfo(participant.timezone)).date() >= on
     next_on = on + timedelta(days=interval)
-    message = medication_text.injection_reminder(catalog, medication.name, on, day_of, next_on)
+    name = medication_text.shown_name(catalog, medication.key, medication.name)
+    message = medication_text.injection_reminder(catalog, name, on, day_of, next_on)
     key = f"injection:{medication.id}:{slot.isoformat()}"
     return await enqueue_reminder(session, participant, key, message, now)
 
 
-async def run_reminders(sessionmaker: async_sessionmaker, catalog: Catalog, now: datetime) -> int:
-    """Queue every due medication reminder and move each medication to its next one. Safe to
-    re-run: a dose is unique per medication and time, an outbox message per dedupe key."""
+async def run_reminders(
+    sessionmaker: async_sessionmaker,
+    catalog: Catalog,
+    now: datetime,
+    catalogs: Catalogs | None = None,
+) -> int:
+    """Queue every due medication reminder, in each participant's language (`catalogs`), and
+    move each medication to its next one. Safe to re-run: a dose is unique per medication and
+    time, an outbox message per dedupe key."""
     queued = 0
     while True:
         async with sessionmaker.begin() as session:
@@ -149,7 +157,8 @@ async def run_reminders(sessionmaker: async_sessionmaker, catalog: Catalog, now:
                 slot = medication.next_due_at
                 if slot + STALE_AFTER > now:
                     remind = _remind_daily if medication.kind == "daily" else _remind_injection
-                    queued += await remind(session, catalog, medication, participant, slot, now)
+                    theirs = catalogs.get(participant.language) if catalogs else catalog
+                    queued += await remind(session, theirs, medication, participant, slot, now)
                 else:
                     log.info("medication %s: reminder at %s skipped, too late", medication.id, slot)
                 # From now, not from the slot: after an outage, the next dose, not a backlog.

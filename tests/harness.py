@@ -145,14 +145,14 @@ class BotHarness:
             self.sessionmaker, self.catalog, self.clock(), self.settings.response_window,
             self.catalogs,
         )  # fmt: skip
-        await run_reminders(self.sessionmaker, self.catalog, self.clock())
+        await run_reminders(self.sessionmaker, self.catalog, self.clock(), self.catalogs)
         await self.dispatch()
         return result
 
     async def meeting_tick(self):
         """The meeting reminder and follow-up tick, then send whatever it queued."""
         result = await run_meeting_tick(
-            self.sessionmaker, self.catalog, self.clock(), self.team_chat_id
+            self.sessionmaker, self.catalog, self.clock(), self.team_chat_id, self.catalogs
         )
         await self.dispatch()
         return result
@@ -182,8 +182,11 @@ class BotHarness:
 
     # --- people -------------------------------------------------------------------------------
 
-    def person(self, user_id: int, first_name: str = "Ana") -> Person:
-        self.tg.user(user_id, first_name=first_name)
+    def person(
+        self, user_id: int, first_name: str = "Ana", language_code: str | None = "en"
+    ) -> Person:
+        """Someone on Telegram; `language_code` is their Telegram's language."""
+        self.tg.user(user_id, first_name=first_name, language_code=language_code)
         return Person(self, user_id, first_name)
 
     async def settle(self, update_id: int) -> None:

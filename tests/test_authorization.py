@@ -393,6 +393,10 @@ def dose_taken(r: Result) -> None:
     assert r.row("medication_doses", "dose")["answer"] == "taken"
 
 
+def offered_in_spanish(r: Result) -> None:
+    assert "¿Quieres ser su persona de apoyo?" in r.text, r.text
+
+
 def settings_step(step: str) -> Check:
     def check(r: Result) -> None:
         assert (asked(r)["kind"], asked(r)["step"]) == ("settings", step)
@@ -491,6 +495,8 @@ BUTTONS: dict[str, tuple[Build, dict[str, Expect]]] = {
     "contact_offer": (lambda i: cd.ContactOfferButton("h"), NO_STEP),  # both have a contact
     "contact_answer": (lambda i: cd.ContactAnswerButton(i["lee_consent"], True),
                        row(contact=ok(consent_accepted, touches="lee"))),
+    "contact_language": (lambda i: cd.ContactLanguageButton(i["lee_consent"], "es"),
+                         row(contact=ok(offered_in_spanish, touches=""))),
     "meeting_menu": (lambda i: cd.MeetingMenuButton("p"), row(same("day"))),
     "meeting_filter": (lambda i: cd.MeetingFilterButton("0", "-", "-", "-"), row(same())),
     "meeting_pick": (lambda i: cd.MeetingPickButton(i["program_meeting"], i["program_day"]),

@@ -27,6 +27,7 @@ from messages.callback_data import (
 )
 from messages.catalog import (
     CONTENT_DIR,
+    SHARED_SECTIONS,
     ContentError,
     load_catalog,
     load_catalogs,
@@ -252,8 +253,75 @@ def test_a_second_content_file_is_picked_up_over_english(tmp_path):
     assert catalogs.default.locale == "en"
 
 
-def test_shipped_content_has_english_only_for_now():
-    assert load_catalogs().locales() == ["en"]
+def test_shipped_languages():
+    catalogs = load_catalogs()
+    assert catalogs.locales() == ["en", "es"]
+    assert catalogs.get("es").language_name == "Español"
+
+
+def _paths(data, prefix=()) -> set[tuple]:
+    """Every key in a content file, items of a list of tables named by their own key."""
+    found = set()
+    for key, value in data.items():
+        path = (*prefix, key)
+        found.add(path)
+        if isinstance(value, dict):
+            found |= _paths(value, path)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for i, item in enumerate(value):
+                name = next((item[k] for k in ("key", "value", "zone", "minutes") if k in item), i)
+                found |= _paths(item, (*path, name))
+    return found
+
+
+@pytest.mark.parametrize("locale", [p.stem for p in CONTENT_DIR.glob("*.toml") if p.stem != "en"])
+def test_a_shipped_translation_has_every_english_key(locale):
+    translation = tomllib.loads((CONTENT_DIR / f"{locale}.toml").read_text())
+    wanted = {p for p in _paths(RAW) if p[0] not in SHARED_SECTIONS}
+    missing = sorted(map(str, wanted - _paths(translation)))
+    assert not missing, f"{locale}.toml lacks {missing}"
+    # Shared sections come from en.toml only: a copy could drift from it.
+    assert not set(translation) & set(SHARED_SECTIONS)
+
+
+def test_a_key_left_out_of_a_translation_is_found():
+    spanish = tomllib.loads((CONTENT_DIR / "es.toml").read_text())
+    del spanish["questions"][0]["legend"]
+    del spanish["dates"]["months"]
+    missing = {p for p in _paths(RAW) if p[0] not in SHARED_SECTIONS} - _paths(spanish)
+    assert {("questions", "mood", "legend"), ("dates", "months")} <= missing
+
+
+SPANISH = load_catalog("es")
+
+
+def test_spanish_crisis_help_has_its_spanish_ways_in():
+    resources = SPANISH.text("crisis", "resources")
+    for needed in ("988", "marca <b>2</b>", "AYUDA", "911", "1-800-662-4357", "1-800-484-3731",
+                   "naloxona"):  # fmt: skip
+        assert needed in resources, needed
+    overdose = SPANISH.text("lapse", "overdose")
+    assert "1-800-484-3731" in overdose and "naloxona" in overdose and "911" in overdose
+
+
+def test_spanish_safety_prompts_name_their_official_source():
+    text = (CONTENT_DIR / "es.toml").read_text()
+    for key in ("item9", "cssrs_1", "cssrs_2", "cssrs_3", "cssrs_4", "cssrs_5", "cssrs_6"):
+        block = text.split(f'key = "{key}"', 1)[1].split("prompt =", 1)[0]
+        assert "# Source: " in block and ("PHQ-9" in block or "C-SSRS" in block), key
+
+
+def test_spanish_keeps_the_clinical_shape(tmp_path):
+    spanish = (CONTENT_DIR / "es.toml").read_text()
+    # A crisis answer turned into a "high" one is refused, as is another medication key.
+    block = spanish.split('key = "cssrs_2"', 1)[1]
+    changed = spanish.replace(block, block.replace('risk = "crisis"', 'risk = "high"', 1), 1)
+    assert changed != spanish
+    with pytest.raises(ContentError, match="a translation changes wording only"):
+        load_catalogs(content_dir(tmp_path, es=changed))
+    other_key = spanish.replace('key = "methadone"', 'key = "metadona"', 1)
+    with pytest.raises(ContentError, match="a translation changes wording only"):
+        load_catalogs(content_dir(tmp_path, es=other_key))
 
 
 def test_a_translation_may_not_change_clinical_meaning(tmp_path):

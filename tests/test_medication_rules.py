@@ -156,9 +156,12 @@ def test_parse_counselor_entry():
 
 
 def test_times_label():
-    assert med.times_label(["08:00"]) == "08:00"
-    assert med.times_label(["08:00", "20:00"]) == "08:00 and 20:00"
-    assert med.times_label(["08:00", "14:00", "20:00"]) == "08:00, 14:00 and 20:00"
+    english, spanish = load_catalog(), load_catalog("es")
+    assert med.times_label(english, ["08:00"]) == "08:00"
+    assert med.times_label(english, ["08:00", "20:00"]) == "08:00 and 20:00"
+    assert med.times_label(english, ["08:00", "14:00", "20:00"]) == "08:00, 14:00 and 20:00"
+    assert med.times_label(spanish, ["08:00", "14:00", "20:00"]) == "08:00, 14:00 y 20:00"
+    assert med.day_label(spanish, date(2026, 2, 3)) == "martes 3 de febrero"
 
 
 def test_reminder_escapes_a_typed_name():

@@ -25,7 +25,6 @@ from messages.callback_data import (
     ContactAnswerButton,
     ContactLanguageButton,
     ContactOfferButton,
-    decode,
 )
 from messages.catalog import Catalog
 from messages.render import Rendered, fill
@@ -251,11 +250,12 @@ def _offer(
     return Rendered(offer, (buttons, switch) if switch else (buttons,))
 
 
-async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_language_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: ContactLanguageButton
+) -> None:
     """The invited contact switches language: the offer again in it, and all that follows."""
     services = services_of(context)
     query = update.callback_query
-    data = decode(query.data)
     message = None
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, data.consent_id)

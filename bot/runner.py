@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from bot import audit_export, webhook
 from bot.app import build_application
 from bot.config import Settings
+from bot.dashboard import server as dashboard
 from bot.links import deep_link
 from bot.logs import configure_logging
 from bot.services import Services, utcnow
@@ -67,6 +68,7 @@ def run(settings: Settings) -> int:
         return 2
     asyncio.run(migrate(settings.database_url))
     app = build_application(make_services(settings))
+    dashboard.attach(app)  # serves DASHBOARD_LISTEN in this loop when DASHBOARD_URL is set
     if settings.webhook_url:
         # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET, so forged calls get 403.
         assert settings.webhook_secret is not None

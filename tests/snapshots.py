@@ -19,7 +19,8 @@ Snapshot = dict[str, dict[tuple, dict[str, Any]]]
 BOOKKEEPING = frozenset({"inbound_updates"})
 # Tables that hold nobody's personal data (the program's meeting list, the bot's own facts)
 # or staff data. A new table must be added here or link to a participant.
-NOT_PARTICIPANT_DATA = frozenset({"counselors", "meetings", "bot_state", "inbound_updates"})
+NOT_PARTICIPANT_DATA = frozenset({"counselors", "meetings", "bot_state", "inbound_updates",
+                                  "dashboard_login_tokens", "dashboard_sessions"})
 TABLES = {table.name: table for table in Base.metadata.sorted_tables}
 
 

@@ -67,10 +67,11 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def _same_origin(request: web.Request, services: Services) -> bool:
-    """A POST must come from the dashboard's own pages. Browsers send Origin with POSTs; a
-    request without one (not a browser) still needs its CSRF token."""
+    """A POST must come from the dashboard's own pages. Browsers send Origin with POSTs, but
+    "null" under Referrer-Policy: no-referrer; then Sec-Fetch-Site tells. A request with
+    neither (not a browser) still needs its CSRF token, as every POST does."""
     origin = request.headers.get("Origin")
-    if origin is None:
+    if origin in (None, "null"):
         return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
     base = urlsplit(services.settings.dashboard_url or "")
     return origin == f"{base.scheme}://{base.netloc}"

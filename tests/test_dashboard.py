@@ -127,11 +127,14 @@ async def _participant_ids(bot) -> dict[str, int]:
         return {p.first_name: p.id for p in await session.scalars(select(Participant))}
 
 
-async def test_acknowledging_in_the_dashboard_updates_the_telegram_alert(dash):
+async def test_acknowledging_in_the_dashboard_updates_the_telegram_alert(dash, tg):
     bot, base = dash
     dana, omar, sam, lee = await world(bot)
     [alert_message] = [m for m in dana.messages() if "Crisis alert" in (m.get("text") or "")]
     assert "Open in dashboard" in alert_message["text"]
+    [sent] = [c for c in tg.calls("sendMessage") if "Crisis alert: Sam" in c.get("text", "")]
+    assert sent["link_preview_options"] == {"is_disabled": True}
+    assert f'href="{base}/alerts/' in sent["text"]
     http = await signed_in(bot, dana, base)
     async with http:
         ids = await _participant_ids(bot)
@@ -273,3 +276,66 @@ async def test_dashboard_command_when_off_and_for_non_counselors(bot):
         assert not (await session.scalars(select(DashboardLoginToken))).all()
     await dana.say("/help")
     assert "/dashboard" in dana.last_text()
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        (None, None),
+        ("https://care.example.org/dashboard/", "https://care.example.org/dashboard"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://care.example.org", False),  # cookies and records over plain http: refused
+        ("ftp://care.example.org", False),
+        ("care.example.org", False),
+    ],
+)
+def test_dashboard_url_must_be_https_except_on_loopback(url, accepted):
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    if accepted is False:
+        with pytest.raises(ValidationError, match="DASHBOARD_URL"):
+            Settings(_env_file=None, dashboard_url=url)
+        return
+    settings = Settings(_env_file=None, dashboard_url=url)
+    assert settings.dashboard_url == accepted
+    assert settings.dashboard_cookie_secure == (accepted is None or accepted.startswith("https"))
+
+
+async def test_the_bot_starts_and_stops_the_dashboard_in_its_own_loop(tg, db_url, clock):
+    import aiohttp
+
+    from bot.dashboard import server
+    from tests.dashboard import free_port
+    from tests.harness import BotHarness
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    harness = BotHarness(tg, db_url, clock, dashboard_url=base,
+                         dashboard_listen=f"127.0.0.1:{port}")  # fmt: skip
+    app = harness.build()
+    server.attach(app)  # what `aftercare run` does
+    await app.initialize()
+    await app.post_init(app)
+    try:
+        async with client() as http, http.get(base + "/signed-out") as page:
+            assert page.status == 200 and "signed out" in await page.text()
+    finally:
+        await app.shutdown()
+        await app.post_shutdown(app)
+    async with client() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(base + "/signed-out")
+
+
+async def test_with_no_dashboard_url_nothing_is_served(tg, db_url, clock):
+    from bot.dashboard import server
+    from tests.harness import BotHarness
+
+    app = BotHarness(tg, db_url, clock).build()
+    post_init = app.post_init
+    server.attach(app)
+    assert app.post_init is post_init
+    await app.bot_data["services"].engine.dispose()

@@ -19,7 +19,7 @@ from tests.dashboard import (
     login_link,
     signed_in,
 )
-from tests.harness import enroll_participant, register_counselor
+from tests.harness import check_in, enroll_participant, register_counselor
 
 
 @pytest.fixture
@@ -171,11 +171,18 @@ async def test_acknowledging_in_the_dashboard_updates_the_telegram_alert(dash, t
 async def test_another_counselors_participant_is_404_and_views_are_audited(dash):
     bot, base = dash
     dana, omar, sam, lee = await world(bot)
+    await check_in(sam, mood="4", craving="3")
+    await sam.say("Went for a long walk & felt <better>")
     ids = await _participant_ids(bot)
     http = await signed_in(bot, dana, base)
     async with http:
         async with http.get(f"{base}/participants/{ids['Sam']}") as mine:
-            assert mine.status == 200 and "Sam" in await mine.text()
+            page = await mine.text()
+            assert mine.status == 200 and "Sam" in page
+            # The timeline: each question and answer; what they wrote, escaped.
+            assert "How is your mood today?" in page and "Cravings: 3/10" in page
+            assert "Went for a long walk &amp; felt &lt;better&gt;" in page
+            assert 'role="img"' in page and 'id="chart-summary"' in page
         for path in (f"/participants/{ids['Lee']}", "/participants/99999", "/participants/x"):
             async with http.get(base + path) as other:
                 assert other.status == 404 and "Lee" not in await other.text()

@@ -300,12 +300,10 @@ async def participant(request: web.Request) -> web.Response:
         {
             "when": _stamp(services, c.slot_at, zone),
             "status": c.status,
-            "answers": [
-                (strip_html(catalog.questions[k].prompt) if k in catalog.questions else k,
-                 strip_html(catalog.questions[k].answer_label(v))
-                 if k in catalog.questions else v)
-                for k, v in a.items()
-            ],
+            "answers": [_answer(catalog, k, v) for k, v in a.items()],
+            # The core answers in one line; every question and answer under it.
+            "brief": "; ".join(": ".join(_answer(catalog, k, a[k], short=True))
+                               for k in BRIEF if k in a),
         }
         for c, a in reversed(recent)
     ]  # fmt: skip
@@ -345,6 +343,18 @@ async def participant(request: web.Request) -> web.Response:
         consented=_stamp(services, found.consented_at, zone),
         next_checkin=_stamp(services, found.next_checkin_at, zone),
     )  # fmt: skip
+
+
+BRIEF = ("mood", "craving", "use")
+
+
+def _answer(catalog, key: str, value: str, short: bool = False) -> tuple[str, str]:
+    """(the question, the answer) as text: the summary label when short, else the prompt."""
+    question = catalog.questions.get(key)
+    if question is None:
+        return key, value
+    label = question.summary_label if short else question.prompt
+    return strip_html(label), strip_html(question.answer_label(value))
 
 
 # --- program figures (admins) ---------------------------------------------------------------

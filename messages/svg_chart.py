@@ -10,7 +10,7 @@ from datetime import date
 
 from messages.trend_points import ChartPoint
 
-WIDTH, HEIGHT = 640, 240
+WIDTH, HEIGHT = 640, 258
 LEFT, RIGHT, TOP, PLOT_BOTTOM = 40, 16, 12, 190
 MARKS_Y = 214
 

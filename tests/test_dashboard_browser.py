@@ -84,6 +84,11 @@ async def test_dashboard_link_continue_caseload_and_a_script_name_is_text(dash, 
     assert await page.get_by_role("heading", level=1).inner_text() == "Your caseload (2)"
     cell = page.get_by_role("link", name="<script>alert(1)</script>")
     assert await cell.count() == 1  # shown as the text it is
+    # On a phone the page itself never scrolls sideways (the table scrolls in its box).
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await page.keyboard.press("Tab")  # the skip link comes first, for keyboard users
+    assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
     await cell.click()
     await page.wait_for_url("**/participants/*")
     assert "<script>alert(1)</script>" in await page.get_by_role("heading", level=1).inner_text()

@@ -200,11 +200,9 @@ async def inbox(request: web.Request) -> web.Response:
 
 
 def _alert_view(services: Services, item: reads.InboxItem, notice: str = "") -> dict:
-    catalog = services.program_catalog
     alert = item.alert
     return {
         "item": item,
-        "level_label": strip_html(catalog.text("alerts", f"level_{alert.level}")),
         "opened": _stamp(services, alert.created_at),
         "told": [(t, _stamp(services, t.at)) for t in item.told],
         "escalated": alert.escalations,
@@ -336,9 +334,7 @@ async def participant(request: web.Request) -> web.Response:
                      for m in record.medications],
         plan=shared,
         alerts=[(a, _stamp(services, a.created_at), names.get(a.acknowledged_by),
-                 names.get(a.resolved_by), strip_html(
-                     catalog.text("alerts", f"level_{a.level}")))
-                for a in reversed(record.alerts)],
+                 names.get(a.resolved_by)) for a in reversed(record.alerts)],
         consents=[(c, _stamp(services, c.expires_at)) for c in reversed(record.consents)],
         consented=_stamp(services, found.consented_at, zone),
         next_checkin=_stamp(services, found.next_checkin_at, zone),

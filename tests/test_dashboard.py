@@ -156,6 +156,10 @@ async def test_acknowledging_in_the_dashboard_updates_the_telegram_alert(dash, t
         async with http.post(f"{base}/alerts/{alert.id}/resolve", data={"csrf": csrf, "note": " "},
                              headers={"Origin": base}) as empty:  # fmt: skip
             assert empty.status == 400
+        async with http.post(f"{base}/alerts/{alert.id}/resolve", data={"csrf": csrf, "note": " "},
+                             headers={"Origin": base, "HX-Request": "true"}) as blank:  # fmt: skip
+            assert blank.status == 200 and "Please write a short note" in await blank.text()
+        assert (await alerts_of(bot))[ids["Sam"]].status == "acknowledged"
         async with http.post(f"{base}/alerts/{alert.id}/resolve",
                              data={"csrf": csrf, "note": "Called Sam; safe at home."},
                              headers={"Origin": base}) as resolved:  # fmt: skip

@@ -45,7 +45,8 @@ async def acknowledge(services: Services, bot: Bot, acting: Counselor, alert_id:
 async def resolve(
     services: Services, bot: Bot, acting: Counselor, alert_id: int, note: str
 ) -> Outcome:
-    return await _change(services, bot, acting, alert_id, note)
+    """Resolve with the note (trimmed, at most MAX_NOTE); a blank note changes nothing."""
+    return await _change(services, bot, acting, alert_id, note.strip()[:MAX_NOTE])
 
 
 async def _change(
@@ -62,6 +63,8 @@ async def _change(
             return Outcome("not_found")
         if alert.status == "closed":
             kind = "closed"
+        elif note == "":
+            kind = "needs_note"
         elif note is None:
             done = await alert_db.acknowledge(session, alert, counselor, now)
             kind = "acknowledged" if done else "already"

@@ -242,20 +242,15 @@ async def _act(request: web.Request, action: str) -> web.Response:
     if action == "acknowledge":
         outcome = await actions.acknowledge(services, request.app[BOT], counselor, alert_id)
     else:
-        note = str(form.get("note") or "").strip()
-        if not note:
-            outcome = actions.Outcome("needs_note")
-        else:
-            outcome = await actions.resolve(services, request.app[BOT], counselor, alert_id,
-                                            note[: actions.MAX_NOTE])  # fmt: skip
+        note = str(form.get("note") or "")
+        outcome = await actions.resolve(services, request.app[BOT], counselor, alert_id, note)
     if outcome.kind == "not_found":
         return not_found(request)
     notice = actions.NOTICES[outcome.kind]
     if request.headers.get("HX-Request") == "true":
-        # htmx swaps the alert's card in place with what it now says.
-        status = 400 if outcome.kind == "needs_note" else 200
-        view = _alert_view(services, outcome.item, notice) if outcome.item else None
-        return page(request, "_alert.html", status=status, view=view, csrf=_me(request).csrf)
+        # htmx swaps the alert's card in place with what it now says (a note still needed
+        # included: htmx swaps only 2xx answers).
+        return page(request, "_alert.html", view=_alert_view(services, outcome.item, notice))
     if outcome.kind == "needs_note":
         return message_page(request, 400, "A note is needed", notice)
     raise web.HTTPSeeOther(f"/alerts#alert-{alert_id}")

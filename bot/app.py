@@ -33,6 +33,7 @@ from bot import (
     privacy,
     start,
 )
+from bot.dashboard import command as dashboard_command
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
@@ -115,6 +116,7 @@ def register_handlers(app: Application, catalogs: Catalogs) -> None:
         ("caseload", counselor.on_caseload),
         ("history", counselor.on_history),
         ("discharge", discharge.on_discharge),
+        ("dashboard", dashboard_command.on_dashboard),
         # participants
         ("checkin", participant.on_checkin_command),
         ("sos", participant.on_sos),
@@ -187,7 +189,8 @@ async def _post_init(app: Application) -> None:
         settings = services.settings
         lease = timedelta(seconds=settings.outbox_lease_seconds)
         dispatcher = Dispatcher(services.sessionmaker, app.bot, services.now, catalog, lease=lease,
-                                team_chat_id=settings.counselor_team_chat_id)  # fmt: skip
+                                team_chat_id=settings.counselor_team_chat_id,
+                                dashboard_url=settings.dashboard_url)  # fmt: skip
         outbox.on_urgent_commit(services.sessionmaker, dispatcher.wake)
         app.bot_data["urgent_dispatch"] = asyncio.create_task(
             dispatcher.serve_urgent(), name="urgent-dispatch"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from functools import cached_property
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -49,6 +51,15 @@ def check_database_url(value: str) -> None:
             f"uses {url.drivername!r}; aftercare runs on sqlite+aiosqlite or postgresql+asyncpg "
             f"({safe_url(value)})"
         )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -103,6 +114,48 @@ class Settings(BaseSettings):
     # messages go after this many days, whoever they are about.
     retention_months: int = Field(default=24, ge=1, le=1200)
     message_retention_days: float = Field(default=7.0, gt=0)
+    # The counselor dashboard (bot/dashboard/): off unless DASHBOARD_URL (its public base) is set.
+    dashboard_url: str | None = None
+    dashboard_listen: str = "127.0.0.1:8080"
+    dashboard_login_minutes: float = Field(default=10.0, gt=0, le=60)
+    dashboard_idle_minutes: float = Field(default=30.0, gt=0)
+    dashboard_session_hours: float = Field(default=12.0, gt=0)
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _dashboard_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"DASHBOARD_URL must be an http:// or https:// URL, such as "
+                f"https://dashboard.example.org, not {value!r}"
+            )
+        if parts.scheme == "http" and not _loopback(parts.hostname):
+            raise ValueError(
+                "DASHBOARD_URL must be https:// (plain http:// only on loopback, such as "
+                "http://127.0.0.1:8080): its cookies and pages carry participants' records"
+            )
+        return value.rstrip("/")
+
+    @field_validator("dashboard_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"DASHBOARD_LISTEN must look like 127.0.0.1:8080, not {value!r}")
+        return value
+
+    @property
+    def dashboard_address(self) -> tuple[str, int]:
+        host, _, port = self.dashboard_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def dashboard_cookie_secure(self) -> bool:
+        """Secure cookies, except over plain http:// on loopback (a desk's own machine)."""
+        return not (self.dashboard_url or "").startswith("http://")
 
     @field_validator("counselor_team_chat_id")
     @classmethod

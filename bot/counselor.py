@@ -23,6 +23,7 @@ from messages import lookup, render
 from messages import plan as plan_text
 from messages.callback_data import PickButton
 from messages.render import Markup, fill
+from messages.trend_points import points_from
 from scheduler import alerting
 
 MAX_LABEL = 60
@@ -104,11 +105,10 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
             audit.record(session, now, f"counselor:{counselor.id}", "history_viewed",
                          f"participant:{participant.id}", {"alert_id": alert.id})  # fmt: skip
         if new_markup:
-            participant, trend = await _alert_view(session, services, alert)
-            updated = alerting.alert_rendered(catalog, alert, participant, trend)
             # The pressed message loses its Acknowledge button and says who acknowledged.
-            who = fill(texts["acknowledged"], name=counselor.name)
-            updated = render.Rendered(updated.text + "\n\n" + who, updated.buttons)
+            updated = await alerting.acknowledged_rendered(
+                session, catalog, alert, counselor, now, services.settings.dashboard_url
+            )
     await query.answer(toast)
     if new_markup:
         await telegram_io.edit(context.bot, query.message, updated)
@@ -154,7 +154,10 @@ async def on_flags(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 messages.append(fill(catalog.text("alerts", "flags_header"), count=len(visible)))
             for alert in shown:
                 participant, trend = await _alert_view(session, services, alert)
-                messages.append(alerting.alert_rendered(catalog, alert, participant, trend))
+                messages.append(alerting.alert_rendered(
+                    catalog, alert, participant, trend,
+                    dashboard_url=services.settings.dashboard_url,
+                ))  # fmt: skip
             # Each alert shows a name, reasons and a trend: a view of those participants.
             seen = {"alerts": [a.id for a in shown],
                     "participants": sorted({a.participant_id for a in shown})}  # fmt: skip
@@ -286,7 +289,7 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def history(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: str) -> None:
     # Imported here: matplotlib takes a moment to load, and only this command draws.
-    from messages.chart import ChartPoint, trend_chart
+    from messages.chart import trend_chart
 
     services = services_of(context)
     catalog, now = services.catalog, services.now()
@@ -305,16 +308,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: st
             else:
                 zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
                 series = await _series(session, participant, now, HISTORY_DAYS)
-                points = [
-                    ChartPoint(
-                        day=c.slot_at.astimezone(zone).date(),
-                        mood=int(a["mood"]) if "mood" in a else None,
-                        craving=int(a["craving"]) if "craving" in a else None,
-                        lapse=a.get("use") == "yes",
-                        missed=c.status == "missed",
-                    )
-                    for c, a in series
-                ]
+                points = points_from(series, zone)
                 today = now.astimezone(zone).date()
                 name = participant.first_name or ""
                 photo = trend_chart(points, name, today - timedelta(days=HISTORY_DAYS), today)

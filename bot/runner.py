@@ -22,6 +22,7 @@ from telegram.ext import Application
 from bot import audit_export, metrics, startup, status, webhook
 from bot.app import build_application
 from bot.config import Settings
+from bot.dashboard import server as dashboard
 from bot.links import deep_link
 from bot.polling import Intake
 from bot.redact import safe_url
@@ -105,9 +106,10 @@ def _stop_on_signals() -> asyncio.Event:
 
 async def start_servers(app: Application, services: Services) -> list:
     """The HTTP servers beside the bot, each with an async cleanup(). Add one line per server."""
-    return [
-        await status.start(app, services),
-    ]
+    servers = [await status.start(app, services)]
+    if services.settings.dashboard_url:  # the counselors' dashboard, at DASHBOARD_LISTEN
+        servers.append(await dashboard.start(services, app.bot))
+    return servers
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -12,6 +12,13 @@ from messages.render import Rendered
 from scheduler.dispatcher import reply_markup_from
 
 log = logging.getLogger(__name__)
+
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def preview_of(rendered: Rendered) -> LinkPreviewOptions | None:
+    return NO_PREVIEW if rendered.no_preview else None
 
 
 def markup_of(rendered: Rendered, bot: Bot) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
@@ -28,6 +35,7 @@ async def send(
         text=rendered.text,
         parse_mode=ParseMode.HTML,
         reply_markup=markup_of(rendered, bot),
+        link_preview_options=preview_of(rendered),
         rate_limit_args=priority,
     )
 
@@ -45,18 +53,25 @@ async def replace_keyboard_message(bot: Bot, chat_id: int, message_id: int, text
 
 async def edit(bot: Bot, message: Message | None, rendered: Rendered) -> None:
     """Replace a message's text and buttons. Best effort, like replace_keyboard_message."""
-    if message is None:
-        return
+    if message is not None:
+        await edit_by_id(bot, message.chat_id, message.message_id, rendered)
+
+
+async def edit_by_id(bot: Bot, chat_id: int, message_id: int, rendered: Rendered) -> bool:
+    """Replace a sent message's text and buttons; False when Telegram refused (best effort)."""
     try:
         await bot.edit_message_text(
-            chat_id=message.chat_id,
-            message_id=message.message_id,
+            chat_id=chat_id,
+            message_id=message_id,
             text=rendered.text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup_of(rendered, bot),
+            link_preview_options=preview_of(rendered),
         )
     except BadRequest as exc:
-        log.info("could not edit message %s: %s", message.message_id, exc)
+        log.info("could not edit message %s: %s", message_id, exc)
+        return False
+    return True
 
 
 async def clear_buttons(bot: Bot, message: Message) -> None:

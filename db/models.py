@@ -502,3 +502,34 @@ class BotState(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(400))
+
+
+class DashboardLoginToken(Base):
+    """A one-time dashboard login link sent by /dashboard: bound to one counselor, short-lived,
+    single use, and stored only as a hash."""
+
+    __tablename__ = "dashboard_login_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("counselors.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A counselor's signed-in dashboard session, kept server-side; the cookie holds the only
+    copy of its id, the table a hash. It ends at logout, after idling, or at its absolute end."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    counselor_id: Mapped[int] = mapped_column(
+        ForeignKey("counselors.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the absolute end, whatever the activity
+    ended_at: Mapped[datetime | None]

@@ -163,6 +163,8 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "history": set(),
         "acknowledged": {"name"},
         "already_acknowledged": set(),
+        "resolved_by": {"name"},
+        "open_dashboard": {"url"},
         "resolve_prompt": {"name"},
         "resolved": set(),
         "already_resolved": set(),
@@ -181,6 +183,8 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "team_caseload": {"counselor"},
         "team_unassigned": set(),
     },
+    "dashboard": {"link": {"minutes", "url"}, "off": set(), "logged_out": {"count"},
+                  "usage": set()},
     "settings": {
         "menu": {"time", "timezone", "weekday", "quiet", "language"},
         "button_time": set(),

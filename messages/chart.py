@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 import matplotlib
@@ -15,14 +14,7 @@ matplotlib.use("Agg")  # before pyplot: never look for a display
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-
-@dataclass(frozen=True)
-class ChartPoint:
-    day: date
-    mood: int | None = None
-    craving: int | None = None
-    lapse: bool = False
-    missed: bool = False
+from messages.trend_points import ChartPoint  # noqa: E402
 
 
 def trend_chart(points: Sequence[ChartPoint], title: str, start: date, end: date) -> bytes:

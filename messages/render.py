@@ -45,6 +45,8 @@ class Rendered:
     buttons: Keyboard = ()
     # A button kept under the text field (a reply keyboard), e.g. "I need help now".
     persistent_button: str | None = None
+    # No link preview: set on messages that carry a link (a preview would fetch it).
+    no_preview: bool = False
 
     def reply_markup(self) -> dict[str, Any] | None:
         """Bot API reply markup as plain JSON data (for the outbox and the bot)."""
@@ -69,7 +71,17 @@ class Rendered:
         markup = self.reply_markup()
         if markup:
             body["reply_markup"] = markup
+        if self.no_preview:
+            body["link_preview_options"] = NO_PREVIEW
         return body
+
+
+NO_PREVIEW = {"is_disabled": True}
+
+
+def with_dashboard_link(catalog: Catalog, text: str, url: str) -> Markup:
+    """An alert's text with its "Open in dashboard" link under it."""
+    return Markup(text + "\n\n" + fill(catalog.text("alerts", "open_dashboard"), url=url))
 
 
 def fill(template: str, **values: object) -> Markup:
@@ -319,9 +331,11 @@ def counselor_alert(
     escalated_minutes: int | None = None,
     acknowledged: bool = False,
     language: str | None = None,
+    dashboard_link: str | None = None,
 ) -> Rendered:
-    """The alert a counselor gets, with Acknowledge, Resolve and History buttons. `language`:
-    the participant's, named when it is not the program's."""
+    """The alert a counselor gets, with Acknowledge, Resolve and History buttons (and a link to
+    it in the dashboard, when there is one). `language`: the participant's, named when it is
+    not the program's."""
     level_text = Markup(catalog.text("alerts", f"level_{level}"))
     template = catalog.text("alerts", "counselor")
     text = fill(template, level=level_text, name=name, reasons=_bullets(reasons), trend=trend_line)
@@ -338,7 +352,10 @@ def counselor_alert(
     ]
     if not acknowledged:
         buttons.insert(0, (catalog.text("alerts", "acknowledge"), AlertButton("a", alert_id)))
-    return Rendered(text, (tuple(buttons),))
+    if dashboard_link is None:
+        return Rendered(text, (tuple(buttons),))
+    text = with_dashboard_link(catalog, text, dashboard_link)
+    return Rendered(text, (tuple(buttons),), no_preview=True)
 
 
 def alert_history(catalog: Catalog, name: str, trend_line: str, reasons: Sequence[str]) -> str:

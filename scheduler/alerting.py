@@ -46,8 +46,15 @@ def alert_message(
     trend: str,
     escalated_minutes: int | None = None,
 ) -> dict:
-    """The counselor's message as a sendMessage payload (for the outbox)."""
-    return alert_rendered(catalog, alert, participant, trend, escalated_minutes).payload()
+    """The counselor's message as a sendMessage payload (for the outbox). The dispatcher adds
+    the dashboard link, when the dashboard is on, from the path it carries."""
+    payload = alert_rendered(catalog, alert, participant, trend, escalated_minutes).payload()
+    return payload | {"dashboard_path": dashboard_path(alert)}
+
+
+def dashboard_path(alert: Alert) -> str:
+    """Where an alert opens in the dashboard, under DASHBOARD_URL."""
+    return f"/alerts/{alert.id}"
 
 
 def alert_rendered(
@@ -56,6 +63,7 @@ def alert_rendered(
     participant: Participant,
     trend: str,
     escalated_minutes: int | None = None,
+    dashboard_url: str | None = None,
 ) -> render.Rendered:
     theirs = catalog.in_language(participant.language)
     return render.counselor_alert(
@@ -68,7 +76,35 @@ def alert_rendered(
         escalated_minutes=escalated_minutes,
         acknowledged=alert.status != "open",
         language=theirs.language_name if theirs.locale != catalog.locale else None,
+        dashboard_link=dashboard_url + dashboard_path(alert) if dashboard_url else None,
     )
+
+
+async def acknowledged_rendered(
+    session: AsyncSession,
+    catalog: Catalog,
+    alert: Alert,
+    counselor: Counselor,
+    now: datetime,
+    dashboard_url: str | None = None,
+) -> render.Rendered:
+    """An acknowledged alert's message as it then reads in Telegram: no Acknowledge button,
+    and who acknowledged it (and who resolved it, once resolved). The Acknowledge button and
+    the dashboard both edit the messages to this."""
+    participant = await session.get(Participant, alert.participant_id)
+    trend = await trend_line(session, catalog, participant, now)
+    shown = alert_rendered(catalog, alert, participant, trend, dashboard_url=dashboard_url)
+    texts = catalog.texts["alerts"]
+    acknowledger = (
+        await session.get(Counselor, alert.acknowledged_by)
+        if alert.acknowledged_by not in (None, counselor.id)
+        else counselor
+    )
+    lines = [render.fill(texts["acknowledged"], name=acknowledger.name)]
+    if alert.status == "resolved":
+        lines.append(render.fill(texts["resolved_by"], name=counselor.name))
+    text = render.Markup(shown.text + "\n\n" + "\n".join(lines))
+    return render.Rendered(text, shown.buttons, no_preview=shown.no_preview)
 
 
 async def raise_alert(

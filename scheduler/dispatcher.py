@@ -16,13 +16,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from db import audit, awaiting, outbox
 from db import checkins as checkin_db
 from db.models import CheckIn, OutboxMessage, Participant
+from messages import render
 from messages.catalog import Catalog
+from messages.render import NO_PREVIEW
 from scheduler import alerting
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,10 @@ class Dispatcher:
         batch: int = BATCH,
         lease: timedelta = LEASE,
         team_chat_id: int | None = None,
+        dashboard_url: str | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._dashboard_url = dashboard_url
         self._bot = bot
         self._clock = clock
         self._catalog = catalog
@@ -152,11 +156,18 @@ class Dispatcher:
         if method != "sendMessage":
             raise BadRequest(f"outbox method {method} is not supported")
         markup = payload.get("reply_markup")
+        text, preview = payload["text"], payload.get("link_preview_options")
+        # An alert carries its place in the dashboard; the link is made here, when it is sent,
+        # so it follows DASHBOARD_URL (and is left out while the dashboard is off).
+        if self._dashboard_url and payload.get("dashboard_path"):
+            url = self._dashboard_url + payload["dashboard_path"]
+            text, preview = render.with_dashboard_link(self._catalog, text, url), NO_PREVIEW
         message = await self._bot.send_message(
             chat_id=chat_id,
-            text=payload["text"],
+            text=text,
             parse_mode=payload.get("parse_mode"),
             reply_markup=reply_markup_from(markup, self._bot),
+            link_preview_options=LinkPreviewOptions(**preview) if preview else None,
             rate_limit_args=priority,
         )
         return message.message_id

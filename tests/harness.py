@@ -160,7 +160,7 @@ class BotHarness:
     async def dispatch(self) -> int:
         return await Dispatcher(
             self.sessionmaker, self.app.bot, self.clock, self.catalog,
-            team_chat_id=self.team_chat_id,
+            team_chat_id=self.team_chat_id, dashboard_url=self.settings.dashboard_url,
         ).drain()  # fmt: skip
 
     async def escalate(self) -> int:

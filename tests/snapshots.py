@@ -21,9 +21,8 @@ BOOKKEEPING = frozenset({"inbound_updates"})
 # or staff data. A new table must be added here or link to a participant.
 # "awaiting" is routing only (which question a Telegram user's next message answers: a kind
 # and an internal id); a participant's row goes with /deleteme.
-NOT_PARTICIPANT_DATA = frozenset(
-    {"counselors", "meetings", "bot_state", "inbound_updates", "awaiting"}
-)
+NOT_PARTICIPANT_DATA = frozenset({"counselors", "meetings", "bot_state", "inbound_updates",
+                                  "awaiting", "dashboard_login_tokens", "dashboard_sessions"})
 TABLES = {table.name: table for table in Base.metadata.sorted_tables}
 
 

@@ -31,8 +31,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 from telegram.ext import CommandHandler
+from yarl import URL
 
 from bot.app import GROUP_MAIN
+from bot.dashboard import server as dashboard_server
 from bot.runner import import_meetings, read_feed
 from db import medications as medication_db
 from db import meetings as meeting_db
@@ -40,7 +42,7 @@ from db.models import Alert, CheckIn, Consent, Medication, Meeting, Participant
 from messages import callback_data as cd
 from messages.html import strip_html
 from scheduler import meetings as meeting_work
-from tests import databases
+from tests import dashboard, databases
 from tests.conftest import BACKENDS
 from tests.harness import BotHarness, Clock, Person, enroll_participant, register_counselor
 from tests.snapshots import (
@@ -74,6 +76,9 @@ class World:
     people: dict[str, Person]
     ids: dict[str, Any]
     base: Snapshot = field(default_factory=dict)
+    # The dashboard: its base URL, and an HTTP client (with its CSRF token) per web role.
+    dashboard: str = ""
+    web: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
     def participant_id(self, who: str) -> int:
         return self.ids[who]
@@ -152,10 +157,25 @@ async def world(matrix_db_url):
 
     async with FakeTelegram(token="123456:MATRIX-secret", bot_username="aftercare_test_bot") as tg:
         clock = Clock(datetime(2026, 1, 5, 14, 0, tzinfo=UTC))
-        async with BotHarness(tg, matrix_db_url, clock) as bot:
+        port = dashboard.free_port()
+        base = f"http://127.0.0.1:{port}"
+        async with BotHarness(tg, matrix_db_url, clock, dashboard_url=base,
+                              dashboard_listen=f"127.0.0.1:{port}") as bot:  # fmt: skip
             built = await build_world(bot)
-            built.base = await snapshot(bot.sessionmaker)
-            yield built
+            runner = await dashboard_server.start(bot.services, bot.app.bot)
+            built.dashboard = base
+            try:
+                for role in WEB_ROLES:
+                    http = (dashboard.client() if role == "signed_out" else
+                            await dashboard.signed_in(bot, built.people[role], base))  # fmt: skip
+                    csrf = "" if role == "signed_out" else await dashboard.csrf_of(http, base)
+                    built.web[role] = (http, csrf)
+                built.base = await snapshot(bot.sessionmaker)
+                yield built
+            finally:
+                for http, _ in built.web.values():
+                    await http.close()
+                await dashboard_server.stop(runner)
 
 
 # --- what a cell expects ----------------------------------------------------------------------
@@ -424,6 +444,12 @@ def erasure_asked(r: Result) -> None:
     assert own_row(r)["status"] == "active"  # nothing is deleted before the confirmations
 
 
+def dashboard_link(r: Result) -> None:
+    [token] = r.added("dashboard_login_tokens")
+    counselor = next(c for c in r.rows("counselors") if c["telegram_user_id"] == r.person.user_id)
+    assert token["counselor_id"] == counselor["id"] and "/login/" in r.text
+
+
 NOT_FOUND = refused("couldn't find")
 COUNSELOR_LIST = dict(
     own_counselor=ok(both(replied("Sam", absent=("Lee",)), views_audited("caseload_viewed"))),
@@ -463,6 +489,8 @@ COMMANDS: dict[str, tuple[str, dict[str, Expect]]] = {
     "settings": ("/settings", row(same())),
     "pause": ("/pause 2", row(ok(paused))),
     "resume": ("/resume", row(same())),
+    "dashboard": ("/dashboard", row(stranger=refused("988"), own_counselor=ok(dashboard_link),
+                                    other_counselor=ok(dashboard_link))),
     "stop": ("/stop", row(refused("aren't anyone's"), contact=ok(consent_revoked, touches="sam"),
                           own_counselor=refused("aren't anyone's"),
                           other_counselor=refused("aren't anyone's"),
@@ -659,3 +687,129 @@ async def test_button(world, button, role):
         return await person.press_data(_pressable(person), data)
 
     await run_cell(world, role, press, cells[role])
+
+
+# --- the matrix: dashboard routes -------------------------------------------------------------
+# Who can be signed in: counselors and admins (only they get a link from /dashboard, as the
+# command row shows); "signed_out" is anyone else's browser, with no session.
+
+WEB_ROLES = ("own_counselor", "other_counselor", "admin", "signed_out")
+# Reached without a session by design: the one-time link's page and its Continue (the token is
+# the credential), the signed-out page, the static files.
+WEB_PUBLIC = {("GET", "/login/{token}"), ("POST", "/login"), ("GET", "/signed-out")}
+
+
+@dataclass(frozen=True)
+class Web:
+    status: int
+    shows: tuple[str, ...] = ()
+    hides: tuple[str, ...] = ()
+    audited: str | None = None  # a view: only this audit entry is added
+    check: Callable[[Snapshot, Snapshot, dict], None] | None = None  # an allowed change
+
+
+def web_row(own: Web, other: Web, admin: Web | None = None,
+            signed_out: Web | None = None, post: bool = False) -> dict[str, Web]:  # fmt: skip
+    return dict(own_counselor=own, other_counselor=other, admin=admin or own,
+                signed_out=signed_out or Web(403 if post else 401))  # fmt: skip
+
+
+def alert_now(status: str) -> Callable[[Snapshot, Snapshot, dict], None]:
+    def check(before: Snapshot, after: Snapshot, ids: dict) -> None:
+        assert after["alerts"][(ids["alert"],)]["status"] == status
+
+    return check
+
+
+def session_ended(before: Snapshot, after: Snapshot, ids: dict) -> None:
+    ended = [k for k, r in after["dashboard_sessions"].items()
+             if r["ended_at"] and not before["dashboard_sessions"][k]["ended_at"]]  # fmt: skip
+    assert len(ended) == 1
+
+
+NOT_THEIRS = Web(404, hides=("Sam",))
+ADMINS_ONLY = Web(403)
+
+# (method, route, the path built from the world's ids, the form) -> the row
+WEB: dict[tuple[str, str], tuple[Callable[[dict], str], dict[str, str], dict[str, Web]]] = {
+    ("GET", "/"): (lambda i: "/", {}, web_row(
+        Web(200, ("Sam",), ("Lee",), "caseload_viewed"), Web(200, ("Lee",), ("Sam",),
+        "caseload_viewed"), Web(200, ("Sam", "Lee"), (), "caseload_viewed"))),
+    ("GET", "/alerts"): (lambda i: "/alerts", {}, web_row(
+        Web(200, ("Sam",), ("Lee",), "flags_viewed"), Web(200, ("Lee",), ("Sam",), "flags_viewed"),
+        Web(200, ("Sam", "Lee"), (), "flags_viewed"))),
+    ("GET", "/alerts/{id}"): (lambda i: f"/alerts/{i['alert']}", {},
+                              web_row(Web(303), NOT_THEIRS)),
+    ("POST", "/alerts/{id}/acknowledge"): (lambda i: f"/alerts/{i['alert']}/acknowledge", {},
+        web_row(Web(303, check=alert_now("acknowledged")), NOT_THEIRS, post=True)),
+    ("POST", "/alerts/{id}/resolve"): (lambda i: f"/alerts/{i['alert']}/resolve",
+        {"note": "Called; safe."},
+        web_row(Web(303, check=alert_now("resolved")), NOT_THEIRS, post=True)),
+    ("GET", "/participants/{id}"): (lambda i: f"/participants/{i['sam']}", {},
+        web_row(Web(200, ("Sam",), ("Lee",), "participant_viewed"), NOT_THEIRS)),
+    ("GET", "/program"): (lambda i: "/program", {}, web_row(
+        ADMINS_ONLY, ADMINS_ONLY, Web(200, ("Caseload per counselor",)))),
+    ("GET", "/program/{figure}.csv"): (lambda i: "/program/caseload.csv", {}, web_row(
+        ADMINS_ONLY, ADMINS_ONLY, Web(200, ("Dana",), (), "figures_exported"))),
+    ("POST", "/logout"): (lambda i: "/logout", {},
+                          web_row(Web(303, check=session_ended), Web(303, check=session_ended),
+                                  post=True)),
+}  # fmt: skip
+
+
+@in_world
+async def test_every_dashboard_route_has_a_row(world):
+    app = dashboard_server.build_app(world.bot.services, world.bot.app.bot)
+    routes = {(r.method, r.resource.canonical) for r in app.router.routes()
+              if r.method in ("GET", "POST") and not r.resource.canonical.startswith("/static")}
+    assert routes == set(WEB) | WEB_PUBLIC
+    for _, _, cells in WEB.values():
+        assert tuple(cells) == WEB_ROLES
+
+
+@in_world
+@pytest.mark.parametrize(("route", "role"), [
+    pytest.param(route, role, id=f"{route[0]} {route[1]}-{role}") for route in WEB
+    for role in WEB_ROLES])  # fmt: skip
+async def test_dashboard_route(world, route, role):
+    build, form, cells = WEB[route]
+    expect = cells[role]
+    http, csrf = world.web[role]
+    url = world.dashboard + build(world.ids)
+    before = world.base
+    after: Snapshot | None = None
+    cookies = {c.key: c.value for c in http.cookie_jar}  # a logout cell clears them
+    try:
+        if route[0] == "GET":
+            response = await http.get(url, allow_redirects=False)
+        else:
+            data = {**form, "csrf": csrf} if csrf else dict(form)
+            response = await http.post(url, data=data, allow_redirects=False,
+                                       headers={"Origin": world.dashboard})  # fmt: skip
+        async with response:
+            text = await response.text()
+            assert response.status == expect.status, (response.status, text[:300])
+            assert response.headers["Cache-Control"] == "no-store"
+        for word in expect.shows:
+            assert word in text, word
+        for word in expect.hides:
+            assert word not in text, word
+        after = await snapshot(world.bot.sessionmaker)
+        changed = differences(before, after)
+        if expect.check is not None:
+            expect.check(before, after, world.ids)
+            lee_before = participant_rows(before, world.ids["lee"])
+            assert not differences(lee_before, participant_rows(after, world.ids["lee"]))
+        elif expect.audited is not None:
+            actions = [r["action"] for k, r in after["audit_log"].items()
+                       if k not in before["audit_log"]]  # fmt: skip
+            assert actions == [expect.audited], actions
+            assert all(c.startswith("audit_log") for c in changed), changed
+        else:
+            assert not changed, "refused or read-only, yet the database changed:\n" + "\n".join(
+                changed
+            )
+    finally:
+        http.cookie_jar.update_cookies(cookies, response_url=URL(world.dashboard))
+        if (after if after is not None else await snapshot(world.bot.sessionmaker)) != before:
+            await restore(world.bot.sessionmaker, before)

@@ -151,6 +151,7 @@ async def _post_init(app: Application) -> None:
             catalogs=services.catalogs,
             team_chat_id=settings.counselor_team_chat_id,
             retention=Retention(settings.retention_months, settings.message_retention_days),
+            safety_ask_wait=timedelta(minutes=settings.safety_ask_timeout_minutes),
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler

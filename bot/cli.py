@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="from this UTC day (YYYY-MM-DD) or ISO 8601 time")  # fmt: skip
     export.add_argument("--until", type=_until, metavar="DATE",
                         help="through the end of this UTC day, or up to this time")  # fmt: skip
+    screen = commands.add_parser("screen", help="screen messages: a line in, a JSON line out")
+    screen.add_argument("--explain", action="store_true", help="print the same in words")
     return parser
 
 
@@ -65,6 +67,10 @@ def _until(text: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "screen":  # no settings, token or database
+        from bot.screen_cli import run
+
+        return run(args.explain)
     try:
         settings = Settings()
     except ValidationError as exc:

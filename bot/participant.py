@@ -25,6 +25,7 @@ from bot import (
     plan,
     privacy,
     safety,
+    safety_ask,
     telegram_io,
 )
 from bot.common import reply_to_non_participant
@@ -58,6 +59,7 @@ from messages.callback_data import (
     MeetingButton,
     PlanButton,
     QuietButton,
+    SafetyAskButton,
     SettingsButton,
     SosButton,
     TimeButton,
@@ -302,11 +304,12 @@ async def _checkin_text(
     hint = render.hint(catalog, key)
     result = screen(text, catalog.screen)
     urgent: list[Rendered] = []
-    if result.response is not None:
-        urgent = await safety.on_free_text(session, services, participant, result, text, checkin.id)
     if result.response is not None or len(text.split()) >= NOTE_MIN_WORDS:
-        notes.save_note(session, participant.id, text, services.now(), checkin.id)
+        note = notes.save_note(session, participant.id, text, services.now(), checkin.id)
         hint = Markup(catalog.text("checkin", "note_saved_during") + "\n\n" + hint)
+        if result.response is not None:
+            urgent = await safety.on_free_text(session, services, participant, result, text,
+                                               checkin.id, note)  # fmt: skip
     return Reply([Rendered(hint, current_question(catalog, checkin).buttons)], urgent=urgent)
 
 
@@ -334,6 +337,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if isinstance(data, ErasureButton):
         await privacy.on_erasure_button(update, context, data)
+        return
+    if isinstance(data, SafetyAskButton):
+        await _as_participant(update, context, safety_ask.button(data))
         return
     if isinstance(data, AnswerButton):
         reply = await _answer_button(services, query.from_user.id, data)
@@ -409,6 +415,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     async def active(services: Services, session: AsyncSession, participant: Participant):
         now = services.now()
+        # An answer to "Are you safe right now?" comes before anything else it might answer.
+        answered = await safety_ask.typed(services, session, participant, text)
+        if answered is not None:
+            return answered
         if participant.settings_step is not None:
             changed = await participant_settings.typed(session, services, participant, text)
             if changed is not None:
@@ -425,11 +435,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return Reply(taken)
         if checkin is not None:
             return await _checkin_text(services, session, participant, checkin, text)
-        notes.save_note(session, participant.id, text, now)
+        note = notes.save_note(session, participant.id, text, now)
         result = screen(text, services.catalog.screen)
         if result.response is None:
             return Reply([services.catalog.text("general", "note_saved")])
-        urgent = await safety.on_free_text(session, services, participant, result, text, None)
+        urgent = await safety.on_free_text(session, services, participant, result, text, None,
+                                           note)  # fmt: skip
         return Reply([services.catalog.text("screen", "acknowledged")], urgent=urgent)
 
     async def enrolling(services: Services, session: AsyncSession, participant: Participant):
@@ -481,6 +492,7 @@ async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    await safety_ask.helped(services, session, participant)
     reasons = [services.catalog.text("reasons", "sos")]
     urgent = await safety.crisis(session, services, participant, "sos", reasons)
     # Their own plan comes after the crisis resources, never before them.

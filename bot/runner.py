@@ -59,13 +59,15 @@ def run(settings: Settings) -> int:
     if not settings.token():
         log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
         return 2
-    load_catalogs()  # a broken content file (in any language) stops us here, before anything
+    catalogs = load_catalogs()  # a broken content file (in any language) stops us here
     try:
         hold_lock(settings.database_url)
     except AlreadyRunning as exc:
         log.error("%s", exc)
         return 2
     asyncio.run(migrate(settings.database_url))
+    model = catalogs.default.screen.model()  # trained now: the first message waits for nothing
+    log.info("free-text screen: model trained on corpus %s", model.digest[:12])
     app = build_application(make_services(settings))
     if settings.webhook_url:
         # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET, so forged calls get 403.

@@ -214,8 +214,18 @@ class ErasureButton:
     nonce: str  # secrets.token_urlsafe: A-Z a-z 0-9 _ -
 
 
+@dataclass(frozen=True)
+class SafetyAskButton:
+    """An answer to "Are you safe right now?": s = I'm safe, h = I need help now, c = talk to
+    my counselor."""
+
+    ask_id: int
+    answer: str
+
+
 CallbackData = (
-    AnswerButton
+    SafetyAskButton
+    | AnswerButton
     | ConsentButton
     | TimezoneButton
     | TimeButton
@@ -262,6 +272,7 @@ _QUIET = re.compile(r"qh:(off|\d{2}:\d{2}-\d{2}:\d{2})")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)")
 _DISCHARGE = re.compile(r"dc:(\d{1,12}):([yn])")
 _ERASURE = re.compile(r"dm:([abx]):([A-Za-z0-9_-]{8,24})")
+_SAFETY_ASK = re.compile(r"sa:(\d{1,12}):([shc])")
 
 
 def encode(data: CallbackData) -> str:
@@ -320,6 +331,8 @@ def encode(data: CallbackData) -> str:
             text = f"dc:{participant_id}:{'y' if confirm else 'n'}"
         case ErasureButton(step, nonce):
             text = f"dm:{step}:{nonce}"
+        case SafetyAskButton(ask_id, answer):
+            text = f"sa:{ask_id}:{answer}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -347,6 +360,8 @@ def decode(text: str | None) -> CallbackData | None:
         return ContactOfferButton(m.group(1))
     if m := _CONTACT_ANSWER.fullmatch(text):
         return ContactAnswerButton(int(m.group(1)), m.group(2) == "y")
+    if m := _SAFETY_ASK.fullmatch(text):
+        return SafetyAskButton(int(m.group(1)), m.group(2))
     return (
         _decode_meeting(text)
         or _decode_plan_and_medication(text)

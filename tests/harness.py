@@ -84,6 +84,9 @@ class BotHarness:
         return self.app
 
     async def start(self) -> None:
+        # As `aftercare run` does: the screen's model is trained before the first update (once
+        # a process), so no handler waits for it under a test's timeout.
+        self.catalogs.default.screen.model()
         self.build()
         await self.app.initialize()
         await self.app.post_init(self.app)

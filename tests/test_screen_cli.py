@@ -23,8 +23,9 @@ def screen(tmp_path, *lines: str, args: tuple[str, ...] = ()) -> subprocess.Comp
 
 
 def test_one_json_object_a_line_for_every_kind_of_line(tmp_path):
-    lines = ["I want to kill myself", "", "x" * 5000, "relapsed last night, used again",
-             "   ", "ya no quiero vivir", "tab\there", "🙂 ‮ zero​width"]  # fmt: skip
+    lines = ["I want to kill myself", "", ("a long day at work " * 300)[:5000],
+             "relapsed last night, used again",
+             "   ", "ya no quiero vivir", "tab\there", "🙂 ‮ zero​width", "x" * 5000]  # fmt: skip
     done = screen(tmp_path, *lines)
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint bench clean
+.PHONY: run test demo lint bench screen-eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(STAMP)
 # By hand, never in the suite: delivery figures on SQLite and PostgreSQL (a few minutes).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The free-text screen's figures: leave one writer out over the corpus, and tests/data/.
+screen-eval: $(STAMP)
+	$(BIN)/python -m bench.screen_eval
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -89,6 +89,7 @@ def button_handlers() -> list[CallbackQueryHandler]:
         _pressed(cd.MeetingButton, meetings.on_button),
         _pressed(cd.DischargeButton, discharge.on_button),
         _pressed(cd.ErasureButton, privacy.on_erasure_button),
+        _pressed(cd.SafetyAskButton, participant.on_safety_ask_press),
         _pressed(cd.SosButton, participant.on_sos_press),
         _pressed(cd.CopingButton, participant.on_coping_press),
         _pressed((cd.PlanButton, cd.MedicationSetupButton, cd.MedicationButton, cd.DoseButton),
@@ -210,6 +211,7 @@ async def _post_init(app: Application) -> None:
             catalogs=services.catalogs,
             team_chat_id=settings.counselor_team_chat_id,
             retention=Retention(settings.retention_months, settings.message_retention_days),
+            safety_ask_wait=timedelta(minutes=settings.safety_ask_timeout_minutes),
         )
         scheduler.start()
         app.bot_data["scheduler"] = scheduler

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="from this UTC day (YYYY-MM-DD) or ISO 8601 time")  # fmt: skip
     export.add_argument("--until", type=_until, metavar="DATE",
                         help="through the end of this UTC day, or up to this time")  # fmt: skip
+    screen = commands.add_parser("screen", help="screen messages: a line in, a JSON line out")
+    screen.add_argument("--explain", action="store_true", help="print the same in words")
     return parser
 
 
@@ -80,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     # Masks first, from the raw environment: even a configuration error can't echo a secret.
     redactor = redact.from_environment()
     configure_logging("INFO", redactor)
+    if args.command == "screen":  # no settings, token or database
+        from bot.screen_cli import run
+
+        return run(args.explain)
     try:
         settings = Settings()
     except ValidationError as exc:

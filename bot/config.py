@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     escalate_crisis_minutes: float = Field(default=15.0, gt=0)
     escalate_high_minutes: float = Field(default=240.0, gt=0)
     escalate_watch_minutes: float = Field(default=1440.0, gt=0)
+    # "Are you safe right now?" unanswered this long: a watch alert quoting the message.
+    safety_ask_timeout_minutes: float = Field(default=30.0, gt=0)
     # When a person reads alerts (in DEFAULT_TIMEZONE); outside these, participants are told.
     monitored_hours: str = "08:00-20:00"
     monitored_days: str = "mon-fri"

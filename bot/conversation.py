@@ -22,6 +22,7 @@ from bot import (
     participant_settings,
     plan,
     safety,
+    safety_ask,
 )
 from bot.common import reply_to_non_participant
 from bot.reply import Reply
@@ -82,7 +83,7 @@ async def _from_participant(
     bot_username: str,
 ) -> Reply:
     result = screen(text, services.catalog.screen)
-    if result.crisis:
+    if result.crisis or result.ask:
         return await _crisis_first(session, services, participant, asked, text, result)
     if participant.status == "enrolling":
         from bot.participant import enrollment_text
@@ -102,16 +103,19 @@ async def _crisis_first(
     text: str,
     result: ScreenResult,
 ) -> Reply:
-    """Crisis words, whatever was being asked: the crisis response and the alert, the words
-    kept, then the open question again (it is still open)."""
+    """Crisis words (or words the screen is unsure of), whatever was being asked: the crisis
+    response and the alert (or "Are you safe right now?"), the words kept, then the open
+    question again (it is still open)."""
     checkin_id = asked.ref_id if awaiting.is_(asked, awaiting.CHECKIN) else None
-    notes.save_note(session, participant.id, text, services.now(), checkin_id)
+    note = notes.save_note(session, participant.id, text, services.now(), checkin_id)
     if participant.status == "enrolling":
         from bot.participant import enrollment_prompt
 
-        urgent = await safety.on_free_text(session, services, participant, result, text, None)
+        urgent = await safety.on_free_text(session, services, participant, result, text, None,
+                                           note)  # fmt: skip
         return Reply([enrollment_prompt(services.catalog, participant)], urgent=urgent)
-    urgent = await safety.on_free_text(session, services, participant, result, text, checkin_id)
+    urgent = await safety.on_free_text(session, services, participant, result, text, checkin_id,
+                                       note)  # fmt: skip
     reply = await _ask_again(session, services, participant, asked)
     reply.urgent = urgent + reply.urgent
     return reply
@@ -138,6 +142,10 @@ async def _answer(
 ) -> Reply | None:
     """The text as the answer to the question asked last; None when nothing (still) open
     takes typed text."""
+    # An answer to "Are you safe right now?" comes before anything else it might answer.
+    answered = await safety_ask.typed(services, session, participant, text)
+    if answered is not None:
+        return answered
     if asked is None:
         return None
     from bot.participant import checkin_text
@@ -213,12 +221,12 @@ async def _note(
 ) -> Reply:
     """Nothing open takes it: a note, with the response its words call for."""
     catalog = services.catalog
-    notes.save_note(session, participant.id, text, services.now())
+    note = notes.save_note(session, participant.id, text, services.now())
     if result.response is None:
         message: list[Rendered | str] = [catalog.text("general", "note_saved")]
         checkin = await checkin_db.open_checkin(session, participant.id, services.now())
         if checkin is not None:
             message = [catalog.text("checkin", "note_saved_open")]
         return Reply(message)
-    urgent = await safety.on_free_text(session, services, participant, result, text, None)
+    urgent = await safety.on_free_text(session, services, participant, result, text, None, note)
     return Reply([catalog.text("screen", "acknowledged")], urgent=urgent)

@@ -20,6 +20,7 @@ from bot import (
     pause,
     plan,
     safety,
+    safety_ask,
     telegram_io,
 )
 from bot.common import reply_to_non_participant
@@ -318,11 +319,12 @@ async def checkin_text(
     hint = render.hint(catalog, key)
     result = screen(text, catalog.screen)
     urgent: list[Rendered] = []
-    if result.response is not None:
-        urgent = await safety.on_free_text(session, services, participant, result, text, checkin.id)
     if result.response is not None or len(text.split()) >= NOTE_MIN_WORDS:
-        notes.save_note(session, participant.id, text, services.now(), checkin.id)
+        note = notes.save_note(session, participant.id, text, services.now(), checkin.id)
         hint = Markup(catalog.text("checkin", "note_saved_during") + "\n\n" + hint)
+        if result.response is not None:
+            urgent = await safety.on_free_text(session, services, participant, result, text,
+                                               checkin.id, note)  # fmt: skip
     return Reply([Rendered(hint, current_question(catalog, checkin).buttons)], urgent=urgent)
 
 
@@ -360,6 +362,11 @@ async def on_step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data
         # record. Best effort: a double tap's second press finds them gone.
         await telegram_io.clear_buttons(context.bot, query.message)
     await _deliver(context, update, reply)
+
+
+async def on_safety_ask_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
+    """I'm safe / I need help now / Talk to my counselor."""
+    await _as_participant(update, context, safety_ask.button(data))
 
 
 async def on_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -448,6 +455,7 @@ async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    await safety_ask.helped(services, session, participant)
     reasons = [services.program_catalog.text("reasons", "sos")]
     urgent = await safety.crisis(session, services, participant, "sos", reasons)
     # Their own plan comes after the crisis resources, never before them.

@@ -79,7 +79,7 @@ def run(settings: Settings) -> int:
     if not settings.token():
         log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
         return 2
-    load_catalogs()  # a broken content file (in any language) stops us here, before anything
+    load_catalogs()  # a broken content file (in any language) stops us here
     try:
         hold_lock(settings.database_url)
     except AlreadyRunning as exc:
@@ -124,6 +124,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if before != after:
             log.info("database upgraded from %s to revision %s", before or "empty", after)
         services = make_services(settings)
+        # Trained now, from the corpus, so the first message waits for nothing.
+        model = services.catalogs.default.screen.model()
+        log.info("free-text screen: model trained on corpus %s", model.digest[:12])
         app = build_application(services)
         await startup.until_ready(
             "the Bot API", app.initialize, budget=budget,

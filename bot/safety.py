@@ -10,6 +10,7 @@ the caller sends them before anything else.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,16 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reply import Reply
 from bot.services import Services
-from db import audit, notes, plans
+from db import audit, notes, plans, safety_asks
 from db import checkins as checkin_db
 from db import medications as medication_db
-from db.models import CheckIn, Medication, Participant
-from messages import coping, render
+from db.models import CheckIn, Medication, Note, Participant
+from messages import coping, render, safety_ask
 from messages import plan as plan_text
 from messages.medication import shown_name
 from messages.render import Markup, fill
 from messages.risk import PastCheckin, RiskAssessment, assess, assess_adherence, medication_stopped
-from messages.screen import ScreenResult, screen
+from messages.screen import ScreenResult, language_of, screen
 from scheduler import alerting
 from scheduler.schedule import next_monitored, parse_days, parse_hours
 
@@ -246,20 +247,36 @@ async def on_free_text(
     result: ScreenResult,
     text: str,
     checkin_id: int | None,
+    note: Note | None = None,
 ) -> list[render.Rendered]:
-    """Responses to risky free text (see messages/screen.py); the text is kept by the caller.
-    The counselor gets an excerpt: what was written matters for how they respond."""
-    topics = ", ".join(c.replace("_", "-") for c in result.categories)
+    """Responses to risky free text (see messages/screen.py); the caller keeps the text as
+    `note`. The counselor gets an excerpt and why it was flagged: what was written matters for
+    how they respond. A crisis gets the resources (Spanish ones too for a Spanish message); a
+    message the screen is unsure of gets the direct question; a lapse gets its response beside
+    either; a craving gets a coping prompt unless a crisis or a lapse answers it already."""
+    catalog = services.catalog
     excerpt = text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
     wrote = services.program_catalog.text("reasons", "wrote")  # the words as written
-    reasons = [wrote.format(topics=topics, excerpt=excerpt)]
-    if result.response == "crisis":
-        return await crisis(session, services, participant, "screen", reasons, checkin_id)
-    if result.response == "lapse":
-        return await lapse(session, services, participant, "screen", reasons, checkin_id)
-    assessment = RiskAssessment(level="high", reasons=tuple(reasons), stage="mental",
-                                triggers=frozenset({"craving"}))  # fmt: skip
-    return await craving(session, services, participant, "screen", assessment, checkin_id)
+    reasons = [wrote.format(topics=result.explain(), excerpt=excerpt)]
+    reply: list[render.Rendered] = []
+    if result.crisis:
+        reply += await crisis(session, services, participant, "screen", reasons, checkin_id)
+        # Spanish ways in, for a Spanish message from someone who reads another language.
+        if language_of(text, catalog.screen) == "es" and catalog.locale != "es":
+            reply.insert(1, render.Rendered(catalog.text("crisis", "spanish")))
+    elif result.ask:
+        if note is None:
+            note = notes.save_note(session, participant.id, text, services.now(), checkin_id)
+        asked = await safety_asks.ask(session, participant.id, note, result.explain(),
+                                      services.now())  # fmt: skip
+        reply.append(safety_ask.question(catalog, asked.id))
+    if result.lapse:
+        reply += await lapse(session, services, participant, "screen", reasons, checkin_id)
+    elif result.craving and not result.crisis:
+        assessment = RiskAssessment(level="high", reasons=tuple(reasons), stage="mental",
+                                    triggers=frozenset({"craving"}))  # fmt: skip
+        reply += await craving(session, services, participant, "screen", assessment, checkin_id)
+    return reply
 
 
 async def screen_setup_text(
@@ -275,13 +292,15 @@ async def screen_setup_text(
     craving hits"). Text that answered nothing gets the full screen, and is kept as a note when
     it reads like more than a slip, so nothing is lost."""
     result = screen(text, services.catalog.screen)
-    respond = result.response in ("crisis", "lapse") or (not kept and result.response is not None)
+    respond = (result.response in ("crisis", "ask") or result.lapse
+               or (not kept and result.response is not None))  # fmt: skip
     noted = respond or (not kept and len(text.split()) >= NOTE_MIN_WORDS)
-    if noted:
-        notes.save_note(session, participant.id, text, services.now())
+    note = notes.save_note(session, participant.id, text, services.now()) if noted else None
     if not respond:
         return [], noted
-    return await on_free_text(session, services, participant, result, text, None), noted
+    if kept:  # a plan names cravings on purpose
+        result = replace(result, categories=tuple(c for c in result.categories if c != "craving"))
+    return await on_free_text(session, services, participant, result, text, None, note), noted
 
 
 async def not_an_answer(

@@ -250,6 +250,23 @@ class Note(Base):
     created_at: Mapped[datetime]
 
 
+class SafetyAsk(Base):
+    """"Are you safe right now?", asked when the screen was unsure whether a message spoke of a
+    crisis. The words are the note's: erasing the note erases the question with them."""
+
+    __tablename__ = "safety_asks"
+    __table_args__ = (Index("ix_safety_asks_open", "participant_id", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
+    why: Mapped[str] = mapped_column(String(300))  # e.g. "model score 0.41"
+    created_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(String(10))  # safe | help | counselor | sos
+    answered_at: Mapped[datetime | None]
+    unanswered_alert_at: Mapped[datetime | None]  # the watch alert for no answer
+
+
 class Meeting(Base):
     """A meeting on the program's list, imported from a Meeting Guide feed (upserted by slug).
     Times are local wall-clock times in the meeting's own zone."""

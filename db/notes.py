@@ -15,7 +15,7 @@ def save_note(
     text: str,
     now: datetime,
     checkin_id: int | None = None,
-) -> None:
-    session.add(
-        Note(participant_id=participant_id, text=text, created_at=now, checkin_id=checkin_id)
-    )
+) -> Note:
+    note = Note(participant_id=participant_id, text=text, created_at=now, checkin_id=checkin_id)
+    session.add(note)
+    return note

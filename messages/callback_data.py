@@ -230,8 +230,18 @@ class PickButton:
     participant_id: int
 
 
+@dataclass(frozen=True)
+class SafetyAskButton:
+    """An answer to "Are you safe right now?": s = I'm safe, h = I need help now, c = talk to
+    my counselor."""
+
+    ask_id: int
+    answer: str
+
+
 CallbackData = (
-    PickButton
+    SafetyAskButton
+    | PickButton
     | AnswerButton
     | ConsentButton
     | TimezoneButton
@@ -283,6 +293,7 @@ _LANGUAGE = re.compile(r"lg:" + _LOCALE)
 _CONTACT_LANGUAGE = re.compile(r"cl:(\d{1,12}):" + _LOCALE)
 _DISCHARGE = re.compile(r"dc:(\d{1,12}):([yn])")
 _ERASURE = re.compile(r"dm:([abx]):([A-Za-z0-9_-]{8,24})")
+_SAFETY_ASK = re.compile(r"sa:(\d{1,12}):([shc])")
 
 
 def encode(data: CallbackData) -> str:
@@ -345,6 +356,8 @@ def encode(data: CallbackData) -> str:
             text = f"pk:{command}:{participant_id}"
         case ErasureButton(step, nonce):
             text = f"dm:{step}:{nonce}"
+        case SafetyAskButton(ask_id, answer):
+            text = f"sa:{ask_id}:{answer}"
         case _:
             raise TypeError(f"not callback data: {data!r}")
     if len(text.encode()) > MAX_BYTES or decode(text) != data:
@@ -374,6 +387,8 @@ def decode(text: str | None) -> CallbackData | None:
         return ContactAnswerButton(int(m.group(1)), m.group(2) == "y")
     if m := _CONTACT_LANGUAGE.fullmatch(text):
         return ContactLanguageButton(int(m.group(1)), m.group(2))
+    if m := _SAFETY_ASK.fullmatch(text):
+        return SafetyAskButton(int(m.group(1)), m.group(2))
     return (
         _decode_meeting(text)
         or _decode_plan_and_medication(text)

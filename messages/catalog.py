@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from messages import screen_corpus, screen_model
 from messages.answers import parse_clock_time, parse_quiet_hours
 from messages.html import check_html
 
@@ -82,11 +84,19 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "meetings": set(),
         "medication": set(),
     },
-    "crisis": {"resources": set(), "alerted": set(), "no_counselor": set(), "help_button": set()},
+    "crisis": {
+        "resources": set(), "alerted": set(), "no_counselor": set(), "help_button": set(),
+        "spanish": set(),
+    },
     "lapse": {"support": {"days"}, "overdose": set()},
     "craving": {"intro": set(), "another": set(), "help_now": set()},
     "coping": {"intro": set(), "none_left": set()},
-    "screen": {"acknowledged": set()},
+    "screen": {
+        "acknowledged": set(), "ask": set(), "ask_safe": set(), "ask_help": set(),
+        "ask_counselor": set(), "ask_safe_words": set(), "ask_help_words": set(),
+        "ask_counselor_words": set(), "safe_reply": set(), "counselor_reply": set(),
+        "ask_closed": set(),
+    },
     "milestones": {"text": {"milestone"}},
     "contact": {
         "version": set(),
@@ -145,6 +155,9 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "low_mood_run": {"most", "days"},
         "missed": {"count"},
         "wrote": {"topics", "excerpt"},
+        "ask_counselor": {"excerpt"},
+        "ask_help": {"excerpt"},
+        "ask_unanswered": {"minutes", "why", "excerpt"},
         "sos": set(),
         "meeting_skips": {"name", "count"},
         "meeting_gap": {"days"},
@@ -450,7 +463,21 @@ class CopingPrompt:
 class ScreenCategory:
     name: str
     response: str  # crisis | lapse | craving
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[re.Pattern[str], ...]  # explicit phrases: the floor, they always fire
+    hints: tuple[re.Pattern[str], ...] = ()  # broad words: named, and they lower the bar to ask
+
+
+@dataclass(frozen=True)
+class ScreenThresholds:
+    """Model scores at or above which the screen responds (content: [screen_thresholds])."""
+
+    crisis: float
+    ask: float  # a crisis score this high, below `crisis`, gets the direct question
+    lapse: float
+    craving: float
+    hinted: float = 1.0  # the ask threshold when a broad word of danger (a hint) is in the text
+    negated: float = 1.0  # the bar when the lexicon found the category's words negated
+    model_min_words: int = 1  # shorter messages are the lexicon's alone
 
 
 @dataclass(frozen=True)
@@ -459,6 +486,10 @@ class ScreenRules:
     negations: frozenset[str]
     fillers: frozenset[str]
     categories: tuple[ScreenCategory, ...]
+    thresholds: ScreenThresholds = ScreenThresholds(1.0, 1.0, 1.0, 1.0)
+    languages: dict[str, frozenset[str]] = field(default_factory=dict)  # marker words by language
+    # The learned model, trained from the corpus the first time it is needed (None: lexicon only).
+    model: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -925,19 +956,45 @@ def _parse_screen(data: dict[str, Any]) -> ScreenRules:
             raise ContentError(
                 f"screen category '{name}': response must be crisis, lapse or craving"
             )
-        patterns = []
-        for pattern in _require(raw, "patterns", f"screen category '{name}'"):
-            try:
-                patterns.append(re.compile(pattern))
-            except re.error as exc:
-                message = f"screen category '{name}': bad pattern {pattern!r}: {exc}"
-                raise ContentError(message) from exc
-        categories.append(ScreenCategory(name, response, tuple(patterns)))
+        compiled = {}
+        for key in ("patterns", "hints"):
+            compiled[key] = []
+            raws = _require(raw, key, f"screen category '{name}'") if key == "patterns" else (
+                raw.get(key, []))  # fmt: skip
+            for pattern in raws:
+                try:
+                    compiled[key].append(re.compile(pattern))
+                except re.error as exc:
+                    message = f"screen category '{name}': bad pattern {pattern!r}: {exc}"
+                    raise ContentError(message) from exc
+        categories.append(ScreenCategory(name, response, tuple(compiled["patterns"]),
+                                         tuple(compiled["hints"])))  # fmt: skip
+    raw_thresholds = _require(data, "screen_thresholds", "content")
+    values = {}
+    for key in ("crisis", "ask", "lapse", "craving", "hinted", "negated"):
+        value = _require(raw_thresholds, key, "[screen_thresholds]")
+        if not isinstance(value, int | float) or not 0 < value <= 1:
+            raise ContentError(f"[screen_thresholds] {key}: a model score between 0 and 1")
+        values[key] = float(value)
+    min_words = raw_thresholds.get("model_min_words", 1)
+    if not isinstance(min_words, int) or not 1 <= min_words <= 20:
+        raise ContentError("[screen_thresholds] model_min_words: a whole number from 1 to 20")
+    if values["ask"] > values["crisis"]:
+        raise ContentError("[screen_thresholds] ask must not be above crisis")
+    languages = _require(data, "screen_languages", "content")
+    # Validated now, so a broken corpus stops the bot at start-up; trained when first needed.
+    try:
+        screen_corpus.cached_corpus()
+    except screen_corpus.CorpusError as exc:
+        raise ContentError(f"screen corpus: {exc}") from exc
     return ScreenRules(
         idioms=tuple(rules.get("idioms", [])),
         negations=frozenset(_require(rules, "negations", "[screen_rules]")),
         fillers=frozenset(_require(rules, "negation_fillers", "[screen_rules]")),
         categories=tuple(categories),
+        thresholds=ScreenThresholds(**values, model_min_words=min_words),
+        languages={lang: frozenset(words) for lang, words in languages.items()},
+        model=screen_model.model_for,
     )
 
 

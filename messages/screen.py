@@ -1,22 +1,29 @@
-"""The free-text screen: does a participant's message speak of suicide, self-harm, an overdose,
-use, or a strong craving? Pure; the patterns and negation words are content ([screen_rules],
-[[screen_categories]]).
+"""The free-text screen: does a message speak of suicide, self-harm, an overdose (crisis), use
+(lapse), or a strong craving? Pure. Two layers:
 
-It leans towards alarm. A match is set aside only when a negation word stands right before it
-with nothing between them but small filler words ("i am not going to use", "i do not want to
-die"). Anything else, a double negative included ("i can not stop thinking about killing
-myself"), counts.
+- the lexicon, the floor: patterns that are content ([screen_rules], [[screen_categories]]);
+  an explicit phrase always fires. A match is set aside only when a negation word stands right
+  before it with nothing between them but small filler words ("i am not going to use", "i do
+  not want to die"); anything else, a double negative included, counts;
+- the learned model (messages/screen_model.py), whose scores decide the rest against
+  thresholds that are content too ([screen_thresholds]).
+
+For crisis there are three outcomes: crisis (resources and an alert), ask (a direct "are you
+safe right now?") and none. Lapse and craving are flagged on their own, so a message can be
+asked about and still get the lapse response. The single `response` is the most urgent:
+crisis > ask > lapse > craving.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from messages.catalog import ScreenRules
+from messages.catalog import ScreenRules, ScreenThresholds
 
-RESPONSE_ORDER = ("craving", "lapse", "crisis")  # least to most urgent
+RESPONSE_ORDER = ("craving", "lapse", "ask", "crisis")  # least to most urgent
+CATEGORY_OF = {"crisis": "crisis", "lapse": "lapse", "craving": "craving"}
 
 # Spelled-out forms, so patterns and negation see one spelling. Applied to whole words.
 _CONTRACTIONS = {
@@ -39,12 +46,76 @@ _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 
 @dataclass(frozen=True)
 class ScreenResult:
-    categories: tuple[str, ...] = ()  # e.g. ("suicide", "use")
-    response: str | None = None  # the most urgent: crisis | lapse | craving
+    response: str | None = None  # the most urgent: crisis | ask | lapse | craving
+    categories: tuple[str, ...] = ()  # flagged, of crisis (a crisis or an ask), lapse, craving
+    scores: dict[str, float] = field(default_factory=dict)  # the model's, by category
+    why: dict[str, str] = field(default_factory=dict)  # category -> the phrase, or the score
+    topics: tuple[str, ...] = ()  # the lexicon's categories that matched ("suicide", "use")
 
     @property
     def crisis(self) -> bool:
         return self.response == "crisis"
+
+    @property
+    def ask(self) -> bool:
+        return self.response == "ask"
+
+    @property
+    def lapse(self) -> bool:
+        return "lapse" in self.categories
+
+    @property
+    def craving(self) -> bool:
+        return "craving" in self.categories
+
+    def explain(self) -> str:
+        """Why, in words: "crisis: the words “kill myself”; lapse: model score 0.91"."""
+        return "; ".join(f"{category}: {self.why[category]}" for category in self.categories)
+
+
+def decide(
+    phrases: dict[str, str],
+    scores: dict[str, float],
+    thresholds: ScreenThresholds,
+    hints: dict[str, str] | None = None,
+    negated: dict[str, str] | None = None,
+) -> ScreenResult:
+    """The outcome from the lexicon's explicit phrases, broad hints and negated phrases
+    (category -> the words that matched) and the model's scores (category -> 0..1; empty without
+    a model). A phrase always fires; a hint lowers the bar for the direct question; words the
+    lexicon found negated ("i do not want to die") raise the model's bar to `negated`, with no
+    question below it, for that category, and for every category when the message has no
+    explicit phrase at all: the model reads words, and barely reads "not"."""
+    hints, negated = hints or {}, negated or {}
+    why: dict[str, str] = {}
+    flagged: list[str] = []
+    crisis_outcome = None
+    for category, at in (("crisis", thresholds.crisis), ("lapse", thresholds.lapse),
+                         ("craving", thresholds.craving)):  # fmt: skip
+        score = scores.get(category)
+        hint = f" (the words “{hints[category]}”)" if category in hints else ""
+        # Words the lexicon found negated, and no explicit phrase anywhere: a denial ("i am not
+        # going to use tonight"), read as one for every category.
+        denied = (category in negated or bool(negated and not phrases)) and category not in hints
+        if denied:
+            at = max(at, thresholds.negated)
+        if category in phrases:
+            why[category] = f"the words “{phrases[category]}”"
+        elif score is not None and score >= at:
+            why[category] = f"model score {score:.2f}{hint}"
+        elif category == "crisis" and not denied and score is not None and score >= min(
+            thresholds.ask, thresholds.hinted if hint else 1.0
+        ):
+            why[category] = f"model score {score:.2f}{hint}: not sure, so asked"
+            crisis_outcome = "ask"
+        else:
+            continue
+        flagged.append(category)
+        if category == "crisis" and crisis_outcome is None:
+            crisis_outcome = "crisis"
+    responses = [crisis_outcome if c == "crisis" else c for c in flagged]
+    response = max(responses, key=RESPONSE_ORDER.index) if responses else None
+    return ScreenResult(response, tuple(flagged), dict(scores), why)
 
 
 def normalize(text: str) -> str:
@@ -73,22 +144,85 @@ def _negated(before: str, rules: ScreenRules) -> bool:
     return False
 
 
-def _matches(pattern: re.Pattern[str], clause: str, rules: ScreenRules) -> bool:
-    return any(not _negated(clause[: m.start()], rules) for m in pattern.finditer(clause))
+def _match(pattern: re.Pattern[str], clause: str, rules: ScreenRules) -> str | None:
+    for m in pattern.finditer(clause):
+        if not _negated(clause[: m.start()], rules):
+            return m.group(0)
+    return None
 
 
-def screen(text: str, rules: ScreenRules) -> ScreenResult:
+def _first(patterns: tuple[re.Pattern[str], ...], clauses: list[str], rules: ScreenRules):
+    for pattern in patterns:
+        found = next((p for c in clauses if (p := _match(pattern, c, rules))), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _negated_match(patterns: tuple[re.Pattern[str], ...], clauses: list[str]) -> str | None:
+    """The first words a pattern matched that a negation set aside ("not suicidal")."""
+    for pattern in patterns:
+        for clause in clauses:
+            if m := pattern.search(clause):
+                return m.group(0)
+    return None
+
+
+@dataclass(frozen=True)
+class LexiconMatch:
+    phrases: dict[str, str]  # response -> the first explicit phrase that matched
+    hints: dict[str, str]  # response -> the first broad word that matched
+    topics: tuple[str, ...]  # the categories whose explicit phrases matched ("suicide", "use")
+    negated: dict[str, str] = field(default_factory=dict)  # response -> words set aside
+
+
+def lexicon(text: str, rules: ScreenRules) -> LexiconMatch:
+    """The lexicon alone."""
     normalized = normalize(text)
     for idiom in rules.idioms:
         normalized = re.sub(rf"\b{re.escape(idiom)}\b", " ", normalized)
     clauses = normalized.split(" . ")
-    found: list[str] = []
-    responses: set[str] = set()
+    phrases: dict[str, str] = {}
+    hints: dict[str, str] = {}
+    topics: list[str] = []
+    negated: dict[str, str] = {}
     for category in rules.categories:
-        if any(_matches(p, c, rules) for p in category.patterns for c in clauses):
-            found.append(category.name)
-            responses.add(category.response)
-    if not found:
-        return ScreenResult()
-    response = max(responses, key=RESPONSE_ORDER.index)
-    return ScreenResult(tuple(found), response)
+        found = _first(category.patterns, clauses, rules)
+        if found is not None:
+            topics.append(category.name)
+            phrases.setdefault(category.response, found)
+            continue
+        if category.response not in hints and (hint := _first(category.hints, clauses, rules)):
+            hints[category.response] = hint
+        elif category.response not in negated and (
+            words := _negated_match(category.patterns + category.hints, clauses)
+        ):
+            negated[category.response] = words
+    return LexiconMatch(phrases, hints, tuple(topics), negated)
+
+
+def model_reads(text: str, rules: ScreenRules) -> bool:
+    """Whether the model has enough to go on: at least `model_min_words` words with letters.
+    A bare number, "thanks" or "ok" carries no evidence, and its score is the model's prior;
+    those are the lexicon's alone."""
+    words = [w for w in normalize(text).split() if any(c.isalpha() for c in w)]
+    return rules.model is not None and len(words) >= rules.thresholds.model_min_words
+
+
+def screen(text: str, rules: ScreenRules) -> ScreenResult:
+    found = lexicon(text, rules)
+    scores = rules.model().scores(text) if model_reads(text, rules) else {}
+    result = decide(found.phrases, scores, rules.thresholds, found.hints, found.negated)
+    return replace(result, topics=found.topics)
+
+
+def language_of(text: str, rules: ScreenRules) -> str:
+    """es" or "pt" when the message has at least two marker words of that language (content:
+    [screen_languages]), else "en". Spanglish counts as Spanish: Spanish resources added to a
+    message that needed fewer cost nothing."""
+    words = normalize(text).split()
+    spanish = sum(w in rules.languages.get("es", ()) for w in words)
+    portuguese = sum(w in rules.languages.get("pt", ()) for w in words)
+    if max(spanish, portuguese) < 2:
+        return "en"
+    return "es" if spanish >= portuguese else "pt"

@@ -17,6 +17,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
 from scheduler.reminders import run_reminders
 from scheduler.retention import Retention, RetentionSweep
+from scheduler.safety_asks import run_unanswered_sweep
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,12 @@ def build_scheduler(
     catalogs: Catalogs | None = None,
     team_chat_id: int | None = None,
     retention: Retention | None = None,
+    safety_ask_wait: timedelta = timedelta(minutes=30),
 ) -> AsyncIOScheduler:
     """`catalog` is the program's language (counselors, alerts); `catalogs` holds each
     participant's; `team_chat_id` is the counselor team group that also hears of alerts;
-    `retention` the purge's periods (none: no purge)."""
+    `retention` the purge's periods (none: no purge); `safety_ask_wait` how long "Are you safe
+    right now?" waits for an answer before the counselor is told."""
     purge = RetentionSweep(sessionmaker, clock, retention) if retention is not None else None
 
     async def tick() -> None:
@@ -67,6 +70,7 @@ def build_scheduler(
         if missed:
             log.info("missed sweep: %s check-ins marked missed", missed)
         await run_escalation(sessionmaker, catalog, clock(), escalation_timeouts, team_chat_id)
+        await run_unanswered_sweep(sessionmaker, catalog, clock(), safety_ask_wait, team_chat_id)
         await dispatcher.drain()
         if purge is not None:  # last, and at most hourly: nothing in it is urgent
             await purge.maybe_run()

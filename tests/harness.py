@@ -90,6 +90,9 @@ class BotHarness:
     async def start(self) -> None:
         """As `aftercare run` does: our own polling loop, which first replays what was stored
         and not handled (stale-update replays are left to the real-process tests)."""
+        # As `aftercare run` does: the screen's model is trained before the first update (once
+        # a process), so no handler waits for it under a test's timeout.
+        self.catalogs.default.screen.model()
         self.build()
         await self.app.initialize()
         await self.app.post_init(self.app)

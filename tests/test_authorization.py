@@ -551,6 +551,8 @@ BUTTONS: dict[str, tuple[Build, dict[str, Expect]]] = {
                   row(own_counselor=ok(discharged, touches="sam"))),
     # No one has asked to delete their data: every /deleteme button is stale.
     "erasure": (lambda i: cd.ErasureButton("b", "not-the-nonce-1234"), NO_STEP),
+    # No one has been asked "Are you safe right now?": the button is stale for everyone.
+    "safety_ask": (lambda i: cd.SafetyAskButton(1, "h"), NO_STEP),
     "discharge_cancel": (lambda i: cd.DischargeButton(i["sam"], False),
                          row(own_counselor=same("nothing has changed"))),
     # A participant picked from a counselor's list: as if their number had been typed.

@@ -202,7 +202,10 @@ async def test_typing_a_meeting_in_bad_input_gets_a_kind_reply_and_changes_nothi
     await sam.say("25:99")
     assert 'I couldn\'t read "25:99" as a time' in sam.last_text()
     await sam.say("I don't really know the time")
-    assert "I've saved what you wrote for your counselor" in sam.last_text()
+    # Kept for the counselor either way; the screen may also ask "Are you safe right now?"
+    # (its model is unsure of short sentences; docs/screen.md), so any of the last replies.
+    said = " ".join(sam.texts()[-3:])
+    assert "I've saved what you wrote for your counselor" in said or "kept it for your" in said
     async with bot.sessionmaker() as session:
         assert (await session.scalars(select(Note.text))).all() == ["I don't really know the time"]
     [draft] = await meetings_of(bot)

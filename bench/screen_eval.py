@@ -1,0 +1,229 @@
+"""The screen's figures (`make screen-eval`): leave-one-writer-out over the corpus (train on
+every writer but one, screen that one's messages, for each writer), per writer, overall and by
+language; then the tests/data/ tables, screened by the model trained on the whole corpus.
+
+    .venv/bin/python -m bench.screen_eval           # the table, with the content's thresholds
+    .venv/bin/python -m bench.screen_eval --choose  # first search thresholds (out-of-fold)
+
+Thresholds are chosen only on the leave-one-writer-out scores (the --choose search), so the
+figures it reports are cross-validated but not untouched: the thresholds saw them. A set that
+no one on the team has seen is the only honest measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from messages.catalog import ScreenThresholds, load_catalog
+from messages.screen import ScreenResult, decide, lexicon, model_reads
+from messages.screen_corpus import Example, cached_corpus
+from messages.screen_model import train
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+TABLES = ("screen_sentences.tsv", "screen_holdout.tsv", "screen_blind.tsv")
+GOALS = {
+    "crisis→crisis": ("≥", 0.90),
+    "crisis→crisis/ask": ("≥", 0.97),
+    "lapse→lapse": ("≥", 0.85),
+    "craving→coping/ask": ("≥", 0.75),
+    "calm→crisis/lapse": ("≤", 0.05),
+    "calm→ask": ("≤", 0.12),
+}
+
+
+@dataclass(frozen=True)
+class Scored:
+    labels: tuple[str, ...]
+    lang: str
+    writer: str
+    phrases: dict[str, str]
+    hints: dict[str, str]
+    negated: dict[str, str]
+    scores: dict[str, float]
+    text: str
+
+
+def figures(rows: Sequence[tuple[tuple[str, ...], ScreenResult]]) -> dict[str, tuple[int, int]]:
+    """Each goal's (hits, out of)."""
+    crisis = [r for labels, r in rows if "crisis" in labels]
+    lapse = [r for labels, r in rows if "lapse" in labels]
+    craving = [r for labels, r in rows if "craving" in labels]
+    calm = [r for labels, r in rows if not labels]
+
+    def count(results, hit):
+        return sum(1 for r in results if hit(r)), len(results)
+
+    return {
+        "crisis→crisis": count(crisis, lambda r: r.response == "crisis"),
+        "crisis→crisis/ask": count(crisis, lambda r: r.response in ("crisis", "ask")),
+        "lapse→lapse": count(lapse, lambda r: r.lapse),
+        "craving→coping/ask": count(craving, lambda r: r.craving or r.response == "ask"),
+        "calm→crisis/lapse": count(calm, lambda r: r.response == "crisis" or r.lapse),
+        "calm→ask": count(calm, lambda r: r.response == "ask"),
+    }
+
+
+def decided(rows: Sequence[Scored], thresholds: ScreenThresholds):
+    return [(r.labels, decide(r.phrases, r.scores, thresholds, r.hints, r.negated)) for r in rows]
+
+
+def out_of_fold(examples: Sequence[Example], rules) -> list[Scored]:
+    """Every message scored by a model that never saw its writer."""
+    rows = []
+    writers = sorted({e.writer for e in examples})
+    for writer in writers:
+        held = [e for e in examples if e.writer == writer]
+        model = train([e for e in examples if e.writer != writer])
+        for example, scores in zip(held, model.scores_many([e.text for e in held]), strict=True):
+            found = lexicon(example.text, rules)
+            scores = scores if model_reads(example.text, rules) else {}
+            rows.append(Scored(example.labels, example.lang, writer, found.phrases, found.hints,
+                               found.negated, scores, example.text))  # fmt: skip
+    return rows
+
+
+def table_rows(model, rules) -> dict[str, list[Scored]]:
+    tables = {}
+    for name in TABLES:
+        rows = []
+        for line in (DATA / name).read_text().splitlines():
+            if line and not line.startswith("#"):
+                label, text = line.split("\t", 1)
+                labels = () if label == "none" else (label,)
+                found = lexicon(text, rules)
+                scores = model.scores(text) if model_reads(text, rules) else {}
+                rows.append(Scored(labels, "en", name, found.phrases, found.hints, found.negated,
+                                   scores, text))  # fmt: skip
+        tables[name] = rows
+    return tables
+
+
+def _cell(hits: int, total: int) -> str:
+    return f"{hits / total:.2f} ({hits}/{total})" if total else "–"
+
+
+def print_table(groups: dict[str, Sequence[Scored]], thresholds: ScreenThresholds) -> None:
+    names = list(GOALS)
+    print("| set | n | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    goal = " | ".join(f"{sign} {value:.2f}" for sign, value in GOALS.values())
+    print(f"| goal | | {goal} |")
+    for group, rows in groups.items():
+        result = figures(decided(rows, thresholds))
+        print(f"| {group} | {len(rows)} | " + " | ".join(_cell(*result[n]) for n in names) + " |")
+
+
+def meets(result: dict[str, tuple[int, int]], margin: float = 0.0) -> bool:
+    for name, (sign, value) in GOALS.items():
+        hits, total = result[name]
+        rate = hits / total if total else 0.0
+        if sign == "≤" and rate > value - margin:
+            return False
+    return True
+
+
+def choose(rows: Sequence[Scored], negated_at: float, min_words: int) -> ScreenThresholds:
+    """The thresholds that catch the most risk on the out-of-fold scores while the calm
+    messages stay within their goals, with a margin of one point (unseen writers differ):
+    lapse first, with half the calm budget for false alarms; then crisis, the question and the
+    hinted question together (most crises answered by the response or the question, then the
+    most by the response); craving last, the lowest that leaves 95 calm messages in 100
+    without a coping prompt (its false alarms count against no goal, but they tire people).
+    The bar for negated words stays the content's."""
+    import numpy
+
+    def column(get) -> numpy.ndarray:
+        return numpy.array([get(r) for r in rows])
+
+    crisis = column(lambda r: "crisis" in r.labels)
+    calm = column(lambda r: not r.labels)
+    score = {c: column(lambda r, c=c: r.scores.get(c, -1.0)) for c in ("crisis", "lapse", "craving")}  # noqa: E501
+    phrase = {c: column(lambda r, c=c: c in r.phrases) for c in ("crisis", "lapse", "craving")}
+    hinted = column(lambda r: "crisis" in r.hints)
+    denied = {c: column(lambda r, c=c: (c in r.negated or bool(r.negated and not r.phrases))
+                        and c not in r.hints)
+              for c in ("crisis", "lapse", "craving")}  # fmt: skip
+
+    def fired(category: str, at: float) -> numpy.ndarray:
+        bar = numpy.where(denied[category], max(at, negated_at), at)
+        return phrase[category] | (score[category] >= bar)
+    grid = numpy.round(numpy.arange(0.05, 0.975, 0.025), 3)
+    margin = 0.01
+    alarms_budget = GOALS["calm→crisis/lapse"][1] - margin
+    ask_budget = GOALS["calm→ask"][1] - margin
+
+    def rate(hit, group) -> float:
+        return float((hit & group).sum() / max(1, group.sum()))
+
+    def lapse_flag(at):
+        return fired("lapse", at)
+
+    t_lapse = next((t for t in grid if rate(lapse_flag(t), calm) <= alarms_budget / 2), 0.95)
+    flagged_lapse = lapse_flag(t_lapse)
+    best, best_key = None, None
+    for t_crisis in grid:
+        is_crisis = fired("crisis", t_crisis)
+        if rate(is_crisis | flagged_lapse, calm) > alarms_budget:
+            continue
+        for t_ask in grid[grid <= t_crisis]:
+            for t_hinted in [*grid[grid <= t_ask], 1.0]:
+                asked = ~is_crisis & ~denied["crisis"] & (
+                    (score["crisis"] >= t_ask) | (hinted & (score["crisis"] >= t_hinted)))
+                if rate(asked, calm) > ask_budget:
+                    continue
+                key = (rate(is_crisis | asked, crisis), rate(is_crisis, crisis), t_ask)
+                if best_key is None or key > best_key:
+                    best_key, best = key, (t_crisis, t_ask, t_hinted)
+    t_crisis, t_ask, t_hinted = best if best else (0.95, 0.95, 1.0)
+    t_craving = next((t for t in grid if rate(fired("craving", t), calm) <= 0.05), 0.95)
+    return ScreenThresholds(float(t_crisis), float(t_ask), float(t_lapse), float(t_craving),
+                            float(t_hinted), negated_at, min_words)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--choose", action="store_true", help="search thresholds (slow)")
+    parser.add_argument("--misses", action="store_true", help="print what the screen got wrong")
+    args = parser.parse_args()
+    rules = load_catalog().screen
+    corpus = cached_corpus()
+    thresholds = rules.thresholds
+    print(f"corpus {corpus.digest[:12]}: {len(corpus.examples)} messages, "
+          f"{len(corpus.writers)} writers; thresholds {thresholds}")  # fmt: skip
+    rows = out_of_fold(corpus.examples, rules)
+    if args.choose:
+        thresholds = choose(rows, thresholds.negated, thresholds.model_min_words)
+        print(f"chosen on the out-of-fold scores: {thresholds}")
+    print("\nLeave one writer out (each writer screened by a model trained on the others):\n")
+    groups: dict[str, Sequence[Scored]] = {w: [r for r in rows if r.writer == w]
+                                           for w in corpus.writers}  # fmt: skip
+    groups["all writers"] = rows
+    groups["English"] = [r for r in rows if r.lang == "en"]
+    groups["Spanish, Portuguese, mixed"] = [r for r in rows if r.lang != "en"]
+    print_table(groups, thresholds)
+    model = rules.model()
+    tables = table_rows(model, rules)
+    print("\ntests/data/ tables (model trained on the whole corpus; the lexicon was written "
+          "against screen_sentences.tsv):\n")  # fmt: skip
+    print_table(tables, thresholds)
+    no_model = replace(thresholds)
+    lexicon_only = {name: [replace(r, scores={}) for r in rs] for name, rs in tables.items()}
+    lexicon_only["corpus, all writers"] = [replace(r, scores={}) for r in rows]
+    print("(the lexicon alone never asks: its broad words only ever lower the model's bar)")
+    print("\nThe lexicon alone, for comparison:\n")
+    print_table(lexicon_only, no_model)
+    if args.misses:
+        for r in rows:
+            result = decide(r.phrases, r.scores, thresholds, r.hints, r.negated)
+            wrong = (("crisis" in r.labels and result.response not in ("crisis", "ask"))
+                     or (not r.labels and (result.response or result.categories)))  # fmt: skip
+            if wrong:
+                print(f"{','.join(r.labels) or 'none'}\t{result.response}\t{result.explain()}"
+                      f"\t{r.text[:160]}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The screen's decision rules as a table, the corpus's validation, and the model's
+determinism. Pure: no bot, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from messages.catalog import ScreenThresholds, load_catalog
+from messages.screen import decide, language_of, screen
+from messages.screen_corpus import HEADER, CorpusError, cached_corpus, load_corpus, parse_line
+from messages.screen_model import fit, model_for, train
+
+T = ScreenThresholds(crisis=0.6, ask=0.3, lapse=0.5, craving=0.5, hinted=0.15)
+RULES = load_catalog().screen
+
+
+def scores(crisis=0.0, lapse=0.0, craving=0.0):
+    return {"crisis": crisis, "lapse": lapse, "craving": craving}
+
+
+@pytest.mark.parametrize(
+    "phrases, model, hints, response, categories, why",
+    [
+        # nothing at all
+        ({}, scores(), {}, None, (), {}),
+        ({}, {}, {}, None, (), {}),  # no model: the lexicon alone
+        # the lexicon is the floor: a phrase fires whatever the model says
+        ({"crisis": "kill myself"}, scores(crisis=0.01), {}, "crisis", ("crisis",),
+         {"crisis": "the words “kill myself”"}),
+        ({"crisis": "kill myself"}, {}, {}, "crisis", ("crisis",),
+         {"crisis": "the words “kill myself”"}),
+        # the model decides the rest
+        ({}, scores(crisis=0.83), {}, "crisis", ("crisis",), {"crisis": "model score 0.83"}),
+        ({}, scores(crisis=0.6), {}, "crisis", ("crisis",), {"crisis": "model score 0.60"}),
+        ({}, scores(crisis=0.59), {}, "ask", ("crisis",),
+         {"crisis": "model score 0.59: not sure, so asked"}),
+        ({}, scores(crisis=0.3), {}, "ask", ("crisis",),
+         {"crisis": "model score 0.30: not sure, so asked"}),
+        ({}, scores(crisis=0.29), {}, None, (), {}),
+        # a broad word of danger lowers the bar for the question, never for the crisis response
+        ({}, scores(crisis=0.2), {"crisis": "dead"}, "ask", ("crisis",),
+         {"crisis": "model score 0.20 (the words “dead”): not sure, so asked"}),
+        ({}, scores(crisis=0.1), {"crisis": "dead"}, None, (), {}),
+        # lapse and craving are flagged on their own; the response is the most urgent
+        ({}, scores(lapse=0.7), {}, "lapse", ("lapse",), {"lapse": "model score 0.70"}),
+        ({}, scores(crisis=0.4, lapse=0.7), {}, "ask", ("crisis", "lapse"),
+         {"crisis": "model score 0.40: not sure, so asked", "lapse": "model score 0.70"}),
+        ({"lapse": "relapsed"}, scores(crisis=0.9), {}, "crisis", ("crisis", "lapse"),
+         {"crisis": "model score 0.90", "lapse": "the words “relapsed”"}),
+        ({}, scores(lapse=0.6, craving=0.9), {}, "lapse", ("lapse", "craving"),
+         {"lapse": "model score 0.60", "craving": "model score 0.90"}),
+        ({"craving": "craving"}, scores(), {}, "craving", ("craving",),
+         {"craving": "the words “craving”"}),
+        ({}, scores(crisis=0.35, craving=0.9), {}, "ask", ("crisis", "craving"),
+         {"crisis": "model score 0.35: not sure, so asked", "craving": "model score 0.90"}),
+    ],
+)  # fmt: skip
+def test_decision_rules(phrases, model, hints, response, categories, why):
+    result = decide(phrases, model, T, hints)
+    assert (result.response, result.categories, result.why) == (response, categories, why)
+    assert result.lapse == ("lapse" in categories)
+
+
+@pytest.mark.parametrize(
+    "phrases, model, negated, response",
+    [
+        # the lexicon's words, negated ("i do not want to die"), raise the model's bar to 0.9
+        ({}, scores(crisis=0.8), {"crisis": "want to die"}, None),
+        ({}, scores(crisis=0.95), {"crisis": "want to die"}, "crisis"),
+        # a denial with no explicit phrase anywhere raises every bar ("not going to use tonight")
+        ({}, scores(crisis=0.8), {"craving": "going to use"}, None),
+        ({}, scores(lapse=0.8), {"craving": "going to use"}, None),
+        # an explicit phrase elsewhere: the other categories keep their own bars
+        ({"lapse": "relapsed"}, scores(crisis=0.8), {"craving": "going to use"}, "crisis"),
+        ({"lapse": "relapsed"}, scores(crisis=0.4), {"crisis": "suicidal"}, "lapse"),
+    ],
+)  # fmt: skip
+def test_negated_words_raise_the_bar(phrases, model, negated, response):
+    thresholds = ScreenThresholds(0.6, 0.3, 0.5, 0.5, 0.15, negated=0.9)
+    assert decide(phrases, model, thresholds, {}, negated).response == response
+
+
+def test_explain_names_each_flag():
+    result = decide({"crisis": "want to die"}, scores(lapse=0.91), T)
+    assert result.explain() == "crisis: the words “want to die”; lapse: model score 0.91"
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("ya no quiero vivir, tengo las pastillas aquí", "es"),
+        ("me siento muy sola hoy", "es"),
+        ("não aguento mais, eu to muito mal", "pt"),
+        ("I can't do this anymore", "en"),
+        ("my tía called, she's coming over", "en"),  # one Spanish word is not Spanish
+        ("I relapsed anoche y me siento horrible", "es"),  # Spanglish
+    ],
+)
+def test_language_of(text, language):
+    assert language_of(text, RULES) == language
+
+
+# --- the corpus -------------------------------------------------------------------------------
+
+
+def test_the_corpus_is_valid_and_hashed():
+    corpus = cached_corpus()
+    assert len(corpus.writers) >= 3 and len(corpus.digest) == 64
+    assert {lang for e in corpus.examples for lang in [e.lang]} >= {"en", "es", "pt"}
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("crisis\ten\tI want to die", "expected 4"),
+        ("suicide\ten\tI want to die\tpassive wish", "labels 'suicide'"),
+        ("crisis,crisis\ten\tI want to die\tx", "labels"),
+        ("none,crisis\ten\tI want to die\tx", "labels"),
+        ("crisis\tfr\tje veux mourir\tx", "language 'fr'"),
+        ("crisis\ten\t \tx", "empty"),
+        ("crisis\ten\tI want to die\t ", "reason is empty"),
+    ],
+)
+def test_a_bad_line_says_what_is_wrong(line, problem):
+    assert problem in parse_line(line)
+
+
+def test_a_broken_corpus_names_the_file_and_line(tmp_path):
+    good = [HEADER, "crisis\ten\tI want to die\tx", "lapse\tes\trecaí anoche\tx",
+            "craving\tpt\testou com vontade\tx", "none\tmixed\tfui al meeting hoy\tx"]  # fmt: skip
+    (tmp_path / "w1.tsv").write_text("\n".join(good) + "\n")
+    assert len(load_corpus(tmp_path).examples) == 4
+    (tmp_path / "w2.tsv").write_text(f"{HEADER}\nnone\ten\t  i WANT to   die\tdup\n")
+    with pytest.raises(CorpusError, match=r"w2.tsv:2: the same message as w1.tsv:2"):
+        load_corpus(tmp_path)
+    (tmp_path / "w2.tsv").write_text(f"{HEADER}\nnone\tklingon\tqapla\tx\n")
+    with pytest.raises(CorpusError, match=r"w2.tsv:2: language 'klingon'"):
+        load_corpus(tmp_path)
+    (tmp_path / "w2.tsv").write_text("labels\ttext\n")
+    with pytest.raises(CorpusError, match="the first line must be the header"):
+        load_corpus(tmp_path)
+    (tmp_path / "w2.tsv").unlink()
+    (tmp_path / "w1.tsv").write_text("\n".join(good[:2]) + "\n")
+    with pytest.raises(CorpusError, match="no messages labelled lapse, craving, none"):
+        load_corpus(tmp_path)
+
+
+# --- the model --------------------------------------------------------------------------------
+
+
+def test_training_is_deterministic_and_matches_scikit_learn():
+    import numpy
+    from scipy.sparse import hstack
+
+    from messages.screen_model import prepare
+
+    examples = cached_corpus().examples[::4]
+    one, two = train(examples), train(list(reversed(examples)))
+    texts = [e.text for e in cached_corpus().examples[1::37]] + ["", "x" * 5000, "día 1 otra vez"]
+    assert [one.scores(t) for t in texts] == [two.scores(t) for t in texts]
+    # The plain-numbers scorer gives scikit-learn's own probabilities.
+    vectorizers, classifiers = fit(examples)
+    features = hstack([v.transform([prepare(t) for t in texts]) for v in vectorizers]).tocsr()
+    expected = numpy.array([c.predict_proba(features)[:, 1] for c in classifiers]).T
+    got = numpy.array([list(one.scores(t).values()) for t in texts])
+    assert numpy.allclose(got, expected, atol=1e-4)
+
+
+def test_the_model_names_its_corpus():
+    assert model_for().digest == cached_corpus().digest
+
+
+def test_screen_uses_the_model_for_what_the_lexicon_does_not_name():
+    result = screen("took 3 blues in the car before work, day 1 again", RULES)
+    assert set(result.scores) == {"crisis", "lapse", "craving"}
+    assert screen("", RULES).scores == {}

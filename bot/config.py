@@ -143,7 +143,7 @@ class Settings(BaseSettings):
 
     @field_validator("dashboard_listen")
     @classmethod
-    def _listen(cls, value: str) -> str:
+    def _dashboard_listen(cls, value: str) -> str:
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"DASHBOARD_LISTEN must look like 127.0.0.1:8080, not {value!r}")
@@ -249,7 +249,7 @@ class Settings(BaseSettings):
 
     @field_validator("status_listen")
     @classmethod
-    def _listen(cls, value: str) -> str:
+    def _status_listen(cls, value: str) -> str:
         host_and_port(value)
         return value
 

@@ -83,7 +83,7 @@ async def _from_participant(
     bot_username: str,
 ) -> Reply:
     result = screen(text, services.catalog.screen)
-    if result.crisis or result.ask:
+    if result.crisis:
         return await _crisis_first(session, services, participant, asked, text, result)
     if participant.status == "enrolling":
         from bot.participant import enrollment_text
@@ -103,9 +103,9 @@ async def _crisis_first(
     text: str,
     result: ScreenResult,
 ) -> Reply:
-    """Crisis words (or words the screen is unsure of), whatever was being asked: the crisis
-    response and the alert (or "Are you safe right now?"), the words kept, then the open
-    question again (it is still open)."""
+    """Crisis words, whatever was being asked: the crisis response and the alert, the words
+    kept, then the open question again (it is still open). Words the screen is only unsure of
+    go on to the open question; where they answer nothing, they are asked about there."""
     checkin_id = asked.ref_id if awaiting.is_(asked, awaiting.CHECKIN) else None
     note = notes.save_note(session, participant.id, text, services.now(), checkin_id)
     if participant.status == "enrolling":

@@ -27,8 +27,8 @@ STAGES = ("emotional", "mental", "physical", "safety")  # safety: the suicide sc
 CORE_DAILY = ("mood", "craving", "use")
 # Sections that are the same in every language: a translation leaves them out and reads
 # en.toml's. The free-text screen is language-independent (it reads any language's words).
-SHARED_SECTIONS = ("screen_rules", "screen_categories", "risk", "checkins", "medication_rules",
-                   "meeting_options")  # fmt: skip
+SHARED_SECTIONS = ("screen_rules", "screen_categories", "screen_thresholds", "screen_languages",
+                   "risk", "checkins", "medication_rules", "meeting_options")  # fmt: skip
 
 
 def _plain(keys: str) -> dict[str, set[str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.runner import import_meetings, read_feed
@@ -338,7 +337,6 @@ def test_spanish_dates_and_typed_words():
     assert med.parse_dose_times("08:00 y 20:00") == ("08:00", "20:00")
 
 
-@pytest.mark.xfail(reason="the free-text screen's patterns are English only (issue 13)")
 def test_spanish_crisis_words_are_screened():
     from messages.screen import screen
 

@@ -8,8 +8,10 @@ failed for good (400; 403 blocked, which also marks the participant unreachable)
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +28,11 @@ from messages.catalog import Catalog
 from scheduler import alerting
 
 log = logging.getLogger(__name__)
+# do_api_request is PTB's way to send raw parameters; it warns that send_message exists, but
+# send_message is the object round trip the dispatcher skips on purpose.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.sendMessage' instead of 'Bot\.do_api_request"
+)
 
 LEASE = timedelta(seconds=60)
 BATCH = 50
@@ -148,18 +155,23 @@ class Dispatcher:
                             error=f"{type(exc).__name__}: {exc}")  # fmt: skip
         return _Outcome(work.row_id, "sent", message_id=message_id)
 
-    async def _call(self, chat_id: int, method: str, payload: dict, priority: int) -> int | None:
+    async def _call(
+        self, chat_id: int, method: str, payload: dict, priority: int, paid: bool = False
+    ) -> int | None:
+        """Send the stored Bot API parameters as they are, through the bot's request layer and
+        its rate limiter: no PTB objects built on the way in or out (the reply markup goes as
+        the JSON it was stored as; the answer comes back as a dict)."""
         if method != "sendMessage":
             raise BadRequest(f"outbox method {method} is not supported")
-        markup = payload.get("reply_markup")
-        message = await self._bot.send_message(
-            chat_id=chat_id,
-            text=payload["text"],
-            parse_mode=payload.get("parse_mode"),
-            reply_markup=reply_markup_from(markup, self._bot),
-            rate_limit_args=priority,
+        parameters = {"chat_id": chat_id, **payload}
+        if "reply_markup" in parameters:
+            parameters["reply_markup"] = json.dumps(parameters["reply_markup"])
+        if paid:
+            parameters["allow_paid_broadcast"] = True
+        message = await self._bot.do_api_request(
+            method, api_kwargs=parameters, rate_limit_args=priority
         )
-        return message.message_id
+        return message["message_id"]
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
         """Every outcome of a batch in one transaction, in a few statements."""

@@ -38,6 +38,7 @@ GROUP_GATE = -20
 GROUP_STORE = -10
 GROUP_MAIN = 0
 GROUP_DONE = 100
+SHUTDOWN_GRACE_SECONDS = 10.0  # for running jobs to finish at a stop
 MENU = ("checkin", "coping", "sos", "plan", "meetings", "medication", "help")
 
 
@@ -133,6 +134,7 @@ async def _post_init(app: Application) -> None:
         dispatcher = Dispatcher(services.sessionmaker, app.bot, services.now, catalog, lease=lease,
                                 team_chat_id=settings.counselor_team_chat_id)  # fmt: skip
         outbox.on_urgent_commit(services.sessionmaker, dispatcher.wake)
+        app.bot_data["dispatcher"] = dispatcher
         app.bot_data["urgent_dispatch"] = asyncio.create_task(
             dispatcher.serve_urgent(), name="urgent-dispatch"
         )
@@ -157,11 +159,20 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    # In order: nothing new is claimed, the running jobs and the urgent lane finish (the rate
+    # limiter has failed their waiting sends by now, so that is quick; they go after a
+    # restart), and only then does the database go. Cancelling them mid-query, as before, left
+    # a traceback at every stop on PostgreSQL.
+    dispatcher = app.bot_data.pop("dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.close()
     scheduler = app.bot_data.pop("scheduler", None)
     if scheduler is not None:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop(SHUTDOWN_GRACE_SECONDS)
     urgent = app.bot_data.pop("urgent_dispatch", None)
     if urgent is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(urgent), SHUTDOWN_GRACE_SECONDS)
         urgent.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await urgent

@@ -64,6 +64,13 @@ class Dispatcher:
         self._lease = lease
         self._urgent = asyncio.Event()
         self._team_chat_id = team_chat_id
+        self._closed = False
+
+    def close(self) -> None:
+        """The bot is stopping: claim nothing more (a batch already out still records its
+        outcomes), and let serve_urgent end."""
+        self._closed = True
+        self._urgent.set()
 
     def wake(self) -> None:
         """An urgent row was committed: serve_urgent claims it now (same event loop only)."""
@@ -73,9 +80,11 @@ class Dispatcher:
         """Runs beside the interval dispatch for the life of the bot: whenever woken, claims
         and sends the crisis and reply rows at once. A broadcast batch already claimed keeps
         going; the rate limiter lets these ahead of it."""
-        while True:
+        while not self._closed:
             await self._urgent.wait()
             self._urgent.clear()
+            if self._closed:
+                return
             try:
                 while await self.run_once(max_priority=outbox.URGENT_UP_TO):
                     pass
@@ -85,6 +94,8 @@ class Dispatcher:
     async def run_once(self, max_priority: int | None = None) -> int:
         """Claim one batch, send it concurrently (the rate limiter paces it), then record every
         outcome in one transaction; returns how many rows were claimed."""
+        if self._closed:
+            return 0
         now = self._clock()
         async with self._sessionmaker.begin() as session:
             rows = await outbox.claim(session, now, self._lease, self._batch, max_priority)

@@ -132,12 +132,16 @@ async def _post_init(app: Application) -> None:
         settings = services.settings
         lease = timedelta(seconds=settings.outbox_lease_seconds)
         dispatcher = Dispatcher(services.sessionmaker, app.bot, services.now, catalog, lease=lease,
-                                team_chat_id=settings.counselor_team_chat_id)  # fmt: skip
+                                team_chat_id=settings.counselor_team_chat_id,
+                                paid=settings.paid_policy(),
+                                free_per_second=settings.rate_global_per_second)  # fmt: skip
         outbox.on_urgent_commit(services.sessionmaker, dispatcher.wake)
         app.bot_data["dispatcher"] = dispatcher
-        app.bot_data["urgent_dispatch"] = asyncio.create_task(
-            dispatcher.serve_urgent(), name="urgent-dispatch"
-        )
+        lanes = [asyncio.create_task(dispatcher.serve_urgent(), name="urgent-dispatch")]
+        if dispatcher.paid_policy.enabled:  # two, so one's database work overlaps the other's sends
+            lanes += [asyncio.create_task(dispatcher.serve_paid(), name=f"paid-dispatch-{n}")
+                      for n in range(2)]  # fmt: skip
+        app.bot_data["dispatch_lanes"] = lanes
         scheduler = build_scheduler(
             services.sessionmaker,
             catalog,
@@ -169,13 +173,13 @@ async def _post_shutdown(app: Application) -> None:
     scheduler = app.bot_data.pop("scheduler", None)
     if scheduler is not None:
         await scheduler.stop(SHUTDOWN_GRACE_SECONDS)
-    urgent = app.bot_data.pop("urgent_dispatch", None)
-    if urgent is not None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(urgent), SHUTDOWN_GRACE_SECONDS)
-        urgent.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await urgent
+    lanes = app.bot_data.pop("dispatch_lanes", [])
+    if lanes:
+        _, late = await asyncio.wait(lanes, timeout=SHUTDOWN_GRACE_SECONDS)
+        for lane in late:
+            lane.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lane
     services: Services = app.bot_data["services"]
     await services.engine.dispose()
 
@@ -210,6 +214,7 @@ def build_application(
                 chat_interval=settings.rate_chat_interval_seconds,
                 group_interval=60.0 / settings.rate_group_per_minute,
                 max_retries=settings.send_max_retries,
+                paid_per_second=settings.paid_broadcast_per_second,
             )
         )
         .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))

@@ -484,3 +484,14 @@ class BotState(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(400))
+
+
+class PaidBroadcastDay(Base):
+    """Paid broadcast messages of one UTC day, against PAID_BROADCAST_DAILY_STARS. Reserved
+    before they are sent and given back when they are not, so the cap is never passed, even by
+    several workers at once."""
+
+    __tablename__ = "paid_broadcast_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0)

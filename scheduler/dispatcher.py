@@ -8,13 +8,14 @@ failed for good (400; 403 blocked, which also marks the participant unreachable)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -23,9 +24,18 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 
 from db import audit, outbox
 from db import checkins as checkin_db
+from db import paid as paid_db
 from db.models import CheckIn, OutboxMessage, Participant
 from messages.catalog import Catalog
 from scheduler import alerting
+from scheduler.paid_metrics import PAID_MESSAGES, STARS_TODAY
+from scheduler.paid_policy import (
+    FIRST_PAYABLE_PRIORITY,
+    PaidPolicy,
+    paid_allowance,
+    payable,
+    stars,
+)
 
 log = logging.getLogger(__name__)
 # do_api_request is PTB's way to send raw parameters; it warns that send_message exists, but
@@ -37,6 +47,8 @@ warnings.filterwarnings(
 LEASE = timedelta(seconds=60)
 BATCH = 50
 MAX_BACKOFF_SECONDS = 300
+PAID_OFF = PaidPolicy()
+PAID_IDLE_SECONDS = 1.0  # how often an idle paid lane looks at the backlog again
 
 
 def backoff(attempts: int) -> timedelta:
@@ -55,6 +67,8 @@ class Dispatcher:
         batch: int = BATCH,
         lease: timedelta = LEASE,
         team_chat_id: int | None = None,
+        paid: PaidPolicy = PAID_OFF,
+        free_per_second: float = 30.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bot = bot
@@ -65,12 +79,25 @@ class Dispatcher:
         self._urgent = asyncio.Event()
         self._team_chat_id = team_chat_id
         self._closed = False
+        self._stopping = asyncio.Event()
+        # Paid broadcasts (scheduler/paid_policy.py); off unless configured.
+        self._paid = paid
+        self._free_per_second = free_per_second
+        # Half a second of the paid rate per batch; two lanes overlap one's database work
+        # with the other's sends.
+        self._paid_batch = max(BATCH, int(paid.per_second / 2))
+        self._reported_day: date | None = None
+
+    @property
+    def paid_policy(self) -> PaidPolicy:
+        return self._paid
 
     def close(self) -> None:
         """The bot is stopping: claim nothing more (a batch already out still records its
-        outcomes), and let serve_urgent end."""
+        outcomes), and let serve_urgent and serve_paid end."""
         self._closed = True
         self._urgent.set()
+        self._stopping.set()
 
     def wake(self) -> None:
         """An urgent row was committed: serve_urgent claims it now (same event loop only)."""
@@ -99,23 +126,88 @@ class Dispatcher:
         now = self._clock()
         async with self._sessionmaker.begin() as session:
             rows = await outbox.claim(session, now, self._lease, self._batch, max_priority)
-            stale = await self._closed_checkins(session, rows, now)
-            for row in rows:
-                if row.id in stale:
-                    row.status = "skipped"
-                    row.last_error = "check-in closed before it was sent"
-            work = [_Work(r.id, r.chat_id, r.method, dict(r.payload), r.priority, r.attempts)
-                    for r in rows if r.id not in stale]  # fmt: skip
+            work = await self._prepare(session, rows, now)
+        await self._send(work)
+        return len(rows)
+
+    async def serve_paid(self) -> None:
+        """Runs beside the others while paid broadcasts are on: sends the surplus of a large
+        backlog as paid broadcasts (scheduler/paid_policy.py decides how many)."""
+        while not self._closed:
+            try:
+                claimed = await self.run_paid_once()
+            except Exception:  # the free lanes still send these rows; try again shortly
+                log.exception("paid dispatch failed; retrying")
+                claimed = 0
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(PAID_IDLE_SECONDS):
+                        await self._stopping.wait()
+
+    async def run_paid_once(self) -> int:
+        """One paid batch: as many check-ins and reminders as the policy allows now, reserved
+        against the day's cap before they are claimed; returns how many rows were claimed."""
+        if self._closed or not self._paid.enabled:
+            return 0
+        now = self._clock()
+        day = now.astimezone(UTC).date()
+        async with self._sessionmaker.begin() as session:
+            waiting = await outbox.backlog(session, now, FIRST_PAYABLE_PRIORITY)
+            spent = await paid_db.spent(session, day)
+            allowed = paid_allowance(self._paid, waiting, self._free_per_second, spent)
+            wanted = min(allowed, self._paid_batch)
+            granted = await paid_db.reserve(session, day, wanted, self._paid.daily_messages)
+            if not granted:
+                return 0
+            rows = await outbox.claim(session, now, self._lease, granted,
+                                      min_priority=FIRST_PAYABLE_PRIORITY)  # fmt: skip
+            work = await self._prepare(session, rows, now)
+            await paid_db.give_back(session, day, granted - len(work))
+        await self._send(work, paid_day=day)
+        return len(rows)
+
+    async def daily_report(self) -> None:
+        """Once a UTC day (the sweep calls this): yesterday's paid broadcasts in the log."""
+        today = self._clock().astimezone(UTC).date()
+        if self._reported_day == today:
+            return
+        first, previous, self._reported_day = self._reported_day is None, self._reported_day, today
+        async with self._sessionmaker() as session:
+            spent_today = await paid_db.spent(session, today)
+            spent_before = 0 if first else await paid_db.spent(session, previous)
+        STARS_TODAY.set(stars(spent_today))
+        if first:
+            if self._paid.enabled or spent_today:
+                log.info("paid broadcasts today (UTC) so far: %s messages, %s Stars of %s",
+                         spent_today, stars(spent_today), self._paid.daily_stars)  # fmt: skip
+            return
+        log.info("paid broadcasts on %s (UTC): %s messages, %s Stars (cap %s Stars a day)",
+                 previous, spent_before, stars(spent_before), self._paid.daily_stars)  # fmt: skip
+
+    async def _prepare(self, session, rows: list[OutboxMessage], now: datetime) -> list[_Work]:
+        """Claimed rows as work to send; a check-in that closed meanwhile is skipped."""
+        stale = await self._closed_checkins(session, rows, now)
+        for row in rows:
+            if row.id in stale:
+                row.status = "skipped"
+                row.last_error = "check-in closed before it was sent"
+        return [_Work(r.id, r.chat_id, r.method, dict(r.payload), r.priority, r.attempts)
+                for r in rows if r.id not in stale]  # fmt: skip
+
+    async def _send(self, work: list[_Work], paid_day: date | None = None) -> None:
         # While the batch is out, its claims are renewed: a slow batch (a long 429 wait, a
         # loaded machine) must not let another worker claim and send its rows a second time.
         renewing = asyncio.create_task(self._renew_leases([item.row_id for item in work]))
+        paid = paid_day is not None
         try:
-            outcomes = await asyncio.gather(*(self._attempt(item) for item in work))
+            # payable() again at the send: a crisis message or a reply never carries the flag.
+            outcomes = await asyncio.gather(
+                *(self._attempt(item, paid and payable(item.priority)) for item in work)
+            )
         finally:
             renewing.cancel()
         if outcomes:
-            await self._record(outcomes)
-        return len(rows)
+            await self._record(outcomes, paid_day)
 
     async def _renew_leases(self, row_ids: list[int]) -> None:
         if not row_ids:
@@ -146,10 +238,11 @@ class Dispatcher:
         closed = {c.id for c in checkins if c.status not in checkin_db.OPEN or c.expires_at <= now}
         return {r.id for r in rows if r.checkin_id in closed}
 
-    async def _attempt(self, work: _Work) -> _Outcome:
+    async def _attempt(self, work: _Work, paid: bool = False) -> _Outcome:
         """Send one row; never raises: every failure becomes an outcome to record."""
         try:
-            message_id = await self._call(work.chat_id, work.method, work.payload, work.priority)
+            message_id = await self._call(work.chat_id, work.method, work.payload, work.priority,
+                                          paid)  # fmt: skip
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             return _Outcome(work.row_id, "retry", delay=timedelta(seconds=seconds),
@@ -184,8 +277,9 @@ class Dispatcher:
         )
         return message["message_id"]
 
-    async def _record(self, outcomes: list[_Outcome]) -> None:
-        """Every outcome of a batch in one transaction, in a few statements."""
+    async def _record(self, outcomes: list[_Outcome], paid_day: date | None = None) -> None:
+        """Every outcome of a batch in one transaction, in a few statements. A paid batch gives
+        back the reservations of what it did not send."""
         now = self._clock()
         changes, first_questions, blocked = [], [], []
         for outcome in outcomes:
@@ -204,6 +298,10 @@ class Dispatcher:
         async with self._sessionmaker.begin() as session:
             await outbox.record(session, changes)
             sent = {o.row_id: o.message_id for o in outcomes if o.kind == "sent"}
+            if paid_day is not None:
+                await paid_db.give_back(session, paid_day, len(outcomes) - len(sent))
+                PAID_MESSAGES.inc(len(sent))
+                STARS_TODAY.set(stars(await paid_db.spent(session, paid_day)))
             if sent:
                 rows = await session.execute(
                     select(OutboxMessage.id, OutboxMessage.checkin_id).where(

@@ -109,6 +109,7 @@ def build_scheduler(
             log.info("missed sweep: %s check-ins marked missed", missed)
         await run_escalation(sessionmaker, catalog, clock(), escalation_timeouts, team_chat_id)
         await dispatcher.drain()
+        await dispatcher.daily_report()
         if purge is not None:  # last, and at most hourly: nothing in it is urgent
             await purge.maybe_run()
 

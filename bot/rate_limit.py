@@ -8,8 +8,9 @@ limits and serving the most urgent requests first.
   one through now and then: the stray 429).
 - A second budget for paid broadcasts (requests with allow_paid_broadcast, at most 1,000 a
   second, off when 0): Telegram lets those past the free limit for 0.1 Stars each.
-- Per-chat spacing for new messages (default 1 s; 3 s for groups, i.e. 20 a minute). Edits and
-  callback answers only count against the global budget: they are not new messages.
+- Per-chat spacing for new messages (default 1 s; 3 s for groups, i.e. 20 a minute), counted
+  from the response as well, for the same reason. Edits and callback answers only count
+  against the global budget: they are not new messages.
 - Priority classes (rate_limit_args, lower is more urgent): 0 crisis replies and alerts,
   1 interactive replies (the default), 2 check-ins, 3 reminders. When the budget is contended
   the most urgent waiting request goes next; within a class, first come first served.
@@ -65,9 +66,10 @@ class _Waiter:
 class _Send:
     """One release: it may be inside the server's window until a second after `done`."""
 
-    __slots__ = ("done",)
+    __slots__ = ("chat", "done")
 
-    def __init__(self) -> None:
+    def __init__(self, chat: Any = None) -> None:
+        self.chat = chat  # a spaced send's chat: its next message waits from `done`, too
         self.done: float | None = None
 
 
@@ -93,8 +95,8 @@ class _Budget:
             return None if first is None else first + self.window - now
         return max(0.0, self.last + self.gap - now)
 
-    def take(self, now: float) -> _Send:
-        send = _Send()
+    def take(self, now: float, chat: Any = None) -> _Send:
+        send = _Send(chat)
         self.sends.append(send)
         self.last = now
         return send
@@ -209,6 +211,10 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
     def _finished(self, send: _Send) -> None:
         """A released request is off the wire: its slot frees, and the next waiter may go."""
         send.done = self._clock()
+        if send.chat is not None:  # the chat's spacing, like the budget, counts from here too
+            interval = self._interval(send.chat)
+            self._chat_ready[send.chat] = max(self._chat_ready.get(send.chat, 0.0),
+                                              send.done + interval)  # fmt: skip
         self._in_flight -= 1
         if self._waiting:
             self._release_ready()
@@ -276,7 +282,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
                 if wait == 0.0:
                     continue  # dropped a cancelled waiter; look again
                 return wait
-            send = self._budgets[waiter.paid].take(now)
+            send = self._budgets[waiter.paid].take(now, waiter.chat if waiter.spaced else None)
             if waiter.spaced:
                 self._chat_ready[waiter.chat] = now + self._interval(waiter.chat)
             self.stats["released"] += 1

@@ -144,6 +144,7 @@ async def tick_50k(kind: str, folder: Path, due: int = 50_000) -> dict:
             await drop()
     return {
         f"tick_50k_s_{kind}": round(figures["seconds"], 2),
+        f"tick_50k_cpu_s_{kind}": round(figures["cpu_seconds"], 2),
         f"tick_50k_rss_mb_{kind}": round(figures["rss_mb"], 1),
     }
 

@@ -17,9 +17,12 @@ Snapshot = dict[str, dict[tuple, dict[str, Any]]]
 
 # Kept only to make delivery exactly-once: every update is stored before it is handled.
 BOOKKEEPING = frozenset({"inbound_updates"})
-# Tables that hold nobody's personal data (the program's meeting list, the bot's own facts)
-# or staff data. A new table must be added here or link to a participant.
-NOT_PARTICIPANT_DATA = frozenset({"counselors", "meetings", "bot_state", "inbound_updates"})
+# Tables that hold nobody's personal data (the program's meeting list, the bot's own facts,
+# the count of paid broadcast messages a day) or staff data. A new table must be added here or
+# link to a participant.
+NOT_PARTICIPANT_DATA = frozenset(
+    {"counselors", "meetings", "bot_state", "inbound_updates", "paid_broadcast_days"}
+)
 TABLES = {table.name: table for table in Base.metadata.sorted_tables}
 
 

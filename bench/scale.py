@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 import time
@@ -120,6 +121,32 @@ async def jobqueue_rss() -> float:
     )  # fmt: skip
     out, _ = await asyncio.wait_for(process.communicate(), 300)
     return float(out.decode().strip())
+
+
+async def tick_50k(kind: str, folder: Path, due: int = 50_000) -> dict:
+    """The 09:00 tick of a state-wide program: 50,000 due among 100,000, in a process of its
+    own (bench/tick_child.py), so its peak RSS is the tick's."""
+    url, drop = await fresh_database(kind, folder)
+    try:
+        await enroll(url, due, 1_000_000, NOW, not_due=ENROLLED - due)
+        engine = create_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
+        await engine.dispose()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.tick_child", url, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), 600)
+        figures = json.loads(out)
+        assert figures["created"] == due, figures
+    finally:
+        if drop:
+            await drop()
+    return {
+        f"tick_50k_s_{kind}": round(figures["seconds"], 2),
+        f"tick_50k_cpu_s_{kind}": round(figures["cpu_seconds"], 2),
+        f"tick_50k_rss_mb_{kind}": round(figures["rss_mb"], 1),
+    }
 
 
 async def scenario_scale(fake, kind: str, folder: Path) -> dict:

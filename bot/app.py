@@ -52,6 +52,7 @@ GROUP_STORE = -10
 GROUP_ASKED = -5
 GROUP_MAIN = 0
 GROUP_DONE = 100
+SHUTDOWN_GRACE_SECONDS = 10.0  # for running jobs to finish at a stop
 MENU = ("checkin", "coping", "sos", "plan", "meetings", "medication", "help")
 
 
@@ -191,11 +192,16 @@ async def _post_init(app: Application) -> None:
         lease = timedelta(seconds=settings.outbox_lease_seconds)
         dispatcher = Dispatcher(services.sessionmaker, app.bot, services.now, catalog, lease=lease,
                                 team_chat_id=settings.counselor_team_chat_id,
-                                dashboard_url=settings.dashboard_url)  # fmt: skip
+                                dashboard_url=settings.dashboard_url,
+                                paid=settings.paid_policy(),
+                                free_per_second=settings.rate_global_per_second)  # fmt: skip
         outbox.on_urgent_commit(services.sessionmaker, dispatcher.wake)
-        app.bot_data["urgent_dispatch"] = asyncio.create_task(
-            dispatcher.serve_urgent(), name="urgent-dispatch"
-        )
+        app.bot_data["dispatcher"] = dispatcher
+        lanes = [asyncio.create_task(dispatcher.serve_urgent(), name="urgent-dispatch")]
+        if dispatcher.paid_policy.enabled:  # two, so one's database work overlaps the other's sends
+            lanes += [asyncio.create_task(dispatcher.serve_paid(), name=f"paid-dispatch-{n}")
+                      for n in range(2)]  # fmt: skip
+        app.bot_data["dispatch_lanes"] = lanes
         scheduler = build_scheduler(
             services.sessionmaker,
             catalog,
@@ -218,14 +224,23 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    # In order: nothing new is claimed, the running jobs and the urgent lane finish (the rate
+    # limiter has failed their waiting sends by now, so that is quick; they go after a
+    # restart), and only then does the database go. Cancelling them mid-query, as before, left
+    # a traceback at every stop on PostgreSQL.
+    dispatcher = app.bot_data.pop("dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.close()
     scheduler = app.bot_data.pop("scheduler", None)
     if scheduler is not None:
-        scheduler.shutdown(wait=False)
-    urgent = app.bot_data.pop("urgent_dispatch", None)
-    if urgent is not None:
-        urgent.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await urgent
+        await scheduler.stop(SHUTDOWN_GRACE_SECONDS)
+    lanes = app.bot_data.pop("dispatch_lanes", [])
+    if lanes:
+        _, late = await asyncio.wait(lanes, timeout=SHUTDOWN_GRACE_SECONDS)
+        for lane in late:
+            lane.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lane
     services: Services = app.bot_data["services"]
     await services.engine.dispose()
 
@@ -249,6 +264,7 @@ def build_application(
                 chat_interval=settings.rate_chat_interval_seconds,
                 group_interval=60.0 / settings.rate_group_per_minute,
                 max_retries=settings.send_max_retries,
+                paid_per_second=settings.paid_broadcast_per_second,
             )
         )
         .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scheduler.paid_policy import PaidPolicy
+
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -98,6 +100,10 @@ class Settings(BaseSettings):
     rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
     send_max_retries: int = Field(default=5, ge=0)
+    # Paid broadcasts (allow_paid_broadcast, 0.1 Stars a message; docs/performance.md): off at 0.
+    paid_broadcast_per_second: float = Field(default=0.0, ge=0, le=1000)
+    paid_broadcast_daily_stars: float = Field(default=0.0, ge=0)
+    paid_broadcast_after_seconds: float = Field(default=120.0, gt=0)
     # Updates handled at once, each chat's in order (bot/update_order.py). Kept near the database
     # connection pool's size (5 + 10 overflow), so a burst queues here, not for a connection.
     max_concurrent_updates: int = Field(default=16, ge=1)
@@ -189,6 +195,11 @@ class Settings(BaseSettings):
             )
         if self.webhook_url and not self.webhook_url.startswith("https://"):
             raise ValueError(f"WEBHOOK_URL must be an https:// URL, not {self.webhook_url!r}")
+        if self.paid_broadcast_per_second > 0 and self.paid_broadcast_daily_stars < 0.1:
+            raise ValueError(
+                "PAID_BROADCAST_DAILY_STARS must be set (at least 0.1, the Stars a day paid "
+                "broadcasts may spend) when PAID_BROADCAST_PER_SECOND is set"
+            )
         if self.pause_default_days > self.pause_max_days:
             raise ValueError("PAUSE_DEFAULT_DAYS can't be more than PAUSE_MAX_DAYS")
         return self
@@ -225,6 +236,13 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"monitored days must look like mon-fri, not {value!r}") from exc
         return value
+
+    def paid_policy(self) -> PaidPolicy:
+        return PaidPolicy(
+            per_second=self.paid_broadcast_per_second,
+            daily_stars=self.paid_broadcast_daily_stars,
+            after_seconds=self.paid_broadcast_after_seconds,
+        )
 
     def escalation_timeouts(self) -> dict[str, timedelta]:
         return {

@@ -1,15 +1,23 @@
 """One rate limiter under every Bot API call (PTB's BaseRateLimiter), keeping to Telegram's
 limits and serving the most urgent requests first.
 
-- A global budget (default 30 sends a second), paced evenly and checked against a sliding
-  window a little over a second long.
-- Per-chat spacing for new messages (default 1 s; 3 s for groups, i.e. 20 a minute). Edits and
-  callback answers only count against the global budget: they are not new messages.
+- A global budget (default 30 sends a second), paced evenly. A send counts against the
+  budget from its release until a second after its response: the server counts it when it
+  arrives, which is somewhere in between, so no 31st send can land within a second of the first
+  however late a loaded machine or network delivers it (counting from the release alone let
+  one through now and then: the stray 429).
+- A second budget for paid broadcasts (requests with allow_paid_broadcast, at most 1,000 a
+  second, off when 0): Telegram lets those past the free limit for 0.1 Stars each.
+- Per-chat spacing for new messages (default 1 s; 3 s for groups, i.e. 20 a minute), counted
+  from the response as well, for the same reason. Edits and callback answers only count
+  against the global budget: they are not new messages.
 - Priority classes (rate_limit_args, lower is more urgent): 0 crisis replies and alerts,
   1 interactive replies (the default), 2 check-ins, 3 reminders. When the budget is contended
   the most urgent waiting request goes next; within a class, first come first served.
 - A 429 (RetryAfter) re-queues that request and holds its chat for retry_after. Network errors
   and 5xx are retried with exponential backoff and jitter; a 400 or 403 is never retried.
+- When nothing waits and the budget allows, a request goes at once, in its own task: the
+  release loop only handles requests that must wait.
 
 aiolimiter (behind PTB's AIORateLimiter) has no priorities, hence this small scheduler.
 """
@@ -50,6 +58,7 @@ NEW_MESSAGE_METHODS = frozenset(
 )  # fmt: skip
 STOPPING = "the bot is stopping; not sent"
 SCAN = 200  # how deep to look past requests whose chat must still wait
+PAID_MAX_PER_SECOND = 1000  # Telegram's ceiling for allow_paid_broadcast
 
 
 async def _counted(endpoint: str, callback, args: Any, kwargs: dict[str, Any]) -> Any:
@@ -69,7 +78,47 @@ class _Waiter:
     sequence: int
     chat: Any = field(compare=False)
     spaced: bool = field(compare=False)
+    paid: bool = field(compare=False)
     future: asyncio.Future = field(compare=False)
+
+
+class _Send:
+    """One release: it may be inside the server's window until a second after `done`."""
+
+    __slots__ = ("chat", "done")
+
+    def __init__(self, chat: Any = None) -> None:
+        self.chat = chat  # a spaced send's chat: its next message waits from `done`, too
+        self.done: float | None = None
+
+
+class _Budget:
+    """Sends a second, paced evenly, counted from release until `window` after the response."""
+
+    def __init__(self, per_second: float, window: float) -> None:
+        self.per_second = per_second
+        self.window = window
+        self.gap = 1.0 / per_second if per_second > 0 else 0.0
+        self.sends: deque[_Send] = deque()
+        self.last = float("-inf")
+
+    def wait(self, now: float) -> float | None:
+        """0 when a send may go now; else seconds until one may, or None: after a response."""
+        sends = self.sends
+        while sends and sends[0].done is not None and sends[0].done <= now - self.window:
+            sends.popleft()
+        if len(sends) >= self.per_second:
+            if not sends:  # a budget of 0: nothing goes this way
+                return None
+            first = sends[0].done
+            return None if first is None else first + self.window - now
+        return max(0.0, self.last + self.gap - now)
+
+    def take(self, now: float, chat: Any = None) -> _Send:
+        send = _Send(chat)
+        self.sends.append(send)
+        self.last = now
+        return send
 
 
 class PriorityRateLimiter(BaseRateLimiter[int]):
@@ -80,31 +129,36 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         group_interval: float = 3.0,
         max_retries: int = 5,
         clock: Callable[[], float] = time.monotonic,
-        window: float = 1.05,
+        window: float = 1.0,
         max_in_flight: int = 32,
+        paid_per_second: float = 0.0,
     ) -> None:
+        if not 0 <= paid_per_second <= PAID_MAX_PER_SECOND:
+            raise ValueError(f"paid_per_second must be 0-{PAID_MAX_PER_SECOND}")
         self.per_second = per_second
+        self.paid_per_second = paid_per_second
         # Requests on the wire at once. Telegram's ~30 a second at a few hundred ms each needs
         # about ten; far more only makes the HTTP connection pool scan long queues (its cost
         # grows with the square of waiting requests), and the most urgent waits its turn here,
         # where priority decides, instead of there.
         self.max_in_flight = max_in_flight
         self._in_flight = 0
-        # A little over a second: requests reach Telegram a moment after we release them, and
-        # a window exactly one second long would let a few land inside the server's.
         self.window = window
+        self._budgets = {False: _Budget(per_second, window),
+                         True: _Budget(paid_per_second, window)}  # fmt: skip
         self.chat_interval = chat_interval
         self.group_interval = group_interval
         self.max_retries = max_retries
         self._clock = clock
-        self._queues: dict[int, deque[_Waiter]] = {}
-        self._sent: deque[float] = deque()  # release times within the last second
+        # Keyed (priority, paid): a paid queue waiting for its budget never blocks a free one.
+        self._queues: dict[tuple[int, bool], deque[_Waiter]] = {}
+        self._waiting = 0
         self._chat_ready: dict[Any, float] = {}
         self._sequence = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._closed = False
-        self.stats = {"released": 0, "retry_after": 0, "retried": 0}
+        self.stats = {"released": 0, "paid": 0, "retry_after": 0, "retried": 0}
 
     async def initialize(self) -> None:
         self._closed = False
@@ -125,6 +179,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
                 if not waiter.future.done():
                     waiter.future.set_exception(NetworkError(STOPPING))
             queue.clear()
+        self._waiting = 0
 
     async def process_request(
         self,
@@ -140,14 +195,14 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             return await _counted(endpoint, callback, args, kwargs)
         priority = PRIORITY_REPLY if rate_limit_args is None else int(rate_limit_args)
         spaced = endpoint.lower() in NEW_MESSAGE_METHODS
+        paid = self.paid_per_second > 0 and bool(data.get("allow_paid_broadcast"))
         for attempt in range(self.max_retries + 1):
-            await self._acquire(priority, chat, spaced)
+            send = await self._acquire(priority, chat, spaced, paid)
             try:
                 try:
                     return await _counted(endpoint, callback, args, kwargs)
                 finally:
-                    self._in_flight -= 1
-                    self._wake.set()
+                    self._finished(send)
             except RetryAfter as exc:
                 self.stats["retry_after"] += 1
                 wait = retry_seconds(exc)
@@ -172,22 +227,36 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         self._chat_ready[chat] = max(self._chat_ready.get(chat, 0.0), self._clock() + seconds)
         self._wake.set()
 
-    async def _acquire(self, priority: int, chat: Any, spaced: bool) -> None:
+    def _finished(self, send: _Send) -> None:
+        """A released request is off the wire: its slot frees, and the next waiter may go."""
+        send.done = self._clock()
+        if send.chat is not None:  # the chat's spacing, like the budget, counts from here too
+            interval = self._interval(send.chat)
+            self._chat_ready[send.chat] = max(self._chat_ready.get(send.chat, 0.0),
+                                              send.done + interval)  # fmt: skip
+        self._in_flight -= 1
+        if self._waiting:
+            self._release_ready()
+            self._wake.set()  # the loop recomputes how long the rest must wait
+
+    async def _acquire(self, priority: int, chat: Any, spaced: bool, paid: bool) -> _Send:
         if self._closed:
             raise NetworkError(STOPPING)
         if self._task is None or self._task.done():
             await self.initialize()
         self._sequence += 1
         future = asyncio.get_running_loop().create_future()
-        waiter = _Waiter(priority, self._sequence, chat, spaced, future)
-        self._queues.setdefault(priority, deque()).append(waiter)
-        self._wake.set()
+        waiter = _Waiter(priority, self._sequence, chat, spaced, paid, future)
+        self._queues.setdefault((priority, paid), deque()).append(waiter)
+        self._waiting += 1
+        self._release_ready()  # the fast path: nothing ahead of it and the budget allows
+        if not future.done():
+            self._wake.set()
         try:
-            await future
+            return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():  # granted, then its caller gave up
-                self._in_flight -= 1
-                self._wake.set()
+                self._finished(future.result())
             raise
 
     def _interval(self, chat: Any) -> float:
@@ -195,53 +264,59 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         return self.group_interval if is_group else self.chat_interval
 
     def _pick(self, now: float) -> tuple[_Waiter | None, float | None]:
-        """The most urgent waiter allowed to go now, or the earliest moment one will be."""
+        """The most urgent waiter allowed to go now, or how long until one may (None: until a
+        response or a new request)."""
         soonest: float | None = None
-        for priority in sorted(self._queues):
-            queue = self._queues[priority]
+        for key in sorted(self._queues):
+            queue = self._queues[key]
+            if not queue:
+                continue
+            budget_wait = self._budgets[key[1]].wait(now)
+            if budget_wait != 0.0:
+                if budget_wait is not None:
+                    soonest = budget_wait if soonest is None else min(soonest, budget_wait)
+                continue
             for index, waiter in enumerate(queue):
                 if index >= SCAN:
                     break
                 if waiter.future.done():  # cancelled by its caller
                     del queue[index]
-                    return None, now
+                    self._waiting -= 1
+                    return None, 0.0
                 ready = self._chat_ready.get(waiter.chat, 0.0) if waiter.spaced else 0.0
                 if ready <= now:
                     del queue[index]
+                    self._waiting -= 1
                     return waiter, None
-                soonest = ready if soonest is None else min(soonest, ready)
+                soonest = ready - now if soonest is None else min(soonest, ready - now)
         return None, soonest
 
-    async def _release_loop(self) -> None:
-        while not self._closed:
+    def _release_ready(self) -> float | None:
+        """Release every waiter that may go now; returns seconds until the next one may (None:
+        until a response or a new request)."""
+        while self._waiting and self._in_flight < self.max_in_flight:
             now = self._clock()
-            while self._sent and self._sent[0] <= now - self.window:
-                self._sent.popleft()
-            if len(self._sent) >= self.per_second:
-                await self._sleep(self._sent[0] + self.window - now)
-                continue
-            # Even pacing, not bursts of a whole second's budget: bursts arrive bunched and
-            # overlap the server's window.
-            if self._sent and now < self._sent[-1] + 1.0 / self.per_second:
-                await self._sleep(self._sent[-1] + 1.0 / self.per_second - now)
-                continue
-            if self._in_flight >= self.max_in_flight:
-                self._wake.clear()
-                await self._sleep(None)  # until a request on the wire finishes
-                continue
-            waiter, soonest = self._pick(now)
+            waiter, wait = self._pick(now)
             if waiter is None:
-                self._wake.clear()
-                await self._sleep(None if soonest is None else max(0.0, soonest - now))
-                continue
-            self._sent.append(now)
+                if wait == 0.0:
+                    continue  # dropped a cancelled waiter; look again
+                return wait
+            send = self._budgets[waiter.paid].take(now, waiter.chat if waiter.spaced else None)
             if waiter.spaced:
                 self._chat_ready[waiter.chat] = now + self._interval(waiter.chat)
             self.stats["released"] += 1
+            if waiter.paid:
+                self.stats["paid"] += 1
             self._in_flight += 1
-            waiter.future.set_result(None)
+            waiter.future.set_result(send)
             if len(self._chat_ready) > 50_000:  # forget chats that are long since free
                 self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
+        return None
+
+    async def _release_loop(self) -> None:
+        """Releases what had to wait: a budget's pacing, a chat's spacing, a 429's hold."""
+        while not self._closed:
+            await self._sleep(self._release_ready())
 
     async def _sleep(self, seconds: float | None) -> None:
         """Sleep until `seconds` pass or a new request (or a hold) arrives."""

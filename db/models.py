@@ -550,3 +550,14 @@ class DashboardSession(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]  # the absolute end, whatever the activity
     ended_at: Mapped[datetime | None]
+
+
+class PaidBroadcastDay(Base):
+    """Paid broadcast messages of one UTC day, against PAID_BROADCAST_DAILY_STARS. Reserved
+    before they are sent and given back when they are not, so the cap is never passed, even by
+    several workers at once."""
+
+    __tablename__ = "paid_broadcast_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -96,9 +96,11 @@ async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], now: d
         for row in rows
     ]  # fmt: skip
     insert = upsert_insert(session)
-    await session.execute(
-        insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
+    # One cached statement, executed many: compiling a multi-row VALUES per batch cost more
+    # than running it.
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    connection = await session.connection()
+    await connection.execute(statement, values)
 
 
 async def claim(
@@ -107,9 +109,10 @@ async def claim(
     lease: timedelta,
     limit: int,
     max_priority: int | None = None,
+    min_priority: int | None = None,
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages, most urgent first, under a lease (only rows of
-    `max_priority` or more urgent, if given).
+    `max_priority` or more urgent, and of `min_priority` or less, if given).
 
     A row whose lease ran out (its worker died mid-send) is due again.
     """
@@ -125,6 +128,8 @@ async def claim(
     )
     if max_priority is not None:
         statement = statement.where(OutboxMessage.priority <= max_priority)
+    if min_priority is not None:
+        statement = statement.where(OutboxMessage.priority >= min_priority)
     rows = list((await session.scalars(lock_skip_locked(session, statement))).all())
     if not rows:
         return rows
@@ -145,6 +150,18 @@ async def claim(
         set_committed_value(row, "lease_until", now + lease)
         set_committed_value(row, "attempts", attempts[row.id])
     return rows
+
+
+async def backlog(session: AsyncSession, now: datetime, min_priority: int) -> int:
+    """Messages of `min_priority` or less urgent that are due and not yet sent (waiting, or
+    claimed by a batch that is still out)."""
+    waiting = or_(
+        (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
+        OutboxMessage.status == "sending",
+    )
+    return await session.scalar(
+        select(func.count()).where(waiting, OutboxMessage.priority >= min_priority)
+    )
 
 
 async def renew_leases(session: AsyncSession, row_ids: list[int], until: datetime) -> None:

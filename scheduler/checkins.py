@@ -19,18 +19,13 @@ from messages.risk import assess
 from scheduler import alerting
 from scheduler.schedule import QuietHours, checkin_day, in_quiet_hours, next_checkin
 
-TICK_BATCH = 500
+TICK_BATCH = 1000
 
 
 @dataclass(frozen=True)
 class TickResult:
     created: int = 0
     skipped: int = 0
-
-
-def first_question(catalog: Catalog, participant: Participant, checkin: CheckIn) -> render.Rendered:
-    intro = render.intro(catalog, checkin.kind, participant.first_name or "")
-    return render.question(catalog, checkin.question_keys, 0, checkin.id, intro=intro)
 
 
 def current_question(catalog: Catalog, checkin: CheckIn, intro: str = "") -> render.Rendered:
@@ -54,86 +49,95 @@ def in_quiet_hours_now(participant: Participant, now: datetime) -> bool:
     return in_quiet_hours(local, *quiet)
 
 
-def advance_schedule(participant: Participant, now: datetime) -> None:
-    """The next check-in after `now` (after the pause, while paused), out of quiet hours."""
+def next_slot(participant, now: datetime) -> datetime | None:
+    """The next check-in after `now` (after the pause, while paused), out of quiet hours.
+    `participant` is a Participant or a row with the same fields."""
     at = parse_clock_time(participant.checkin_time or "")
     if at is None or participant.timezone is None:
-        participant.next_checkin_at = None
-        return
+        return None
     after = now
     if participant.status == "paused" and participant.paused_until is not None:
         after = max(now, participant.paused_until)
-    quiet = quiet_hours_of(participant)
-    participant.next_checkin_at = next_checkin(after, at, participant.timezone, quiet)
+    return next_checkin(after, at, participant.timezone, quiet_hours_of(participant))
 
 
-def _composition(catalog: Catalog, participant: Participant, slot: datetime, on_medication: bool):
-    """The weekly check-in on the participant's chosen weekday, the daily one otherwise."""
+def advance_schedule(participant: Participant, now: datetime) -> None:
+    participant.next_checkin_at = next_slot(participant, now)
+
+
+def _composition(catalog: Catalog, participant, slot: datetime, on_medication: bool,
+                 memo: dict | None = None):  # fmt: skip
+    """The weekly check-in on the participant's chosen weekday, the daily one otherwise.
+    `memo` keeps compositions already made (a tick makes the same few thousands of times)."""
     zone = participant.timezone or "UTC"
     at = parse_clock_time(participant.checkin_time or "")
     if at is not None:
         day = checkin_day(slot, at, zone, quiet_hours_of(participant))
     else:
         day = slot.astimezone(ZoneInfo(zone)).date()
-    if participant.weekly_day is not None and day.weekday() == participant.weekly_day:
-        return "weekly", render.compose_weekly(catalog, on_medication)
-    return "daily", render.compose_daily(catalog, participant.checkins_started, on_medication)
+    weekly = participant.weekly_day is not None and day.weekday() == participant.weekly_day
+    key = (weekly, None if weekly else participant.checkins_started, on_medication)
+    if memo is not None and key in memo:
+        return memo[key]
+    if weekly:
+        made = "weekly", render.compose_weekly(catalog, on_medication)
+    else:
+        made = "daily", render.compose_daily(catalog, participant.checkins_started, on_medication)
+    if memo is not None:
+        memo[key] = made
+    return made
 
 
 async def _schedule_batch(
     session: AsyncSession,
     catalogs: Catalogs,
-    due: list[Participant],
+    due: list,
     now: datetime,
     window: timedelta,
+    questions: render.FirstQuestions,
 ) -> tuple[int, int]:
-    """Check-ins and outbox messages for a batch of due participants, in a few statements
-    rather than a few per participant (5,000 people are due at 09:00)."""
+    """Check-ins and outbox messages for a batch of due participants (rows of
+    checkin_db.DUE_COLUMNS), in a few statements rather than a few per participant: 50,000
+    people may be due at 09:00."""
     slots = {p.id: p.next_checkin_at for p in due}
     # A check-in they started themselves shortly before the slot stands in for it.
     recent = await checkin_db.created_since(session, list(slots), min(slots.values()) - window)
     on_medication = await medication_db.on_daily_medication(session, list(slots))
-    rows, by_participant = [], {}
+    rows, by_participant, advanced, compositions = [], {}, {}, {}
     # Questions and their order are the same in every language (messages/catalog.py checks).
     catalog = catalogs.default
     for participant in due:
         slot = slots[participant.id]
-        kind, keys = _composition(catalog, participant, slot, participant.id in on_medication)
+        kind, keys = _composition(catalog, participant, slot, participant.id in on_medication,
+                                  compositions)  # fmt: skip
         stands_in = any(created >= slot - window for created in recent.get(participant.id, []))
         # After an outage a slot past its window is skipped, never sent late.
         status = "skipped" if slot + window <= now or stands_in else "pending"
         rows.append(dict(participant_id=participant.id, kind=kind, slot_at=slot, status=status,
                          question_keys=keys, current_index=0, responses=[], created_at=now,
                          expires_at=slot + window))  # fmt: skip
-        by_participant[participant.id] = participant
+        by_participant[participant.id] = (participant, kind, keys)
         # Advance from now, not from the slot: after an outage, one check-in, not a backlog.
-        advance_schedule(participant, max(now, slot))
+        advanced[participant.id] = next_slot(participant, max(now, slot))
     inserted = await checkin_db.insert_checkins(session, rows)
+    started = {pid for _, pid, _ in inserted}
+    await checkin_db.advance_due(
+        session,
+        [dict(pid=pid, next=at, started=int(pid in started)) for pid, at in advanced.items()],
+    )
     fresh = [(checkin_id, pid) for checkin_id, pid, status in inserted if status == "pending"]
-    for _, pid, _ in inserted:
-        by_participant[pid].checkins_started += 1
     if fresh:
         await checkin_db.close_older_open(session, fresh)
-        checkins = {c.id: c for c in await checkin_db.by_ids(session, [c for c, _ in fresh])}
-        await outbox.enqueue_many(
-            session,
-            [
-                dict(
-                    dedupe_key=f"checkin:{checkin_id}:q0",
-                    chat_id=by_participant[pid].chat_id,
-                    payload=first_question(
-                        catalogs.get(by_participant[pid].language),
-                        by_participant[pid],
-                        checkins[checkin_id],
-                    ).payload(),
-                    priority=outbox.PRIORITY_CHECKIN,
-                    participant_id=pid,
-                    checkin_id=checkin_id,
-                )
-                for checkin_id, pid in fresh
-            ],
-            now,
-        )
+        messages = []
+        for checkin_id, pid in fresh:
+            participant, kind, keys = by_participant[pid]
+            payload = questions.payload(catalogs.get(participant.language), kind, keys,
+                                        checkin_id, participant.first_name or "")  # fmt: skip
+            messages.append(dict(dedupe_key=f"checkin:{checkin_id}:q0",
+                                 chat_id=participant.chat_id, payload=payload,
+                                 priority=outbox.PRIORITY_CHECKIN, participant_id=pid,
+                                 checkin_id=checkin_id))  # fmt: skip
+        await outbox.enqueue_many(session, messages, now)
     return len(fresh), len(due) - len(fresh)
 
 
@@ -166,11 +170,13 @@ async def run_tick(
     catalogs = catalogs or Catalogs({catalog.locale: catalog}, catalog.locale)
     await end_due_pauses(sessionmaker, now)
     created = skipped = 0
+    questions = render.FirstQuestions()  # rendered once per language and composition
     while True:
         async with sessionmaker.begin() as session:
             due = await checkin_db.due_participants(session, now, TICK_BATCH)
             if due:
-                made, passed = await _schedule_batch(session, catalogs, due, now, window)
+                made, passed = await _schedule_batch(session, catalogs, due, now, window,
+                                                     questions)  # fmt: skip
                 created, skipped = created + made, skipped + passed
         if len(due) < TICK_BATCH:
             return TickResult(created, skipped)

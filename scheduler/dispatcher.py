@@ -8,30 +8,49 @@ failed for good (400; 403 blocked, which also marks the participant unreachable)
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import random
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from db import audit, awaiting, outbox
 from db import checkins as checkin_db
+from db import paid as paid_db
 from db.models import CheckIn, OutboxMessage, Participant
 from messages import render
 from messages.catalog import Catalog
 from messages.render import NO_PREVIEW
 from scheduler import alerting
+from scheduler.paid_metrics import PAID_MESSAGES, STARS_TODAY
+from scheduler.paid_policy import (
+    FIRST_PAYABLE_PRIORITY,
+    PaidPolicy,
+    paid_allowance,
+    payable,
+    stars,
+)
 
 log = logging.getLogger(__name__)
+# do_api_request is PTB's way to send raw parameters; it warns that send_message exists, but
+# send_message is the object round trip the dispatcher skips on purpose.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.sendMessage' instead of 'Bot\.do_api_request"
+)
 
 LEASE = timedelta(seconds=60)
 BATCH = 50
 MAX_BACKOFF_SECONDS = 300
+PAID_OFF = PaidPolicy()
+PAID_IDLE_SECONDS = 1.0  # how often an idle paid lane looks at the backlog again
 
 
 def backoff(attempts: int) -> timedelta:
@@ -51,6 +70,8 @@ class Dispatcher:
         lease: timedelta = LEASE,
         team_chat_id: int | None = None,
         dashboard_url: str | None = None,
+        paid: PaidPolicy = PAID_OFF,
+        free_per_second: float = 30.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._dashboard_url = dashboard_url
@@ -61,6 +82,26 @@ class Dispatcher:
         self._lease = lease
         self._urgent = asyncio.Event()
         self._team_chat_id = team_chat_id
+        self._closed = False
+        self._stopping = asyncio.Event()
+        # Paid broadcasts (scheduler/paid_policy.py); off unless configured.
+        self._paid = paid
+        self._free_per_second = free_per_second
+        # Half a second of the paid rate per batch; two lanes overlap one's database work
+        # with the other's sends.
+        self._paid_batch = max(BATCH, int(paid.per_second / 2))
+        self._reported_day: date | None = None
+
+    @property
+    def paid_policy(self) -> PaidPolicy:
+        return self._paid
+
+    def close(self) -> None:
+        """The bot is stopping: claim nothing more (a batch already out still records its
+        outcomes), and let serve_urgent and serve_paid end."""
+        self._closed = True
+        self._urgent.set()
+        self._stopping.set()
 
     def wake(self) -> None:
         """An urgent row was committed: serve_urgent claims it now (same event loop only)."""
@@ -70,9 +111,11 @@ class Dispatcher:
         """Runs beside the interval dispatch for the life of the bot: whenever woken, claims
         and sends the crisis and reply rows at once. A broadcast batch already claimed keeps
         going; the rate limiter lets these ahead of it."""
-        while True:
+        while not self._closed:
             await self._urgent.wait()
             self._urgent.clear()
+            if self._closed:
+                return
             try:
                 while await self.run_once(max_priority=outbox.URGENT_UP_TO):
                     pass
@@ -82,26 +125,93 @@ class Dispatcher:
     async def run_once(self, max_priority: int | None = None) -> int:
         """Claim one batch, send it concurrently (the rate limiter paces it), then record every
         outcome in one transaction; returns how many rows were claimed."""
+        if self._closed:
+            return 0
         now = self._clock()
         async with self._sessionmaker.begin() as session:
             rows = await outbox.claim(session, now, self._lease, self._batch, max_priority)
-            stale = await self._closed_checkins(session, rows, now)
-            for row in rows:
-                if row.id in stale:
-                    row.status = "skipped"
-                    row.last_error = "check-in closed before it was sent"
-            work = [_Work(r.id, r.chat_id, r.method, dict(r.payload), r.priority, r.attempts)
-                    for r in rows if r.id not in stale]  # fmt: skip
+            work = await self._prepare(session, rows, now)
+        await self._send(work)
+        return len(rows)
+
+    async def serve_paid(self) -> None:
+        """Runs beside the others while paid broadcasts are on: sends the surplus of a large
+        backlog as paid broadcasts (scheduler/paid_policy.py decides how many)."""
+        while not self._closed:
+            try:
+                claimed = await self.run_paid_once()
+            except Exception:  # the free lanes still send these rows; try again shortly
+                log.exception("paid dispatch failed; retrying")
+                claimed = 0
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(PAID_IDLE_SECONDS):
+                        await self._stopping.wait()
+
+    async def run_paid_once(self) -> int:
+        """One paid batch: as many check-ins and reminders as the policy allows now, reserved
+        against the day's cap before they are claimed; returns how many rows were claimed."""
+        if self._closed or not self._paid.enabled:
+            return 0
+        now = self._clock()
+        day = now.astimezone(UTC).date()
+        async with self._sessionmaker.begin() as session:
+            waiting = await outbox.backlog(session, now, FIRST_PAYABLE_PRIORITY)
+            spent = await paid_db.spent(session, day)
+            allowed = paid_allowance(self._paid, waiting, self._free_per_second, spent)
+            wanted = min(allowed, self._paid_batch)
+            granted = await paid_db.reserve(session, day, wanted, self._paid.daily_messages)
+            if not granted:
+                return 0
+            rows = await outbox.claim(session, now, self._lease, granted,
+                                      min_priority=FIRST_PAYABLE_PRIORITY)  # fmt: skip
+            work = await self._prepare(session, rows, now)
+            await paid_db.give_back(session, day, granted - len(work))
+        await self._send(work, paid_day=day)
+        return len(rows)
+
+    async def daily_report(self) -> None:
+        """Once a UTC day (the sweep calls this): yesterday's paid broadcasts in the log."""
+        today = self._clock().astimezone(UTC).date()
+        if self._reported_day == today:
+            return
+        first, previous, self._reported_day = self._reported_day is None, self._reported_day, today
+        async with self._sessionmaker() as session:
+            spent_today = await paid_db.spent(session, today)
+            spent_before = 0 if first else await paid_db.spent(session, previous)
+        STARS_TODAY.set(stars(spent_today))
+        if first:
+            if self._paid.enabled or spent_today:
+                log.info("paid broadcasts today (UTC) so far: %s messages, %s Stars of %s",
+                         spent_today, stars(spent_today), self._paid.daily_stars)  # fmt: skip
+            return
+        log.info("paid broadcasts on %s (UTC): %s messages, %s Stars (cap %s Stars a day)",
+                 previous, spent_before, stars(spent_before), self._paid.daily_stars)  # fmt: skip
+
+    async def _prepare(self, session, rows: list[OutboxMessage], now: datetime) -> list[_Work]:
+        """Claimed rows as work to send; a check-in that closed meanwhile is skipped."""
+        stale = await self._closed_checkins(session, rows, now)
+        for row in rows:
+            if row.id in stale:
+                row.status = "skipped"
+                row.last_error = "check-in closed before it was sent"
+        return [_Work(r.id, r.chat_id, r.method, dict(r.payload), r.priority, r.attempts)
+                for r in rows if r.id not in stale]  # fmt: skip
+
+    async def _send(self, work: list[_Work], paid_day: date | None = None) -> None:
         # While the batch is out, its claims are renewed: a slow batch (a long 429 wait, a
         # loaded machine) must not let another worker claim and send its rows a second time.
         renewing = asyncio.create_task(self._renew_leases([item.row_id for item in work]))
+        paid = paid_day is not None
         try:
-            outcomes = await asyncio.gather(*(self._attempt(item) for item in work))
+            # payable() again at the send: a crisis message or a reply never carries the flag.
+            outcomes = await asyncio.gather(
+                *(self._attempt(item, paid and payable(item.priority)) for item in work)
+            )
         finally:
             renewing.cancel()
         if outcomes:
-            await self._record(outcomes)
-        return len(rows)
+            await self._record(outcomes, paid_day)
 
     async def _renew_leases(self, row_ids: list[int]) -> None:
         if not row_ids:
@@ -132,10 +242,11 @@ class Dispatcher:
         closed = {c.id for c in checkins if c.status not in checkin_db.OPEN or c.expires_at <= now}
         return {r.id for r in rows if r.checkin_id in closed}
 
-    async def _attempt(self, work: _Work) -> _Outcome:
+    async def _attempt(self, work: _Work, paid: bool = False) -> _Outcome:
         """Send one row; never raises: every failure becomes an outcome to record."""
         try:
-            message_id = await self._call(work.chat_id, work.method, work.payload, work.priority)
+            message_id = await self._call(work.chat_id, work.method, work.payload, work.priority,
+                                          paid)  # fmt: skip
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             return _Outcome(work.row_id, "retry", delay=timedelta(seconds=seconds),
@@ -152,28 +263,35 @@ class Dispatcher:
                             error=f"{type(exc).__name__}: {exc}")  # fmt: skip
         return _Outcome(work.row_id, "sent", message_id=message_id)
 
-    async def _call(self, chat_id: int, method: str, payload: dict, priority: int) -> int | None:
+    async def _call(
+        self, chat_id: int, method: str, payload: dict, priority: int, paid: bool = False
+    ) -> int | None:
+        """Send the stored Bot API parameters as they are, through the bot's request layer and
+        its rate limiter: no PTB objects built on the way in or out (the reply markup goes as
+        the JSON it was stored as; the answer comes back as a dict)."""
         if method != "sendMessage":
             raise BadRequest(f"outbox method {method} is not supported")
-        markup = payload.get("reply_markup")
-        text, preview = payload["text"], payload.get("link_preview_options")
+        parameters = {"chat_id": chat_id, **payload}
         # An alert carries its place in the dashboard; the link is made here, when it is sent,
         # so it follows DASHBOARD_URL (and is left out while the dashboard is off).
-        if self._dashboard_url and payload.get("dashboard_path"):
-            url = self._dashboard_url + payload["dashboard_path"]
-            text, preview = render.with_dashboard_link(self._catalog, text, url), NO_PREVIEW
-        message = await self._bot.send_message(
-            chat_id=chat_id,
-            text=text,
-            parse_mode=payload.get("parse_mode"),
-            reply_markup=reply_markup_from(markup, self._bot),
-            link_preview_options=LinkPreviewOptions(**preview) if preview else None,
-            rate_limit_args=priority,
+        path = parameters.pop("dashboard_path", None)
+        if self._dashboard_url and path:
+            url = self._dashboard_url + path
+            parameters["text"] = render.with_dashboard_link(self._catalog, parameters["text"], url)
+            parameters["link_preview_options"] = NO_PREVIEW
+        for field in ("reply_markup", "link_preview_options"):  # JSON objects, as Telegram reads
+            if field in parameters:
+                parameters[field] = json.dumps(parameters[field])
+        if paid:
+            parameters["allow_paid_broadcast"] = True
+        message = await self._bot.do_api_request(
+            method, api_kwargs=parameters, rate_limit_args=priority
         )
-        return message.message_id
+        return message["message_id"]
 
-    async def _record(self, outcomes: list[_Outcome]) -> None:
-        """Every outcome of a batch in one transaction, in a few statements."""
+    async def _record(self, outcomes: list[_Outcome], paid_day: date | None = None) -> None:
+        """Every outcome of a batch in one transaction, in a few statements. A paid batch gives
+        back the reservations of what it did not send."""
         now = self._clock()
         changes, blocked = [], []
         for outcome in outcomes:
@@ -192,6 +310,10 @@ class Dispatcher:
         async with self._sessionmaker.begin() as session:
             await outbox.record(session, changes)
             sent = {o.row_id: o.message_id for o in outcomes if o.kind == "sent"}
+            if paid_day is not None:
+                await paid_db.give_back(session, paid_day, len(outcomes) - len(sent))
+                PAID_MESSAGES.inc(len(sent))
+                STARS_TODAY.set(stars(await paid_db.spent(session, paid_day)))
             if sent:
                 await self._asked(session, sent, now)
             for row_id in blocked:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +23,44 @@ from scheduler.retention import Retention, RetentionSweep
 from scheduler.safety_asks import run_unanswered_sweep
 
 log = logging.getLogger(__name__)
+
+
+class JobScheduler(AsyncIOScheduler):
+    """APScheduler's, with a stop that lets running jobs finish. Its own shutdown(wait=False)
+    cancels them wherever they are, mid-query included: a traceback for every job running
+    (the CancelledError in the asyncpg ping) and a connection cut off mid-conversation."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self._running: set[asyncio.Task] = set()
+
+    def add_tracked_job(self, func, **options) -> None:
+        @functools.wraps(func)
+        async def tracked() -> None:
+            task = asyncio.current_task()
+            self._running.add(task)
+            try:
+                await func()
+            finally:
+                self._running.discard(task)
+
+        self.add_job(tracked, **options)
+
+    async def stop(self, grace_seconds: float) -> None:
+        """No new runs; the running jobs get `grace_seconds` to finish, then are cancelled."""
+        if self.running:
+            self.pause()
+        running = set(self._running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace_seconds)
+            for task in late:
+                log.warning("a scheduled job did not finish in %.0fs; stopping it", grace_seconds)
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.running:
+            self.shutdown(wait=False)
 
 
 @dataclass(frozen=True)
@@ -41,7 +82,7 @@ def build_scheduler(
     team_chat_id: int | None = None,
     retention: Retention | None = None,
     safety_ask_wait: timedelta = timedelta(minutes=30),
-) -> AsyncIOScheduler:
+) -> JobScheduler:
     """`catalog` is the program's language (counselors, alerts); `catalogs` holds each
     participant's; `team_chat_id` is the counselor team group that also hears of alerts;
     `retention` the purge's periods (none: no purge); `safety_ask_wait` how long "Are you safe
@@ -72,14 +113,16 @@ def build_scheduler(
         await run_escalation(sessionmaker, catalog, clock(), escalation_timeouts, team_chat_id)
         await run_unanswered_sweep(sessionmaker, catalog, clock(), safety_ask_wait, team_chat_id)
         await dispatcher.drain()
+        await dispatcher.daily_report()
         if purge is not None:  # last, and at most hourly: nothing in it is urgent
             await purge.maybe_run()
 
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler = JobScheduler(timezone="UTC")
     common = dict(trigger="interval", max_instances=1, coalesce=True, misfire_grace_time=None)
-    scheduler.add_job(tick, seconds=intervals.tick_seconds, id="checkin_tick", **common)
+    add = scheduler.add_tracked_job
+    add(tick, seconds=intervals.tick_seconds, id="checkin_tick", **common)
     # Reminders are due at minute-level times, like check-ins: the same interval serves both.
-    scheduler.add_job(meetings, seconds=intervals.tick_seconds, id="meeting_tick", **common)
-    scheduler.add_job(dispatcher.drain, seconds=intervals.dispatch_seconds, id="dispatch", **common)
-    scheduler.add_job(sweep, seconds=intervals.sweep_seconds, id="missed_sweep", **common)
+    add(meetings, seconds=intervals.tick_seconds, id="meeting_tick", **common)
+    add(dispatcher.drain, seconds=intervals.dispatch_seconds, id="dispatch", **common)
+    add(sweep, seconds=intervals.sweep_seconds, id="missed_sweep", **common)
     return scheduler

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -60,6 +61,9 @@ def _slot(day: date, at: time, zone: ZoneInfo, quiet: QuietHours | None) -> date
     return local_instant(end_day, end, zone)
 
 
+# Cached: a tick asks the same question for every participant who shares a time and a zone
+# (thousands at 09:00), and the answer depends on nothing else.
+@lru_cache(maxsize=8192)
 def next_checkin(
     after: datetime, at: time, zone_name: str, quiet: QuietHours | None = None
 ) -> datetime:
@@ -76,6 +80,7 @@ def next_checkin(
         day += timedelta(days=1)
 
 
+@lru_cache(maxsize=8192)
 def checkin_day(slot: datetime, at: time, zone_name: str, quiet: QuietHours | None) -> date:
     """The local day whose check-in `slot` is: the day before, when quiet hours moved it past
     midnight (so a Wednesday weekly check-in at 23:30 stays Wednesday's, sent Thursday 07:00)."""

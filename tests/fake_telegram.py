@@ -73,6 +73,7 @@ SPEC_ENV_VAR = "TELEGRAM_BOT_API_SPEC"
 DEFAULT_TOKEN = "123456:TEST-secret-token"
 
 MAX_TEXT_LENGTH = 4096
+PAID_BROADCAST_PER_SECOND = 1000  # allow_paid_broadcast's limit, instead of the free one
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_CALLBACK_DATA_BYTES = 64
@@ -763,6 +764,9 @@ class FakeTelegram:
         self._rate_limits: tuple[int | None, int | None, int] | None = None
         self._recent_sends: deque[float] = deque()
         self._recent_sends_by_chat: dict[Any, deque[float]] = {}
+        self._paid_limit: int | None = PAID_BROADCAST_PER_SECOND
+        self._recent_paid_sends: deque[float] = deque()
+        self._paid_sent = 0
 
         # Counters.
         self._request_counts: Counter[str] = Counter()
@@ -1111,6 +1115,7 @@ class FakeTelegram:
             "requests": dict(self._request_counts),  # valid requests per method
             "responses_by_status": dict(self._status_counts),  # every error response
             "rate_limited": self._rate_limited,  # 429s issued by the rate limiter
+            "paid_broadcasts": self._paid_sent,  # sends with allow_paid_broadcast let through
             "injected_failures": self._injected,  # fail_next() faults served
             "updates_pushed": self._updates_pushed,
             "updates_dropped": self._updates_dropped,  # filtered by allowed_updates
@@ -1221,9 +1226,13 @@ class FakeTelegram:
         global_per_second: int | None = 30,
         per_chat_per_second: int | None = 1,
         retry_after: int = 1,
+        paid_per_second: int | None = PAID_BROADCAST_PER_SECOND,
     ) -> None:
-        """Enable 429s for send methods beyond these rates (sliding 1-second window)."""
+        """Enable 429s for send methods beyond these rates (sliding 1-second window). As on
+        Telegram, a message sent with allow_paid_broadcast counts against its own limit, up to
+        1,000 a second, instead of the free one; the per-chat limit applies to both."""
         self._rate_limits = (global_per_second, per_chat_per_second, retry_after)
+        self._paid_limit = paid_per_second
 
     def clear_rate_limits(self) -> None:
         self._rate_limits = None
@@ -1246,22 +1255,30 @@ class FakeTelegram:
             raise ApiError(fault.status, fault.description, fault.parameters)
 
     def _check_rate_limit(self, method: str, params: dict[str, Any]) -> None:
+        paid = bool(params.get("allow_paid_broadcast"))
+        if paid:
+            self._paid_sent += 1
         if self._rate_limits is None or method not in SEND_METHODS:
             return
         global_limit, chat_limit, retry_after = self._rate_limits
+        recent = self._recent_paid_sends if paid else self._recent_sends
+        if paid:
+            global_limit = self._paid_limit
         now = time.monotonic()
         chat_window = self._recent_sends_by_chat.setdefault(params.get("chat_id"), deque())
-        for window in (self._recent_sends, chat_window):
+        for window in (recent, chat_window):
             while window and window[0] <= now - 1.0:
                 window.popleft()
-        if (global_limit is not None and len(self._recent_sends) >= global_limit) or (
+        if (global_limit is not None and len(recent) >= global_limit) or (
             chat_limit is not None and len(chat_window) >= chat_limit
         ):
             self._rate_limited += 1
+            if paid:
+                self._paid_sent -= 1  # refused, so not charged
             raise ApiError(
                 429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
             )
-        self._recent_sends.append(now)
+        recent.append(now)
         chat_window.append(now)
 
     # ---- HTTP ---------------------------------------------------------------------------

@@ -17,12 +17,13 @@ Snapshot = dict[str, dict[tuple, dict[str, Any]]]
 
 # Kept only to make delivery exactly-once: every update is stored before it is handled.
 BOOKKEEPING = frozenset({"inbound_updates"})
-# Tables that hold nobody's personal data (the program's meeting list, the bot's own facts)
-# or staff data. A new table must be added here or link to a participant.
-# "awaiting" is routing only (which question a Telegram user's next message answers: a kind
-# and an internal id); a participant's row goes with /deleteme.
+# Tables that hold nobody's personal data (the program's meeting list, the bot's own facts,
+# the count of paid broadcast messages a day) or staff data. A new table must be added here or
+# link to a participant. "awaiting" is routing only (which question a Telegram user's next
+# message answers: a kind and an internal id); a participant's row goes with /deleteme.
 NOT_PARTICIPANT_DATA = frozenset({"counselors", "meetings", "bot_state", "inbound_updates",
-                                  "awaiting", "dashboard_login_tokens", "dashboard_sessions"})
+                                  "awaiting", "dashboard_login_tokens", "dashboard_sessions",
+                                  "paid_broadcast_days"})
 TABLES = {table.name: table for table in Base.metadata.sorted_tables}
 
 

@@ -147,3 +147,36 @@ async def test_no_more_than_the_cap_on_the_wire_and_urgent_first(tg, limited):
     assert peak == 2
     order = [params["chat_id"] for method, params in tg.requests if method == "sendMessage"]
     assert order.index(targets[7]) <= 3  # next after the two on the wire, not after all six
+
+
+async def test_late_arrivals_never_crowd_the_servers_window():
+    """The stray 429: a send counted from its release let a server that counts arrivals see a
+    31st send within a second whenever an early send reached it late (a loaded machine, a slow
+    connection). Here the first send of a burst is held up on its way; the server still
+    never sees more than its limit within any second. (The first of every other burst: the
+    next burst's first goes straight through, right after a second has passed.)"""
+    limit = 10
+    limiter = PriorityRateLimiter(per_second=limit, chat_interval=0)
+    await limiter.initialize()
+    arrivals: list[float] = []
+    crowded: list[int] = []
+
+    async def server(index: int) -> None:
+        await asyncio.sleep(0.15 if index % (2 * limit) == 0 else 0.0)  # on its way there
+        now = time.monotonic()
+        arrivals.append(now)
+        in_window = [t for t in arrivals if t > now - 1.0]
+        if len(in_window) > limit:
+            crowded.append(index)
+
+    try:
+        await asyncio.gather(
+            *(
+                limiter.process_request(server, (i,), {}, "sendMessage", {"chat_id": i}, 2)
+                for i in range(3 * limit)
+            )
+        )
+    finally:
+        await limiter.shutdown()
+    assert len(arrivals) == 3 * limit
+    assert crowded == []

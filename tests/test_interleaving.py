@@ -79,7 +79,9 @@ async def _expect_routed(bot, sam, asked, text: str, before: dict) -> None:
     if asked.kind == awaiting.CHECKIN and text in ("2", "3"):
         async with bot.sessionmaker() as session:
             checkin = await session.get(CheckIn, asked.ref_id)
-        if checkin.status in OPEN and checkin.expires_at > bot.clock():
+        question = bot.catalog.questions[checkin.question_keys[checkin.current_index]]
+        fits = question.kind == "scale" and question.min <= int(text) <= question.max
+        if fits and checkin.status in OPEN and checkin.expires_at > bot.clock():
             assert await _count(bot, Answer) == before["answers"] + 1, sam.texts()[-3:]
     if asked.kind == awaiting.SETUP and asked.step == "people" and text.startswith("Maria"):
         async with bot.sessionmaker() as session:

@@ -14,10 +14,12 @@ from sqlalchemy.engine import make_url
 
 from db import audit
 from db.engine import create_engine, create_sessionmaker
+from db.migrate import head_revision
 from tests.cli import aftercare, free_port, operator_env, start_bot
 from tests.fake_telegram import FakeTelegram
 from tests.tcp_proxy import TcpProxy
 
+HEAD = head_revision()
 TOKEN = "424242:OPERATOR-errors-token-secret"
 
 
@@ -120,9 +122,9 @@ async def test_version_and_db_upgrade_say_where_they_stand(tmp_path):
     assert code == 0 and out.startswith("aftercare ") and out.strip() != "aftercare unknown"
     code, out, err = await aftercare(env, tmp_path, "db", "upgrade")
     assert code == 0, err
-    assert out.strip() == "database upgraded from empty to revision 0008"
+    assert out.strip() == f"database upgraded from empty to revision {HEAD}"
     code, out, _ = await aftercare(env, tmp_path, "db", "upgrade")
-    assert out.strip() == "database is up to date (revision 0008)"
+    assert out.strip() == f"database is up to date (revision {HEAD})"
 
 
 async def test_a_closed_pipe_ends_an_export_quietly_and_it_is_still_recorded(tmp_path):

@@ -29,7 +29,10 @@ async def test_a_stop_mid_broadcast_logs_no_traceback(tg, db_url, clock, caplog)
         # Stopped while the jobs are busy: the broadcast is a few seconds long at 40 a second.
         await tg.wait_for(lambda: sum(1 for c in chats if tg.sent(c)) >= 20, timeout=30)
     await asyncio.sleep(0.5)  # anything cancelled at the stop has logged by now
-    failures = [r for r in caplog.records if r.exc_info or "raised an exception" in r.message]
+    # The local Bot API server's own log (aiohttp.server) may note a request the stopping bot
+    # dropped mid-flight: that is the test's server, not the bot, and no traceback of ours.
+    ours = [r for r in caplog.records if not r.name.startswith("aiohttp")]
+    failures = [r for r in ours if r.exc_info or "raised an exception" in r.message]
     assert failures == [], [r.getMessage() for r in failures]
     engine = create_engine(db_url)
     async with create_sessionmaker(engine)() as session:

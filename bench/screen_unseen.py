@@ -1,0 +1,59 @@
+"""The screen on two sets no one on the team has seen (tests/data/screen_unseen/, written
+blind on 2026-12-01 by two writers who saw neither the patterns nor the corpus). Run by hand:
+`.venv/bin/python bench/screen_unseen.py`. Never tune on these sets: once you have, they no
+longer measure anything unseen, and the figures must say so."""
+
+import collections
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+rows = []
+for f in sorted(
+    str(p)
+    for p in (Path(__file__).resolve().parent.parent / "tests/data/screen_unseen").glob("*.tsv")
+):
+    for line in Path(f).read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        labels, lang, text, reason = line.rstrip("\n").split("\t")
+        rows.append((f[-5], labels.split(","), lang, text))
+inp = "\n".join(r[3] for r in rows) + "\n"
+out = subprocess.run(
+    [sys.executable, "-m", "bot.cli", "screen"], input=inp, capture_output=True, text=True
+).stdout.splitlines()
+assert len(out) == len(rows), (len(out), len(rows))
+res = [json.loads(o) for o in out]
+
+
+def figs(sel):
+    c = collections.Counter()
+    for (_s, labels, _lang, _text), r in sel:
+        resp = r["response"]
+        cats = set(r["categories"])
+        if "crisis" in labels:
+            c["crisis"] += 1
+            c["crisis_hit"] += resp == "crisis"
+            c["crisis_or_ask"] += resp in ("crisis", "ask")
+        if "lapse" in labels:
+            c["lapse"] += 1
+            c["lapse_hit"] += ("lapse" in cats) or resp == "lapse"
+        if "craving" in labels and "crisis" not in labels:
+            c["craving"] += 1
+            c["craving_hit"] += resp in ("craving", "ask") or "craving" in cats
+        if labels == ["none"]:
+            c["none"] += 1
+            c["calm_alarm"] += resp in ("crisis", "lapse")
+            c["calm_ask"] += resp == "ask"
+    def g(a, b):
+        return f"{c[a] / max(1, c[b]):.2f}"
+    return f"crisis {g('crisis_hit', 'crisis')} | crisis/ask {g('crisis_or_ask', 'crisis')} | lapse {g('lapse_hit', 'lapse')} | craving {g('craving_hit', 'craving')} | calm alarm {g('calm_alarm', 'none')} | calm ask {g('calm_ask', 'none')}  (n: {c['crisis']}/{c['lapse']}/{c['craving']}/{c['none']})"  # noqa: E501
+
+
+pairs = list(zip(rows, res, strict=False))
+print("all     ", figs(pairs))
+for s in "12":
+    print("set", s, "  ", figs([p for p in pairs if p[0][0] == s]))
+print("en      ", figs([p for p in pairs if p[0][2] == "en"]))
+print("es/pt/mx", figs([p for p in pairs if p[0][2] != "en"]))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import object_session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import safety, telegram_io
 from bot.common import help_text, reader_catalog
 from bot.links import deep_link
 from bot.reply import Reply, choices_hint
@@ -30,7 +30,6 @@ from messages.catalog import Catalog
 from messages.render import Rendered, fill
 
 LEVELS = {"h": ["high", "crisis"], "c": ["crisis"]}
-NOTE_MIN_WORDS = 4  # a reply this long that fits no button reads as a message
 
 
 def _levels_text(catalog: Catalog, levels: list[str]) -> str:
@@ -153,7 +152,7 @@ async def offer_text(
     choice = match_choice(typed, [(label, b.levels) for label, b in buttons], no="n",
                           no_words=word_list(general["no_words"]))  # fmt: skip
     if choice is None or choice is AMBIGUOUS:
-        if choice is None and len(typed.split()) >= NOTE_MIN_WORDS:
+        if choice is None and len(typed.split()) >= safety.NOTE_MIN_WORDS:
             awaiting.answered(session, awaiting.CONTACT_OFFER)
             return None  # reads like a message: kept as a note
         question = offer_question(services, participant)
@@ -336,7 +335,7 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
         choice = match_choice(text, options, yes=True, no=False,
                               yes_words=word_list(general["yes_words"]),
                               no_words=word_list(general["no_words"]))  # fmt: skip
-        if choice is None and len(text.split()) >= NOTE_MIN_WORDS:
+        if choice is None and len(text.split()) >= safety.NOTE_MIN_WORDS:
             return False
         if choice is None or choice is AMBIGUOUS:
             reply = None

@@ -127,9 +127,15 @@ async def _open_checkin(
     checkin = await session.get(CheckIn, asked.ref_id) if asked.ref_id else None
     if checkin is None or checkin.participant_id != participant.id:
         return None
-    if checkin.status not in checkin_db.OPEN or checkin.expires_at <= services.now():
-        return None
-    return checkin
+    return checkin if checkin_db.is_open(checkin, services.now()) else None
+
+
+async def _setup(session: AsyncSession, participant: Participant):
+    """The guided set-up in progress and the flow it belongs to (/plan or /medication)."""
+    setup = await conversations.current(session, participant.id)
+    if setup is None:
+        return None, None
+    return setup, plan if setup.flow == plan.FLOW else medication
 
 
 async def _answer(
@@ -161,9 +167,8 @@ async def _answer(
         if changed is not None:
             return Reply([changed])
     elif kind == awaiting.SETUP:
-        setup = await conversations.current(session, participant.id)
+        setup, flow = await _setup(session, participant)
         if setup is not None:
-            flow = plan if setup.flow == plan.FLOW else medication
             return await flow.text(services, session, participant, setup, text)
     elif kind == awaiting.MEETING:
         taken = await meetings.draft_text(services, session, participant, asked.ref_id, text)
@@ -195,9 +200,8 @@ async def _ask_again(
     elif kind == awaiting.SETTINGS and asked.step:
         return Reply([participant_settings.ask(services, participant, asked.step)])
     elif kind == awaiting.SETUP:
-        setup = await conversations.current(session, participant.id)
+        setup, flow = await _setup(session, participant)
         if setup is not None:
-            flow = plan if setup.flow == plan.FLOW else medication
             return flow.ask_again(services, participant, setup)
     elif kind == awaiting.MEETING:
         again = await meetings.draft_question(services, session, participant, asked.ref_id)

@@ -296,7 +296,7 @@ async def _answer_button(services: Services, user_id: int, data: AnswerButton) -
             return Reply(toast=services.catalog.text("general", "not_for_you"))
         services = services.speaking(participant.language)
         catalog = services.catalog
-        if checkin.status not in checkin_db.OPEN or checkin.expires_at <= now:
+        if not checkin_db.is_open(checkin, now):
             return Reply(toast=catalog.text("checkin", "closed"))
         if data.index < checkin.current_index:
             return Reply(toast=catalog.text("checkin", "already_answered"))

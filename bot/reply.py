@@ -13,7 +13,7 @@ from bot.services import services_of
 from db import awaiting
 from db import checkins as checkin_db
 from db.models import CheckIn
-from messages.render import Rendered
+from messages.render import Markup, Rendered, fill
 
 
 @dataclass
@@ -74,7 +74,5 @@ def as_typed(reply: Reply) -> Reply:
 
 def choices_hint(catalog, question: Rendered, labels: list[str]) -> Rendered:
     """A typed reply that fits no button (or several): a short hint, then the question."""
-    from messages.render import Markup, fill
-
     hint = fill(catalog.text("general", "tap_or_type"), options=" / ".join(labels))
     return Rendered(Markup(hint + "\n\n" + question.text), question.buttons)

@@ -14,6 +14,11 @@ from db.sql import insert_ignore, lock_skip_locked, upsert_insert
 OPEN = ("pending", "sent")
 
 
+def is_open(checkin: CheckIn, now: datetime) -> bool:
+    """Can this check-in still be answered?"""
+    return checkin.status in OPEN and checkin.expires_at > now
+
+
 async def open_checkin(session: AsyncSession, participant_id: int, now: datetime) -> CheckIn | None:
     """The participant's check-in that can still be answered, newest first."""
     return await session.scalar(

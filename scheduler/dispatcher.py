@@ -239,7 +239,7 @@ class Dispatcher:
         if not ids:
             return set()
         checkins = (await session.scalars(select(CheckIn).where(CheckIn.id.in_(ids)))).all()
-        closed = {c.id for c in checkins if c.status not in checkin_db.OPEN or c.expires_at <= now}
+        closed = {c.id for c in checkins if not checkin_db.is_open(c, now)}
         return {r.id for r in rows if r.checkin_id in closed}
 
     async def _attempt(self, work: _Work, paid: bool = False) -> _Outcome:

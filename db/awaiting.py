@@ -80,12 +80,16 @@ async def clear(
 ) -> None:
     """Answered (or set aside). With `kind` (and `ref_id`), only if that is still what was
     asked last: answering an older question leaves a newer one open."""
+    await session.execute(_clearing(user_id, kind, ref_id))
+
+
+def _clearing(user_id: int, kind: str | None, ref_id: int | None):
     statement = delete(Awaiting).where(Awaiting.telegram_user_id == user_id)
     if kind is not None:
         statement = statement.where(Awaiting.kind == kind)
     if ref_id is not None:
         statement = statement.where(Awaiting.ref_id == ref_id)
-    await session.execute(statement)
+    return statement
 
 
 def is_(asked: Asked | None, kind: str, ref_id: int | None = None) -> bool:
@@ -144,10 +148,7 @@ def _write_pending(session: Session) -> None:
         session.execute(_upsert(session.get_bind().dialect.name,
                                 [_values(user_id, kind, now, ref_id, step)]))  # fmt: skip
         return
-    statement = delete(Awaiting).where(Awaiting.telegram_user_id == user_id, Awaiting.kind == kind)
-    if ref_id is not None:
-        statement = statement.where(Awaiting.ref_id == ref_id)
-    session.execute(statement)
+    session.execute(_clearing(user_id, kind, ref_id))
 
 
 @event.listens_for(Session, "after_rollback")

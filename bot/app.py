@@ -223,14 +223,19 @@ async def _post_init(app: Application) -> None:
         app.bot_data["scheduler"] = scheduler
 
 
-async def _post_shutdown(app: Application) -> None:
-    # In order: nothing new is claimed, the running jobs and the urgent lane finish (the rate
-    # limiter has failed their waiting sends by now, so that is quick; they go after a
-    # restart), and only then does the database go. Cancelling them mid-query, as before, left
-    # a traceback at every stop on PostgreSQL.
+async def _stop_sending(app: Application) -> None:
+    # In order, while the bot's HTTP client is still open: nothing new is claimed, sends still
+    # waiting in the rate limiter fail (they go after a restart), the running jobs and the
+    # urgent lane record the outcomes of the sends already in flight, and only then does the
+    # client close. Closing it first cut those sends off after Telegram had them: sent, but
+    # still queued, so sent twice after the restart. Cancelling the jobs mid-query, as before
+    # that, left a traceback at every stop on PostgreSQL.
     dispatcher = app.bot_data.pop("dispatcher", None)
     if dispatcher is not None:
         dispatcher.close()
+    limiter = app.bot.rate_limiter
+    if limiter is not None:
+        await limiter.shutdown()
     scheduler = app.bot_data.pop("scheduler", None)
     if scheduler is not None:
         await scheduler.stop(SHUTDOWN_GRACE_SECONDS)
@@ -241,6 +246,15 @@ async def _post_shutdown(app: Application) -> None:
             lane.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lane
+
+
+async def stop_application(app: Application) -> None:
+    """Stop what start began, in order: updates, then our jobs and sends, then PTB's bot
+    and its HTTP client, then the database (every way of running calls this)."""
+    if app.running:
+        await app.stop()
+    await _stop_sending(app)
+    await app.shutdown()
     services: Services = app.bot_data["services"]
     await services.engine.dispose()
 
@@ -272,7 +286,6 @@ def build_application(
         # to Telegram before they are stored.
         .updater(None)
         .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
         .build()
     )
     app.bot_data["services"] = services

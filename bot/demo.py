@@ -13,7 +13,7 @@ from types import ModuleType
 
 from pydantic import SecretStr
 
-from bot.app import build_application
+from bot.app import build_application, stop_application
 from bot.config import Settings
 from bot.polling import Intake
 from bot.runner import invite_counselor, migrate
@@ -168,9 +168,7 @@ async def _script(tg, settings: Settings) -> int:
         taking.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await taking
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
+        await stop_application(app)
     print("\ndemo finished: counselor registered, participant enrolled, one check-in completed")
     return 0
 

@@ -20,7 +20,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot import audit_export, metrics, startup, status, webhook
-from bot.app import build_application
+from bot.app import build_application, stop_application
 from bot.config import Settings
 from bot.dashboard import server as dashboard
 from bot.links import deep_link
@@ -168,9 +168,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         metrics.IS_POLLER.set(0)
         for server in reversed(servers):
             await server.cleanup()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
+        await stop_application(app)
 
 
 def version() -> str:

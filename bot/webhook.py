@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application
 
+from bot.app import stop_application
 from bot.gate import is_ours
 from db import inbound
 from db.poller_lock import LOST
@@ -104,10 +105,7 @@ async def serve(
         await stop.wait()
     finally:
         await runner.cleanup()
-        await application.stop()
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+        await stop_application(application)
 
 
 async def open_webhook(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from messages.catalog import Catalog, Catalogs
@@ -25,6 +26,37 @@ from scheduler.safety_asks import run_unanswered_sweep
 log = logging.getLogger(__name__)
 
 
+class FailureLog:
+    """What the log says about a job that keeps failing. The dispatch job runs every second:
+    while the database is down, a traceback each run would bury everything else. So a job's
+    first failure is logged (with its traceback, unless it is the database being unreachable,
+    which one line says fully), repeats are only counted, and the recovery is one line."""
+
+    def __init__(self) -> None:
+        self._failing: dict[str, tuple[float, int]] = {}  # job -> (since, failed runs)
+
+    def failed(self, job: str, exc: BaseException, now: float) -> None:
+        if job in self._failing:
+            since, runs = self._failing[job]
+            self._failing[job] = (since, runs + 1)
+            return
+        self._failing[job] = (now, 1)
+        if isinstance(exc, (DBAPIError, OSError)):
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            log.error("scheduled job %s failed: the database can't be reached (%s); retrying "
+                      "each run, quietly until it recovers", job, cause)  # fmt: skip
+        else:
+            log.error("scheduled job %s failed; retrying each run, quietly until it recovers",
+                      job, exc_info=exc)  # fmt: skip
+
+    def succeeded(self, job: str, now: float) -> None:
+        failing = self._failing.pop(job, None)
+        if failing is not None:
+            since, runs = failing
+            log.info("scheduled job %s recovered after %.0fs (%s failed runs)", job,
+                     now - since, runs)  # fmt: skip
+
+
 class JobScheduler(AsyncIOScheduler):
     """APScheduler's, with a stop that lets running jobs finish. Its own shutdown(wait=False)
     cancels them wherever they are, mid-query included: a traceback for every job running
@@ -33,14 +65,22 @@ class JobScheduler(AsyncIOScheduler):
     def __init__(self, **options) -> None:
         super().__init__(**options)
         self._running: set[asyncio.Task] = set()
+        self.failures = FailureLog()
 
     def add_tracked_job(self, func, **options) -> None:
+        job = options.get("id") or func.__name__
+
         @functools.wraps(func)
         async def tracked() -> None:
             task = asyncio.current_task()
             self._running.add(task)
+            clock = asyncio.get_running_loop().time
             try:
                 await func()
+            except Exception as exc:  # the next run retries; see FailureLog
+                self.failures.failed(job, exc, clock())
+            else:
+                self.failures.succeeded(job, clock())
             finally:
                 self._running.discard(task)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.app import build_application
+from bot.app import build_application, stop_application
 from bot.config import Settings
 from bot.polling import Intake
 from bot.scripted import SettableClock as Clock
@@ -111,10 +111,7 @@ class BotHarness:
         with contextlib.suppress(asyncio.CancelledError):
             await self._intake_task
         await self.lock.release()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
+        await stop_application(app)
 
     async def __aenter__(self) -> BotHarness:
         await self.start()

@@ -19,11 +19,11 @@ from telegram import Bot
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
+import fake_telegram
 from bench.common import KINDS, TOKEN, enroll, fresh_database
 from bench.latency import bare_echo, scenario_crisis, scenario_inbound
 from bench.paid import morning, scenario_paid
 from bench.scale import jobqueue_rss, scenario_scale, tick_50k
-from bot.demo import _load_fake_telegram
 from bot.rate_limit import PriorityRateLimiter
 from db.engine import create_engine, create_sessionmaker
 from messages import render
@@ -152,7 +152,7 @@ def load() -> list[float]:
 
 
 async def main() -> int:
-    fake = _load_fake_telegram()
+    fake = fake_telegram  # the scenarios take the server's module
     results: dict = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                      "load_before": load()}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as folder:

@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="through the end of this UTC day, or up to this time")  # fmt: skip
     screen = commands.add_parser("screen", help="screen messages: a line in, a JSON line out")
     screen.add_argument("--explain", action="store_true", help="print the same in words")
+    fake = commands.add_parser(
+        "fake-telegram",
+        help="the local Bot API server on its own: try the bot offline, typing as its users",
+    )
+    fake.add_argument("--port", type=int, default=8081, help="port to listen on (default 8081)")
+    fake.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     return parser
 
 
@@ -86,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.screen_cli import run
 
         return run(args.explain)
+    if args.command == "fake-telegram":  # no settings either: it is not the bot
+        from fake_telegram import console
+
+        return console.main(args.host, args.port)
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.url import DEFAULT_DATABASE_URL
 from scheduler.paid_policy import PaidPolicy
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     telegram_bot_token: SecretStr | None = None
-    database_url: str = "sqlite+aiosqlite:///./aftercare.db"
+    database_url: str = DEFAULT_DATABASE_URL
     telegram_api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

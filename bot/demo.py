@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
-import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 from pydantic import SecretStr
 
@@ -22,29 +19,15 @@ from bot.services import Services, utcnow
 from db import people
 from db.engine import create_engine, create_sessionmaker
 from db.poller_lock import PollerLock
+from fake_telegram import FakeTelegram
 from messages.catalog import load_catalog
 from messages.html import strip_html
 from scheduler.checkins import run_tick
 from scheduler.dispatcher import Dispatcher
 
 DEMO_TOKEN = "123456:DEMO-local-only"  # noqa: S105 - never leaves this machine
-FAKE_SERVER = Path(__file__).resolve().parents[1] / "tests" / "fake_telegram.py"
 COUNSELOR = (1001, "Dana")
 PARTICIPANT = (2001, "Sam")
-
-
-def _load_fake_telegram() -> ModuleType:
-    if not FAKE_SERVER.exists():
-        raise RuntimeError(
-            f"the demo needs the local Bot API server at {FAKE_SERVER}; "
-            "run it from a source checkout (pip install -e .)"
-        )
-    spec = importlib.util.spec_from_file_location("aftercare_fake_telegram", FAKE_SERVER)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class Transcript:
@@ -95,9 +78,8 @@ class Transcript:
 
 
 async def run_demo() -> int:
-    fake = _load_fake_telegram()
     with tempfile.TemporaryDirectory(prefix="aftercare-demo-") as folder:
-        async with fake.FakeTelegram(token=DEMO_TOKEN, bot_username="aftercare_demo_bot") as tg:
+        async with FakeTelegram(token=DEMO_TOKEN, bot_username="aftercare_demo_bot") as tg:
             database_url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
             settings = Settings(
                 _env_file=None,

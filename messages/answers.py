@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-if TYPE_CHECKING:
-    from messages.catalog import MeetingContent, Question
+from messages.content_types import MeetingContent, Question
 
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 _CLOCK = re.compile(r"(\d{1,2})[:.h](\d{2})")

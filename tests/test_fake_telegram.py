@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_telegram import DEFAULT_SPEC_PATH, FakeTelegram, WaitTimeout, parse_html
+from fake_telegram import DEFAULT_SPEC_PATH, FakeTelegram, WaitTimeout, parse_html
 
 ANA = 1001
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
-from db.migrate import downgrade, upgrade
+from db.migrate import downgrade, head_revision, upgrade
 from db.models import Base
 from tests import databases
+from tests.cli import operator_env
 from tests.conftest import BACKENDS, POSTGRES_URL
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,3 +74,30 @@ async def test_sqlite_engine_pragmas(tmp_path):
             assert (await cursor.fetchone())[0] == SQLITE_BUSY_TIMEOUT_MS
     finally:
         await engine.dispose()
+
+
+async def test_the_alembic_command_migrates_without_the_bot(tmp_path):
+    """`alembic upgrade head` (docs/architecture.md, Schema changes) reads DATABASE_URL from a
+    .env file as the bot does, and runs with `bot` unimportable: migrations need no bot."""
+    database = tmp_path / "cli.db"
+    (tmp_path / ".env").write_text(f"DATABASE_URL=sqlite+aiosqlite:///{database}\n")
+    script = (
+        "import sys; sys.modules['bot'] = None; from alembic.config import main; "
+        f"main(['-c', {str(ROOT / 'alembic.ini')!r}, 'upgrade', 'head'])"
+    )
+    env = operator_env(PYTHONPATH=str(ROOT))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, (out + err).decode()
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with engine.connect() as connection:
+            version = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    finally:
+        await engine.dispose()
+    assert version == head_revision()

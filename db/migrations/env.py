@@ -1,7 +1,8 @@
 """Alembic environment: async engines, batch mode for SQLite, and connection sharing.
 
 When the caller passes a connection in `config.attributes["connection"]` (db/migrate.py does),
-migrations run on it; otherwise an engine is built from DATABASE_URL.
+migrations run on it; otherwise an engine is built from DATABASE_URL (db/url.py reads it as the
+bot does, environment then .env). It imports nothing from bot/: migrations run without the bot.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from db.engine import create_engine
 from db.models import Base
+from db.url import database_url_from_environment
 
 config = context.config
 target_metadata = Base.metadata
@@ -33,9 +35,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bot.config import Settings
-
-    return Settings().database_url
+    return database_url_from_environment()
 
 
 async def _run_async() -> None:

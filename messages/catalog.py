@@ -594,9 +594,9 @@ def _parse_dates(data: dict[str, Any]) -> Dates:
     for key in ("today", "tomorrow", "later", "moment", "stamp"):
         if "time" not in _placeholders(formats[key]):
             raise ContentError(f"[dates].{key}: must show the {{time}}")
-    words = {key: str(_require(raw, key, "[dates]")) for key in ("one_day", "many_days", "and")}
-    return Dates(**lists, formats=formats, one_day=words["one_day"],
-                 many_days=words["many_days"], and_word=words["and"])  # fmt: skip
+    plain = {key: str(_require(raw, key, "[dates]")) for key in ("one_day", "many_days", "and")}
+    return Dates(**lists, formats=formats, one_day=plain["one_day"],
+                 many_days=plain["many_days"], and_word=plain["and"])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -618,10 +618,10 @@ class Catalog:
     screen: ScreenRules
     milestones: dict[int, str]  # day number -> words
     meetings: MeetingContent
+    medication_rules: MedicationRules
+    dates: Dates
     plan_first_steps: tuple[str, ...] = ()
     medications: tuple[MedicationOption, ...] = ()
-    medication_rules: MedicationRules | None = None
-    dates: Dates | None = None
     # Every language loaded with this one, so code that holds the program's catalog can speak
     # to a participant or contact in theirs (set by load_catalogs).
     family: Catalogs | None = field(default=None, compare=False, repr=False)
@@ -812,8 +812,6 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
         catalog,
         plan_first_steps=_parse_plan_suggestions(data),
         medications=_parse_medications(data),
-        medication_rules=_parse_medication_rules(data, questions),
-        dates=_parse_dates(data),
     )
 
 
@@ -853,11 +851,12 @@ def _parse_meetings(data: dict[str, Any]) -> MeetingContent:
     default_lead = _require(options, "default_lead", where)
     if default_lead not in {m for m, _ in leads}:
         raise ContentError(f"{where}.default_lead must be one of the [[meeting_leads]]")
-    bounds = {}
+    bounds: dict[str, time] = {}
     for key in ("morning_before", "evening_from"):
-        bounds[key] = parse_clock_time(str(_require(options, key, where)))
-        if bounds[key] is None:
+        bound = parse_clock_time(str(_require(options, key, where)))
+        if bound is None:
             raise ContentError(f"{where}.{key} is not HH:MM")
+        bounds[key] = bound
     if not bounds["morning_before"] < bounds["evening_from"]:
         raise ContentError(f"{where}: morning must end before evening begins")
     filter_types = tuple(_require(options, "filter_types", where))
@@ -919,7 +918,9 @@ def _parse_medications(data: dict[str, Any]) -> tuple[MedicationOption, ...]:
     return tuple(options)
 
 
-def _parse_medication_rules(data: dict[str, Any], questions: dict[str, Question]):
+def _parse_medication_rules(
+    data: dict[str, Any], questions: dict[str, Question]
+) -> MedicationRules:
     raw = _require(data, "medication_rules", "content")
     where = "[medication_rules]"
     key = _require(raw, "adherence_question", where)
@@ -956,7 +957,7 @@ def _parse_screen(data: dict[str, Any]) -> ScreenRules:
             raise ContentError(
                 f"screen category '{name}': response must be crisis, lapse or craving"
             )
-        compiled = {}
+        compiled: dict[str, list[re.Pattern[str]]] = {}
         for key in ("patterns", "hints"):
             compiled[key] = []
             raws = _require(raw, key, f"screen category '{name}'") if key == "patterns" else (
@@ -1019,6 +1020,8 @@ def _build(data, texts, questions, zones, times, quiet, quiet_off, rotating_per_
         screen=screen,
         milestones=milestones,
         meetings=meetings,
+        medication_rules=_parse_medication_rules(data, questions),
+        dates=_parse_dates(data),
     )
 
 

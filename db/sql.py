@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select
+from sqlalchemy import CursorResult, Executable, Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Base
 
 
 def dialect(session: AsyncSession) -> str:
@@ -18,14 +20,21 @@ def upsert_insert(session: AsyncSession):
     return postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
 
 
+async def changed(session: AsyncSession, statement: Executable) -> int:
+    """Run an UPDATE or DELETE (without RETURNING): how many rows it changed. SQLAlchemy
+    returns a CursorResult for these but types Session.execute as a plain Result, and advises
+    this cast (sqlalchemy/sqlalchemy#12913)."""
+    return cast(CursorResult[Any], await session.execute(statement)).rowcount
+
+
 async def insert_ignore(
-    session: AsyncSession, model: type, values: dict[str, Any], conflict: list[str]
+    session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None if it existed."""
     insert = upsert_insert(session)
     statement = (
         insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    ).returning(model.id)
+    ).returning(model.__table__.c.id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 

@@ -7,6 +7,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Executable, Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, object_session
 
 from db.models import Base
 
@@ -36,6 +37,14 @@ async def insert_ignore(
         insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     ).returning(model.__table__.c.id)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+def session_of(row: Base) -> Session:
+    """The (sync) session a loaded row belongs to; a handler's rows always have one."""
+    session = object_session(row)
+    if session is None:
+        raise RuntimeError(f"a {type(row).__name__} row outside any session")
+    return session
 
 
 def lock_skip_locked(session: AsyncSession, statement: Select) -> Select:

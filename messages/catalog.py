@@ -489,7 +489,13 @@ class ScreenRules:
     thresholds: ScreenThresholds = ScreenThresholds(1.0, 1.0, 1.0, 1.0)
     languages: dict[str, frozenset[str]] = field(default_factory=dict)  # marker words by language
     # The learned model, trained from the corpus the first time it is needed (None: lexicon only).
-    model: Callable[[], Any] | None = None
+    model: Callable[[], screen_model.ScreenModel] | None = None
+
+    def trained_model(self) -> screen_model.ScreenModel:
+        """The learned model, trained now if it was not yet; the content always has one."""
+        if self.model is None:
+            raise ContentError("this screen has no learned model (lexicon only)")
+        return self.model()
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,13 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
-# Two worker processes: the suite mostly waits on sockets and databases, so this halves it.
+# Types first ([tool.mypy] in pyproject.toml; incremental, cached in .mypy_cache), then the
+# suite in two worker processes: it mostly waits on sockets and databases, so this halves it.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2
 
 # By hand, never in the suite: delivery figures on SQLite and PostgreSQL (a few minutes).
@@ -43,4 +46,4 @@ screen-eval: $(STAMP)
 	$(BIN)/python -m bench.screen_eval
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -8,6 +8,7 @@ import random
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 from telegram import Update
@@ -55,6 +56,7 @@ async def scenario_crisis(fake, kind: str, folder: Path, count: int = 2000, cris
         try:
             await enroll(url, count, chats[0], utcnow())
             names = await rename(url, rng.sample(chats, crises))
+            settings: dict[str, Any]
             settings = dict(rate_global_per_second=LIMIT, rate_chat_interval_seconds=1,
                             send_max_retries=5, tick_interval_seconds=1)  # fmt: skip
             async with BotHarness(tg, url, utcnow, run_jobs=True, **settings):
@@ -112,7 +114,8 @@ async def push_and_time(tg, chats: list[int], text: str) -> tuple[float, float]:
 
 
 async def _echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.message.reply_text(update.message.text)
+    if update.message is not None and update.message.text is not None:  # filters.TEXT
+        await update.message.reply_text(update.message.text)
 
 
 async def bare_echo(fake, count: int) -> tuple[float, float]:
@@ -129,13 +132,15 @@ async def bare_echo(fake, count: int) -> tuple[float, float]:
             .build()
         )
         app.add_handler(MessageHandler(filters.TEXT, _echo))
+        updater = app.updater
+        assert updater is not None  # the builder's default
         async with app:
             await app.start()
-            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await updater.start_polling(poll_interval=0, timeout=1)
             try:
                 return await push_and_time(tg, chats, "7")
             finally:
-                await app.updater.stop()
+                await updater.stop()
                 await app.stop()
 
 

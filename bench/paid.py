@@ -9,6 +9,7 @@ import random
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.common import TOKEN, enroll, fresh_database, percentile
 from bench.latency import COUNSELOR, CRISIS_TEXT, rename
@@ -40,6 +41,7 @@ async def scenario_paid(fake, kind: str, folder: Path, count: int = 20_000, cris
         try:
             await enroll(url, count, chats[0], utcnow())
             names = await rename(url, rng.sample(chats, crises))
+            settings: dict[str, Any]
             settings = dict(rate_global_per_second=FREE, rate_chat_interval_seconds=1,
                             tick_interval_seconds=1, paid_broadcast_per_second=PAID,
                             paid_broadcast_daily_stars=10_000,

@@ -21,7 +21,7 @@ loaded = time.perf_counter()
 before = rss()
 out = {"load_catalogs_s": loaded - begin, "rss_before_mb": before}
 if sys.argv[1] == "train":
-    model = catalogs.default.screen.model()
+    model = catalogs.default.screen.trained_model()
     out["train_s"] = time.perf_counter() - loaded
     out["rss_after_mb"] = rss()
     out["digest"] = model.digest[:12]

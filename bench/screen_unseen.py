@@ -28,7 +28,7 @@ res = [json.loads(o) for o in out]
 
 
 def figs(sel):
-    c = collections.Counter()
+    c: collections.Counter[str] = collections.Counter()
     for (_s, labels, _lang, _text), r in sel:
         resp = r["response"]
         cats = set(r["categories"])

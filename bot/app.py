@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from types import UnionType
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -28,6 +29,7 @@ from bot import (
     counselor,
     discharge,
     gate,
+    incoming,
     meetings,
     participant,
     privacy,
@@ -68,14 +70,17 @@ class TypedCommandHandler(PrefixHandler):
         return super().check_update(update)
 
 
-def _pressed(kinds: type | tuple[type, ...], callback) -> CallbackQueryHandler:
+def _pressed(kinds: type | UnionType | tuple[type, ...], callback) -> CallbackQueryHandler:
     """A handler for one kind of button: PTB calls `pattern` with the callback data, and the
     callback gets the decoded button as its third argument."""
 
     async def handle(update: Update, context) -> None:
-        await callback(update, context, cd.decode(update.callback_query.data))
+        await callback(update, context, cd.decode(incoming.button(update).data))
 
-    return CallbackQueryHandler(handle, pattern=lambda data: isinstance(cd.decode(data), kinds))
+    def pattern(data: object) -> bool:  # our buttons' data is always a string
+        return isinstance(data, str) and isinstance(cd.decode(data), kinds)
+
+    return CallbackQueryHandler(handle, pattern=pattern)
 
 
 def button_handlers() -> list[CallbackQueryHandler]:

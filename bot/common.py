@@ -9,7 +9,7 @@ from telegram import Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import incoming, telegram_io
 from bot.services import Services, services_of
 from db import contacts, people
 from db.models import Participant
@@ -39,9 +39,9 @@ async def reader_catalog(session, services: Services, user: User) -> Catalog:
 async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """The help that fits who is asking, in their language."""
     services = services_of(context)
-    user_id = update.effective_user.id
+    user_id = incoming.sender_id(update)
     async with services.sessionmaker() as session:
-        catalog = await reader_catalog(session, services, update.effective_user)
+        catalog = await reader_catalog(session, services, incoming.sender(update))
         if await people.counselor_by_telegram(session, user_id) is not None:
             return catalog.text("general", "counselor_help")
         participant = await people.participant_by_telegram(session, user_id)
@@ -69,11 +69,11 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 async def _reader(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Catalog:
     services = services_of(context)
     async with services.sessionmaker() as session:
-        return await reader_catalog(session, services, update.effective_user)
+        return await reader_catalog(session, services, incoming.sender(update))
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await telegram_io.send(context.bot, update.effective_chat.id, await help_text(update, context))
+    await telegram_io.send(context.bot, incoming.chat_id(update), await help_text(update, context))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -81,20 +81,20 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     text = await help_text(update, context)
     if text != catalog.text("general", "not_enrolled"):
         text = Markup(catalog.text("general", "unknown_command") + "\n\n" + text)
-    await telegram_io.send(context.bot, update.effective_chat.id, text)
+    await telegram_io.send(context.bot, incoming.chat_id(update), text)
 
 
 async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Edits can't change an answer already saved; say so rather than act on them."""
     catalog = await _reader(update, context)
     await telegram_io.send(
-        context.bot, update.effective_chat.id, catalog.text("general", "edit_not_read")
+        context.bot, incoming.chat_id(update), catalog.text("general", "edit_not_read")
     )
 
 
 async def reply_to_non_participant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A counselor gets their help; a stranger learns kindly how to join."""
-    await telegram_io.send(context.bot, update.effective_chat.id, await help_text(update, context))
+    await telegram_io.send(context.bot, incoming.chat_id(update), await help_text(update, context))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,11 +7,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import object_session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import safety, telegram_io
+from bot import incoming, safety, telegram_io
 from bot.common import help_text, reader_catalog
 from bot.links import deep_link
 from bot.reply import Reply, choices_hint
@@ -19,6 +18,7 @@ from bot.services import Services, services_of
 from db import audit, awaiting, contacts, invites, outbox, people
 from db.awaiting import Asked
 from db.models import Consent, Participant
+from db.sql import session_of
 from messages import render
 from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import (
@@ -50,9 +50,13 @@ async def _contact_catalog(
     return services.speaking(language).catalog
 
 
-async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now, about: int) -> None:
+async def _tell(
+    session: AsyncSession, chat_id: int | None, text: str, key: str, now, about: int
+) -> None:
     """A message for someone other than the sender goes through the outbox; `about` is the
-    participant whose consent it concerns."""
+    participant whose consent it concerns. No chat: they deleted their data, no one to tell."""
+    if chat_id is None:
+        return
     await outbox.enqueue(
         session, key, chat_id, Rendered(text).payload(), outbox.PRIORITY_REPLY, now,
         about_participant_id=about,
@@ -62,7 +66,7 @@ async def _tell(session: AsyncSession, chat_id: int, text: str, key: str, now, a
 def offer_question(services: Services, participant: Participant) -> Rendered:
     """When should a support contact hear from us? Typed answers work too (offer_text)."""
     texts = services.catalog.texts["contact"]
-    awaiting.asking(object_session(participant), awaiting.CONTACT_OFFER, services.now())
+    awaiting.asking(session_of(participant), awaiting.CONTACT_OFFER, services.now())
     explain = fill(texts["explain"], name=participant.first_name or "")
     return Rendered(explain, tuple((button,) for button in _offer_buttons(services)))
 
@@ -81,9 +85,10 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     services = services_of(context)
     now = services.now()
     words = ("remove", "stop", "delete", "quitar", "borrar", "eliminar")
-    remove = bool(context.args) and context.args[0].lower() in words
+    args = context.args or []
+    remove = bool(args) and args[0].lower() in words
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, update.effective_user.id)
+        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
         if participant is None or participant.status == "enrolling":
             message = None
         else:
@@ -101,7 +106,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 message = fill(texts["status"], contact=consent.recipient_name, levels=levels)
     if message is None:
         message = await help_text(update, context)
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
 async def _remove(session, services: Services, participant: Participant, consent: Consent | None):
@@ -124,7 +129,7 @@ async def on_offer_button(
 ) -> None:
     """The participant chose when a contact hears from us: make the consent and the link."""
     services = services_of(context)
-    query = update.callback_query
+    query = incoming.button(update)
     message = None
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, query.from_user.id)
@@ -211,20 +216,20 @@ async def _answer_press(
     catalog: Catalog | None = None,
 ) -> None:
     """A one-shot button: answer it, remove the buttons, reply; or say it is no longer active."""
-    query = update.callback_query
+    query = incoming.button(update)
     expired = (catalog or services_of(context).catalog).text("general", "expired_button")
     await query.answer(None if message else expired)
     if message is not None:
         if query.message is not None:
             await telegram_io.clear_buttons(context.bot, query.message)
-        await telegram_io.send(context.bot, update.effective_chat.id, message)
+        await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
 async def offer_to_contact(
     session: AsyncSession, services: Services, consent: Consent, user_id: int, name: str
 ) -> Rendered:
     """The contact opened the link: note who they are, then ask (nothing is shared yet)."""
-    participant = await session.get(Participant, consent.participant_id)
+    participant = await session.get_one(Participant, consent.participant_id)
     consent.recipient_telegram_id, consent.recipient_name = user_id, name
     contacts.log_message(session, consent, "offer", services.now())
     awaiting.serving(session, user_id)
@@ -254,14 +259,14 @@ async def on_language_button(
 ) -> None:
     """The invited contact switches language: the offer again in it, and all that follows."""
     services = services_of(context)
-    query = update.callback_query
-    message = None
+    query = incoming.button(update)
+    message: Rendered | str | None = None
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, data.consent_id)
         mine = consent is not None and consent.recipient_telegram_id == query.from_user.id
-        if mine and data.locale in services.catalogs.by_locale:
+        if consent is not None and mine and data.locale in services.catalogs.by_locale:
             await contacts.choose_language(session, query.from_user.id, data.locale)
-            participant = await session.get(Participant, consent.participant_id)
+            participant = await session.get_one(Participant, consent.participant_id)
             catalog = services.speaking(data.locale).catalog
             if consent.status == "offered" and consent.expires_at > services.now():
                 message = _offer(services, catalog, consent, participant)
@@ -276,7 +281,7 @@ async def on_answer_button(
 ) -> None:
     """Accept or decline, pressed only by the person the link was opened by."""
     services = services_of(context)
-    query = update.callback_query
+    query = incoming.button(update)
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, data.consent_id)
         message = await _answer(session, services, consent, query.from_user.id, data.accept)
@@ -288,11 +293,11 @@ async def _answer(
 ) -> str | None:
     now = services.now()
     mine = consent is not None and consent.recipient_telegram_id == user_id
-    if not (mine and consent.status == "offered" and consent.expires_at > now):
+    if consent is None or not (mine and consent.status == "offered" and consent.expires_at > now):
         return None
     awaiting.serving(session, user_id)
     awaiting.answered(session, awaiting.CONTACT_ANSWER, consent.id)
-    participant = await session.get(Participant, consent.participant_id)
+    participant = await session.get_one(Participant, consent.participant_id)
     texts = (await _contact_catalog(session, services, consent, participant)).texts["contact"]
     theirs = _participant_catalog(services, participant).texts["contact"]
     name = participant.first_name or ""
@@ -323,12 +328,12 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
     if not awaiting.is_(asked, awaiting.CONTACT_ANSWER):
         return False
     services = services_of(context)
-    text = update.effective_message.text or ""
+    text = incoming.message(update).text or ""
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, asked.ref_id)
-        if consent is None or consent.recipient_telegram_id != update.effective_user.id:
+        if consent is None or consent.recipient_telegram_id != incoming.sender_id(update):
             return False
-        participant = await session.get(Participant, consent.participant_id)
+        participant = await session.get_one(Participant, consent.participant_id)
         catalog = await _contact_catalog(session, services, consent, participant)
         texts, general = catalog.texts["contact"], catalog.texts["general"]
         options = [(texts["accept"], True), (texts["decline"], False)]
@@ -337,16 +342,16 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
                               no_words=word_list(general["no_words"]))  # fmt: skip
         if choice is None and len(text.split()) >= safety.NOTE_MIN_WORDS:
             return False
+        reply: Rendered | str | None = None
         if choice is None or choice is AMBIGUOUS:
-            reply = None
             if consent.status == "offered":
                 question = _offer(services, catalog, consent, participant)
                 reply = choices_hint(catalog, question, [label for label, _ in options])
         else:
-            reply = await _answer(session, services, consent, update.effective_user.id, choice)
+            reply = await _answer(session, services, consent, incoming.sender_id(update), choice)
     if reply is None:
         return False
-    await telegram_io.send(context.bot, update.effective_chat.id, reply)
+    await telegram_io.send(context.bot, incoming.chat_id(update), reply)
     return True
 
 
@@ -354,11 +359,11 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stop from a contact: no more messages about anyone they support."""
     services = services_of(context)
     now = services.now()
-    replies = []
+    replies: list[str] = []
     async with services.sessionmaker.begin() as session:
-        catalog = await reader_catalog(session, services, update.effective_user)
-        for consent in await contacts.as_contact(session, update.effective_user.id, now):
-            participant = await session.get(Participant, consent.participant_id)
+        catalog = await reader_catalog(session, services, incoming.sender(update))
+        for consent in await contacts.as_contact(session, incoming.sender_id(update), now):
+            participant = await session.get_one(Participant, consent.participant_id)
             contacts.revoke(session, consent, "contact", now)
             texts = (await _contact_catalog(session, services, consent, participant)).texts[
                 "contact"
@@ -371,4 +376,4 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                         f"consent:{consent.id}:revoked:participant", now,
                         participant.id)  # fmt: skip
     for reply in replies or [catalog.text("contact", "stop_none")]:
-        await telegram_io.send(context.bot, update.effective_chat.id, reply)
+        await telegram_io.send(context.bot, incoming.chat_id(update), reply)

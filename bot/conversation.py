@@ -17,6 +17,7 @@ from bot import (
     contacts,
     counselor,
     discharge,
+    incoming,
     medication,
     meetings,
     participant_settings,
@@ -40,8 +41,8 @@ from scheduler.checkins import current_question
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
-    text = update.effective_message.text or ""
-    user_id = update.effective_user.id
+    text = incoming.message(update).text or ""
+    user_id = incoming.sender_id(update)
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, user_id)
         asked = await awaiting.of(session, user_id)

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import safety, telegram_io
+from bot import incoming, safety, telegram_io
 from bot.common import help_text
 from bot.links import deep_link, local_stamp
 from bot.services import services_of
@@ -22,7 +22,7 @@ from db.models import Alert, Participant
 from messages import lookup, render
 from messages import plan as plan_text
 from messages.callback_data import PickButton
-from messages.render import Markup, fill
+from messages.render import Markup, Rendered, fill
 from messages.trend_points import points_from
 from scheduler import alerting
 
@@ -36,7 +36,7 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     catalog, settings, now = services.catalog, services.settings, services.now()
     label = " ".join(context.args or [])[:MAX_LABEL] or None
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is not None:
             ttl = timedelta(days=settings.participant_invite_ttl_days)
             token, invite = await invites.create_invite(
@@ -49,7 +49,7 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if counselor is None:
         # Participants and strangers get what fits them; nothing about invites leaks.
         await telegram_io.send(
-            context.bot, update.effective_chat.id, await help_text(update, context)
+            context.bot, incoming.chat_id(update), await help_text(update, context)
         )
         return
     texts = catalog.texts["invites"]
@@ -60,7 +60,7 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         expires=local_stamp(invite.expires_at, settings.default_timezone),
         link=deep_link(context.bot.username, token),
     )
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -76,9 +76,11 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
     """Acknowledge, Resolve or History, pressed by the alert's own counselor or an admin."""
     services = services_of(context)
     catalog, now = services.catalog, services.now()
-    query = update.callback_query
+    query = incoming.button(update)
     texts = catalog.texts["alerts"]
-    toast, send, new_markup = None, None, False
+    toast: str | None = None
+    send: Rendered | str | None = None
+    updated: Rendered | None = None  # the pressed message, acknowledged
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, query.from_user.id)
         alert = await session.get(Alert, data.alert_id)
@@ -89,7 +91,10 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
         elif data.action == "a":
             if await alert_db.acknowledge(session, alert, counselor, now):
                 toast = fill(texts["acknowledged"], name=counselor.name)
-                new_markup = True
+                # The pressed message loses its Acknowledge button and says who acknowledged.
+                updated = await alerting.acknowledged_rendered(
+                    session, catalog, alert, counselor, now, services.settings.dashboard_url
+                )
             else:
                 toast = texts["already_acknowledged"]
         elif data.action == "r":
@@ -97,23 +102,18 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
                 toast = texts["already_resolved"]
             else:
                 awaiting.asking(session, awaiting.RESOLUTION, now, alert.id)
-                participant = await session.get(Participant, alert.participant_id)
+                participant = await session.get_one(Participant, alert.participant_id)
                 send = fill(texts["resolve_prompt"], name=participant.first_name or "")
         else:  # history
             participant, trend = await _alert_view(session, services, alert)
             send = render.alert_history(catalog, participant.first_name or "", trend, alert.reasons)
             audit.record(session, now, f"counselor:{counselor.id}", "history_viewed",
                          f"participant:{participant.id}", {"alert_id": alert.id})  # fmt: skip
-        if new_markup:
-            # The pressed message loses its Acknowledge button and says who acknowledged.
-            updated = await alerting.acknowledged_rendered(
-                session, catalog, alert, counselor, now, services.settings.dashboard_url
-            )
     await query.answer(toast)
-    if new_markup:
+    if updated is not None:
         await telegram_io.edit(context.bot, query.message, updated)
     if send is not None:
-        await telegram_io.send(context.bot, update.effective_chat.id, send)
+        await telegram_io.send(context.bot, incoming.chat_id(update), send)
 
 
 async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked | None) -> bool:
@@ -122,9 +122,9 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
         return False
     services = services_of(context)
     texts = services.catalog.texts["alerts"]
-    note = (update.effective_message.text or "").strip()
+    note = (incoming.message(update).text or "").strip()
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is None or not note:
             return False
         alert = await session.get(Alert, asked.ref_id)
@@ -133,7 +133,7 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
             return False
         done = await alert_db.resolve(session, alert, counselor, note[:2000], services.now())
     reply = texts["resolved"] if done else texts["already_resolved"]
-    await telegram_io.send(context.bot, update.effective_chat.id, reply)
+    await telegram_io.send(context.bot, incoming.chat_id(update), reply)
     return True
 
 
@@ -141,10 +141,10 @@ async def on_flags(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/flags: open alerts, most urgent first, each with its buttons."""
     services = services_of(context)
     catalog = services.catalog
-    chat_id = update.effective_chat.id
+    chat_id = incoming.chat_id(update)
     messages: list[render.Rendered | str] = []
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is not None:
             visible = await alert_db.visible_to(session, counselor)
             shown = visible[:FLAGS_SHOWN]
@@ -193,7 +193,7 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     catalog, now = services.catalog, services.now()
     texts = catalog.texts["caseload"]
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is None:
             message = await help_text(update, context)
         else:
@@ -225,7 +225,7 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             )
             audit.record(session, now, f"counselor:{counselor.id}", "caseload_viewed", None,
                          {"participants": [p.id for p in participants]})  # fmt: skip
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,7 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, data: Pick
     (so the same caseload rule decides whether this counselor may see them)."""
     from bot.discharge import ask_discharge
 
-    await update.callback_query.answer()
+    await incoming.button(update).answer()
     if data.command == "h":
         await history(update, context, str(data.participant_id))
     else:
@@ -294,10 +294,10 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: st
     services = services_of(context)
     catalog, now = services.catalog, services.now()
     texts = catalog.texts["history"]
-    chat_id = update.effective_chat.id
+    chat_id = incoming.chat_id(update)
     photo = shared_plan = None
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is None:
             message = await help_text(update, context)
         else:

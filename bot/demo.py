@@ -20,7 +20,7 @@ from db import people
 from db.engine import create_engine, create_sessionmaker
 from db.poller_lock import PollerLock
 from fake_telegram import FakeTelegram
-from messages.catalog import load_catalog
+from messages.catalog import Catalogs, load_catalog
 from messages.html import strip_html
 from scheduler.checkins import run_tick
 from scheduler.dispatcher import Dispatcher
@@ -95,15 +95,19 @@ async def run_demo() -> int:
 async def _script(tg, settings: Settings) -> int:
     clock = SettableClock(utcnow())
     engine = create_engine(settings.database_url)
+    catalog = load_catalog()
     services = Services(
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
-        catalog=load_catalog(),
+        catalog=catalog,
         clock=clock,
         run_jobs=False,
+        catalogs=Catalogs({catalog.locale: catalog}, catalog.locale),  # the demo speaks English
     )
     app = build_application(services, application_class=TrackingApplication)
+    assert isinstance(app, TrackingApplication)
+    assert app.post_init is not None and app.post_shutdown is not None  # build_application's
     await app.initialize()
     await app.post_init(app)
     await app.start()
@@ -133,7 +137,9 @@ async def _script(tg, settings: Settings) -> int:
 
         async with services.sessionmaker() as session:
             sam = await people.participant_by_telegram(session, participant)
-            due = sam.next_checkin_at
+            due = sam.next_checkin_at if sam is not None else None
+        if due is None:
+            raise RuntimeError("demo: the participant's enrollment did not schedule a check-in")
         clock.set(due)
         script.note(f"clock moved to the first check-in, {due:%Y-%m-%d %H:%M} UTC; scheduler tick")
         await run_tick(services.sessionmaker, services.catalog, clock(), settings.response_window)

@@ -8,10 +8,10 @@ a participant. Afterwards the participant can still reach /sos, /coping and cris
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import incoming, telegram_io
 from bot.common import help_text
 from bot.counselor import choose, look_up
 from bot.reply import choices_hint
@@ -39,7 +39,7 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
     catalog = services.catalog
     texts = catalog.texts["discharge"]
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is None:
             message = None
         else:
@@ -55,15 +55,12 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
                 awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
     if message is None:  # participants and strangers get what fits them
         message = await help_text(update, context)
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
-def _may_discharge(counselor: Counselor | None, participant: Participant | None) -> bool:
-    return (
-        counselor is not None
-        and participant is not None
-        and participant.telegram_user_id is not None
-        and (counselor.is_admin or participant.counselor_id == counselor.id)
+def _may_discharge(counselor: Counselor, participant: Participant) -> bool:
+    return participant.telegram_user_id is not None and (
+        counselor.is_admin or participant.counselor_id == counselor.id
     )
 
 
@@ -72,16 +69,16 @@ async def on_button(
 ) -> None:
     """Yes or Cancel, authorized against whoever pressed it, not whoever asked."""
     services = services_of(context)
-    query = update.callback_query
+    query = incoming.button(update)
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, query.from_user.id)
         toast, reply = await _confirmed(session, services, counselor, data)
     await query.answer(toast)
     if reply is not None:
-        if query.message is not None and query.message.reply_markup is not None:
+        if isinstance(query.message, Message) and query.message.reply_markup is not None:
             # One-shot buttons. Best effort: a double tap's second press finds them gone.
             await telegram_io.clear_buttons(context.bot, query.message)
-        await telegram_io.send(context.bot, update.effective_chat.id, reply)
+        await telegram_io.send(context.bot, incoming.chat_id(update), reply)
 
 
 async def _confirmed(
@@ -90,7 +87,7 @@ async def _confirmed(
     """Yes or Cancel: (a refusal's toast, the reply)."""
     texts = services.catalog.texts["discharge"]
     participant = await session.get(Participant, data.participant_id)
-    if not _may_discharge(counselor, participant):
+    if counselor is None or participant is None or not _may_discharge(counselor, participant):
         return services.catalog.text("general", "not_for_you"), None
     awaiting.answered(session, awaiting.DISCHARGE)
     if not data.confirm:
@@ -110,24 +107,26 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
     catalog = services.catalog
     texts, general = catalog.texts["discharge"], catalog.texts["general"]
     options = [(texts["button_confirm"], True), (texts["button_cancel"], False)]
-    text = update.effective_message.text or ""
+    text = incoming.message(update).text or ""
     choice = match_choice(text, options, yes=True, no=False,
                           yes_words=word_list(general["yes_words"]),
                           no_words=word_list(general["no_words"]))  # fmt: skip
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         participant = await session.get(Participant, asked.ref_id)
-        if not _may_discharge(counselor, participant):
+        if counselor is None or participant is None or not _may_discharge(counselor, participant):
             return False
         if choice is None or choice is AMBIGUOUS:
             question = render.discharge_confirm(catalog, participant.id,
                                                 participant.first_name or "")  # fmt: skip
             awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
-            reply = choices_hint(catalog, question, [label for label, _ in options])
+            labels = [label for label, _ in options]
+            reply: Rendered | str | None = choices_hint(catalog, question, labels)
         else:
             data = DischargeButton(participant.id, choice)
             _, reply = await _confirmed(session, services, counselor, data)
-    await telegram_io.send(context.bot, update.effective_chat.id, reply)
+    if reply is not None:  # always: the counselor may discharge them (checked above)
+        await telegram_io.send(context.bot, incoming.chat_id(update), reply)
     return True
 
 
@@ -142,6 +141,8 @@ async def discharge(
                  f"participant:{participant.id}")  # fmt: skip
     catalog = services.speaking(participant.language).catalog
     goodbye = fill(catalog.text("discharge", "goodbye"), name=participant.first_name or "")
+    if participant.chat_id is None:  # none only once they deleted their data: no one to tell
+        return
     await outbox.enqueue(
         session,
         f"discharge:{participant.id}:goodbye",

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import incoming
 from bot.services import services_of
 from db import awaiting, inbound, invites, people
 from scheduler import alerting
@@ -33,7 +34,7 @@ async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         fresh = await inbound.store(session, update.update_id, update.to_dict(), now)
         if fresh and update.my_chat_member is None:
             # Writing to us means they can be reached again (they had blocked the bot).
-            participant = await people.participant_by_telegram(session, update.effective_user.id)
+            participant = await people.participant_by_telegram(session, incoming.sender_id(update))
             if participant is not None and participant.status == "unreachable":
                 await alerting.reachable_again(session, services.catalog, participant, now)
     if not fresh:
@@ -44,7 +45,7 @@ async def set_aside_question(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """A command: whatever was asked before it no longer takes their next typed message."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        await awaiting.clear(session, update.effective_user.id)
+        await awaiting.clear(session, incoming.sender_id(update))
 
 
 async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,7 +60,7 @@ async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram tells us when someone blocks or unblocks the bot: act on it at once."""
     services = services_of(context)
-    change = update.my_chat_member
+    change = incoming.chat_member_change(update)
     blocked = change.new_chat_member.status == ChatMemberStatus.BANNED
     unblocked = (
         change.old_chat_member.status == ChatMemberStatus.BANNED

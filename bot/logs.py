@@ -91,12 +91,18 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_text or record.exc_info:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _OurHandler(logging.StreamHandler):
+    aftercare = True  # a second configure_logging replaces it
 
 
 def configure_logging(level: str, redactor: Redactor, fmt: str = "text") -> None:
@@ -105,8 +111,7 @@ def configure_logging(level: str, redactor: Redactor, fmt: str = "text") -> None
         # Ours from a first call go; pytest's capture handlers stay (tests call cli.main).
         if getattr(handler, "aftercare", False) or not handler.__module__.startswith("_pytest"):
             root.removeHandler(handler)
-    handler = logging.StreamHandler()
-    handler.aftercare = True
+    handler = _OurHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(BodyFilter())
     handler.addFilter(RedactingFilter(redactor))

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import safety, telegram_io
+from bot import incoming, safety, telegram_io
 from bot.counselor import find_in_caseload
 from bot.reply import Reply, as_typed, choices_hint
 from bot.services import Services, services_of
@@ -25,7 +25,7 @@ from db.models import Conversation, Medication, MedicationDose, Participant
 from messages import medication as medication_text
 from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import DoseButton, MedicationButton, MedicationSetupButton
-from messages.catalog import Catalog
+from messages.catalog import Catalog, Question
 from messages.render import Markup, Rendered, fill
 from scheduler import reminders
 
@@ -185,7 +185,7 @@ async def _save(
     if data.get("medication_id") is not None:
         medication = await session.get(Medication, data["medication_id"])
         mine = medication is not None and medication.participant_id == participant.id
-        if not mine or medication.status != medication_db.ACTIVE:
+        if medication is None or not mine or medication.status != medication_db.ACTIVE:
             medication = None
     if medication is None:
         # Set up again (e.g. "Add a medication" for one they have): change it, not a double.
@@ -257,8 +257,8 @@ async def text(
     # The reminder question: a tap, or a typed yes / no (in their language too: the words the
     # check-in's yes / no question takes, and the buttons' labels).
     use, texts = catalog.questions["use"], catalog.texts["medication"]
-    yes = _YES | set(use.option("yes").typed) | {texts["remind_yes"].casefold()}
-    no = _NO | set(use.option("no").typed) | {texts["remind_no"].casefold()}
+    yes = _YES | _typed_words(use, "yes") | {texts["remind_yes"].casefold()}
+    no = _NO | _typed_words(use, "no") | {texts["remind_no"].casefold()}
     if words in yes or words in no:
         return await _save(services, session, participant, conversation, words in yes)
     ask = medication_text.ask_reminder(catalog, conversation.data["kind"],
@@ -383,6 +383,12 @@ async def after_enrollment(
     return told
 
 
+def _typed_words(question: Question, value: str) -> set[str]:
+    """The words typed for one of a question's answers (content lists them, lower case)."""
+    option = question.option(value)
+    return set(option.typed) if option is not None else set()
+
+
 async def counselor_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """/medication <participant> <medication> <times or date> [no-reminder] from a counselor;
     False when the sender is not a counselor."""
@@ -392,7 +398,7 @@ async def counselor_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     args = list(context.args or [])
     usage = fill(texts["counselor_usage"], keys=", ".join(o.key for o in catalog.medications))
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is None:
             return False
         participant, problem = (None, None)
@@ -400,15 +406,16 @@ async def counselor_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             participant, problem = await find_in_caseload(session, counselor, args[0])
         if len(args) < 2:
             message = usage
-        elif participant is None:
-            message = fill(catalog.text("history", problem), text=args[0][:40])
+        elif participant is None:  # then find_in_caseload says why
+            message = fill(catalog.text("history", problem or "not_found"), text=args[0][:40])
         else:
-            message = await _counselor_set(services, session, counselor.id, participant, args[1:])
-            if message is None:
-                problem = _counselor_problem(services, participant, args[1:])
-                invalid = fill(texts["counselor_invalid"], problem=Markup(texts[problem]))
-                message = Markup(invalid + "\n\n" + usage)
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+            done = await _counselor_set(services, session, counselor.id, participant, args[1:])
+            if done is None:
+                wrong = _counselor_problem(services, participant, args[1:])
+                invalid = fill(texts["counselor_invalid"], problem=Markup(texts[wrong]))
+                done = Markup(invalid + "\n\n" + usage)
+            message = done
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)
     return True
 
 

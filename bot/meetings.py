@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import incoming, telegram_io
 from bot.common import help_text
 from bot.services import Services, services_of
 from db import awaiting, notes, people
@@ -81,7 +81,7 @@ async def on_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     meeting: the participant has moved on."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await _participant(session, update.effective_user.id)
+        participant = await _participant(session, incoming.sender_id(update))
         message = None
         if participant is not None:
             await meeting_db.discard_drafts(session, participant.id)
@@ -89,14 +89,14 @@ async def on_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                        participant)  # fmt: skip
     if message is None:
         message = await help_text(update, context)
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
 async def on_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, data: MeetingButton
 ) -> None:
     services = services_of(context)
-    query = update.callback_query
+    query = incoming.button(update)
     async with services.sessionmaker.begin() as session:
         participant = await _participant(session, query.from_user.id)
         if participant is None:
@@ -111,7 +111,7 @@ async def on_button(
     elif outcome.clear_buttons and query.message is not None:
         await telegram_io.clear_buttons(context.bot, query.message)
     for message in outcome.send:
-        await telegram_io.send(context.bot, update.effective_chat.id, message)
+        await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
 async def _press(
@@ -245,7 +245,7 @@ async def _pick(
     texts = catalog.texts["meetings"]
     program = await session.get(Meeting, meeting_id)
     offered = program is not None and (program.in_person or program.online)
-    if not offered or not program.day_mask & (1 << day):
+    if program is None or not offered or not program.day_mask & (1 << day):
         return Outcome(toast=catalog.text("general", "expired_button"))
     if await meeting_db.already_added(session, participant.id, meeting_id, day):
         return Outcome(toast=texts["already_added"])
@@ -367,7 +367,7 @@ async def _answer(
     """Record the answer (and what it means for risk); the answered line and the reply."""
     catalog = services.catalog
     awaiting.answered(session, awaiting.ATTENDANCE, attendance.id)
-    meeting = await session.get(ParticipantMeeting, attendance.participant_meeting_id)
+    meeting = await session.get_one(ParticipantMeeting, attendance.participant_meeting_id)
     await meeting_work.record_attendance(
         session, services.program_catalog, participant, attendance, answer, source, services.now(),
         team_chat_id=services.settings.counselor_team_chat_id,
@@ -468,4 +468,4 @@ async def attendance_question(
         return None
     meeting = await session.get(ParticipantMeeting, asked.participant_meeting_id)
     awaiting.asking(session, awaiting.ATTENDANCE, services.now(), asked.id)
-    return view.follow_up(services.catalog, asked.id, meeting.name if meeting else "")
+    return view.follow_up(services.catalog, asked.id, (meeting.name or "") if meeting else "")

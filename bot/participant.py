@@ -11,10 +11,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import (
+    incoming,
     medication,
     participant_settings,
     pause,
@@ -93,7 +94,7 @@ async def _finish_enrollment(
     participant: Participant,
     weekday: int,
     now: datetime,
-) -> list[Rendered]:
+) -> list[Rendered | str]:
     catalog = services.catalog
     zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
     today = now.astimezone(zone).date()
@@ -314,7 +315,7 @@ async def checkin_text(
     catalog = services.catalog
     key = checkin.question_keys[checkin.current_index]
     parsed = parse_answer(catalog.questions[key], text)
-    if parsed.ok:
+    if parsed.value is not None:  # parsed.ok
         return await _after_answer(services, session, participant, checkin, parsed.value, "typed")
     hint = render.hint(catalog, key)
     result = screen(text, catalog.screen)
@@ -335,7 +336,7 @@ async def checkin_text(
 
 
 async def on_answer_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
-    reply = await _answer_button(services_of(context), update.callback_query.from_user.id, data)
+    reply = await _answer_button(services_of(context), incoming.button(update).from_user.id, data)
     await _deliver(context, update, reply)
 
 
@@ -354,13 +355,13 @@ async def on_setup_press(update: Update, context: ContextTypes.DEFAULT_TYPE, dat
 
 async def on_step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
     """Enrollment's and /settings' buttons."""
-    query = update.callback_query
+    query = incoming.button(update)
     reply = await _step_button(services_of(context), query.from_user.id, data)
-    shown = query.message is not None and query.message.reply_markup is not None
-    if reply.messages and shown:
+    shown = query.message if isinstance(query.message, Message) else None
+    if reply.messages and shown is not None and shown.reply_markup is not None:
         # Set-up and settings buttons are one-shot: remove them so the chat reads as a clean
         # record. Best effort: a double tap's second press finds them gone.
-        await telegram_io.clear_buttons(context.bot, query.message)
+        await telegram_io.clear_buttons(context.bot, shown)
     await _deliver(context, update, reply)
 
 
@@ -372,7 +373,7 @@ async def on_safety_ask_press(update: Update, context: ContextTypes.DEFAULT_TYPE
 async def on_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button we did not make (forged, or from an older version): changes nothing."""
     expired = services_of(context).catalog.text("general", "expired_button")
-    await update.callback_query.answer(expired)
+    await incoming.button(update).answer(expired)
 
 
 ActiveWork = Callable[[Services, AsyncSession, Participant], Awaitable[Reply]]
@@ -397,7 +398,7 @@ async def _as_participant(
     Counselors and strangers get the reply that fits them instead."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, update.effective_user.id)
+        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
         if participant is None:
             reply = None
         elif participant.status == "enrolling":

@@ -12,12 +12,12 @@ from datetime import time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import object_session
 
 from bot.services import Services
 from db import audit, awaiting
 from db.awaiting import Asked
 from db.models import Participant
+from db.sql import session_of
 from messages import render
 from messages.answers import parse_clock_time, parse_quiet_hours, parse_timezone, parse_weekday
 from messages.callback_data import (
@@ -46,7 +46,7 @@ SettingsPress = (
 def menu(services: Services, participant: Participant) -> Rendered:
     """The current settings, with a button for each. Opening it drops any half-made change."""
     catalog = services.catalog
-    awaiting.answered(object_session(participant), awaiting.SETTINGS)
+    awaiting.answered(session_of(participant), awaiting.SETTINGS)
     shown = render.settings_menu(
         catalog,
         participant.checkin_time or "",
@@ -64,7 +64,7 @@ def menu(services: Services, participant: Participant) -> Rendered:
 
 def ask(services: Services, participant: Participant, item: str) -> Rendered:
     """The question for one setting, with enrollment's keyboard for it."""
-    awaiting.asking(object_session(participant), awaiting.SETTINGS, services.now(), step=item)
+    awaiting.asking(session_of(participant), awaiting.SETTINGS, services.now(), step=item)
     catalog = services.catalog
     texts = catalog.texts["settings"]
     match item:
@@ -97,8 +97,8 @@ async def pressed(
             return ask(services, participant, item)
         case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
             return await _set_timezone(session, services, participant, zone)
-        case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
-            return _set_time(session, services, participant, parse_clock_time(hhmm))
+        case TimeButton(hhmm) if step == "time" and (at := parse_clock_time(hhmm)) is not None:
+            return _set_time(session, services, participant, at)
         case WeekdayButton(day) if step == "weekly":
             return _set_weekly(session, services, participant, day)
         case QuietButton("off") if step == "quiet":

@@ -174,7 +174,7 @@ class Intake:
                 payloads = await inbound.stale(session, self.services.now() - REPLAY_AFTER)
             else:
                 payloads = await inbound.unprocessed(session)
-        busy = getattr(self.app.update_processor, "in_flight", set())
+        busy: set[int] = getattr(self.app.update_processor, "in_flight", set())
         count = 0
         for payload in payloads:
             if payload.get("update_id") in busy:

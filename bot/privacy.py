@@ -12,11 +12,11 @@ import json
 import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import incoming, telegram_io
 from bot.common import reply_to_non_participant
 from bot.services import Services, services_of
 from db import alerts as alert_db
@@ -49,7 +49,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     now = services.now()
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, update.effective_user.id)
+        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
         if participant is not None:
             catalog = services.speaking(participant.language).catalog
             loaded = await records.load(session, participant)
@@ -66,7 +66,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     data = json.dumps(document, ensure_ascii=False, indent=2).encode()
     await context.bot.send_document(
-        update.effective_chat.id,
+        incoming.chat_id(update),
         document=data,
         filename=f"aftercare-my-data-{now.date().isoformat()}.json",
         caption=caption,
@@ -91,7 +91,7 @@ async def on_deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """/deleteme: explains what goes and what stays, and asks the first time."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, update.effective_user.id)
+        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
         if participant is not None:
             nonce = secrets.token_urlsafe(9)
             # A new request: any earlier /deleteme buttons stop working.
@@ -101,7 +101,7 @@ async def on_deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if participant is None:
         await reply_to_non_participant(update, context)
         return
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
 
 async def on_erasure_button(
@@ -111,7 +111,7 @@ async def on_erasure_button(
     must be the one stored with their newest request, at the step it asked, and still fresh.
     Anything else (stale, forged, someone else's, pressed twice) changes nothing."""
     services = services_of(context)
-    query = update.callback_query
+    query = incoming.button(update)
     now = services.now()
     reply: Rendered | str | None = None
     async with services.sessionmaker.begin() as session:
@@ -136,9 +136,9 @@ async def on_erasure_button(
     await query.answer(None if reply is not None else texts["stale"])
     if reply is None:
         return
-    if query.message is not None and query.message.reply_markup is not None:
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await telegram_io.clear_buttons(context.bot, query.message)  # one-shot buttons
-    await telegram_io.send(context.bot, update.effective_chat.id, reply)
+    await telegram_io.send(context.bot, incoming.chat_id(update), reply)
 
 
 async def delete_participant(
@@ -152,14 +152,13 @@ async def delete_participant(
     pid = participant.id
     counselors = await alert_db.responsible(session, participant)
     for consent in await contact_db.live(session, pid, now):
-        told = consent.status == "accepted" and consent.recipient_telegram_id is not None
+        contact = consent.recipient_telegram_id if consent.status == "accepted" else None
         contact_db.revoke(session, consent, "participant", now)
-        if told:
-            language = await contact_db.language_of(session, consent.recipient_telegram_id,
-                                                    participant.language)  # fmt: skip
+        if contact is not None:  # told they were a contact: told it has ended
+            language = await contact_db.language_of(session, contact, participant.language)
             left = services.catalogs.get(language).text("privacy", "contact_left")
             await outbox.enqueue(
-                session, f"erasure:{pid}:contact:{consent.id}", consent.recipient_telegram_id,
+                session, f"erasure:{pid}:contact:{consent.id}", contact,
                 Rendered(left).payload(), outbox.PRIORITY_REPLY, now,
             )  # fmt: skip
     erased = await erasure.erase_participant(session, participant, now)

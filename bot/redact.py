@@ -59,8 +59,8 @@ class Redactor:
         """The secrets among environment-style values (os.environ, a .env file's)."""
         self.add(*(values.get(name) for name in SECRET_VARIABLES))
         for name in URL_VARIABLES:
-            if values.get(name):
-                self.add(url_password(values[name]))
+            if value := values.get(name):
+                self.add(url_password(value))
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

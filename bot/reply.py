@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import incoming, telegram_io
 from bot.rate_limit import PRIORITY_CRISIS
 from bot.services import services_of
 from db import awaiting
@@ -32,12 +32,12 @@ class Reply:
 
 async def deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Reply) -> None:
     services = services_of(context)
-    chat_id = update.effective_chat.id
+    chat_id = incoming.chat_id(update)
     query = update.callback_query
     if query is not None:
         await query.answer(reply.toast)
-    for message in reply.urgent:
-        await telegram_io.send(context.bot, chat_id, message, PRIORITY_CRISIS)
+    for urgent in reply.urgent:
+        await telegram_io.send(context.bot, chat_id, urgent, PRIORITY_CRISIS)
     if query is not None:
         if reply.clear_pressed and query.message is not None and not reply.edit_pressed:
             await telegram_io.clear_buttons(context.bot, query.message)
@@ -59,16 +59,16 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Rep
             if checkin is not None:
                 now = services.now()
                 checkin_db.set_question_message(checkin, sent.message_id, now)
-                await awaiting.ask(session, update.effective_user.id, awaiting.CHECKIN, now,
+                await awaiting.ask(session, incoming.sender_id(update), awaiting.CHECKIN, now,
                                    ref_id=checkin.id)  # fmt: skip
 
 
 def as_typed(reply: Reply) -> Reply:
     """A reply made for a button press, for the same answer typed: what the press would have
     shown on the pressed message (or as a toast) becomes a message of its own."""
-    messages = list(reply.messages)
+    messages: list[Rendered | str] = list(reply.messages)
     if not messages:
-        messages = [line for line in (reply.edit_pressed, reply.toast) if line][:1]
+        messages.extend([line for line in (reply.edit_pressed, reply.toast) if line][:1])
     return Reply(messages, urgent=reply.urgent, ask_checkin_id=reply.ask_checkin_id)
 
 

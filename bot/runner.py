@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Bot
@@ -104,9 +105,13 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def start_servers(app: Application, services: Services) -> list:
+class Server(Protocol):
+    async def cleanup(self) -> None: ...
+
+
+async def start_servers(app: Application, services: Services) -> list[Server]:
     """The HTTP servers beside the bot, each with an async cleanup(). Add one line per server."""
-    servers = [await status.start(app, services)]
+    servers: list[Server] = [await status.start(app, services)]
     if services.settings.dashboard_url:  # the counselors' dashboard, at DASHBOARD_LISTEN
         servers.append(await dashboard.start(services, app.bot))
     return servers
@@ -125,7 +130,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             log.info("database upgraded from %s to revision %s", before or "empty", after)
         services = make_services(settings)
         # Trained now, from the corpus, so the first message waits for nothing.
-        model = services.catalogs.default.screen.model()
+        model = services.catalogs.default.screen.trained_model()
         log.info("free-text screen: model trained on corpus %s", model.digest[:12])
         app = build_application(services)
         await startup.until_ready(
@@ -134,11 +139,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )  # fmt: skip
     except startup.Stopped:
         return
+    assert app.post_init is not None and app.post_shutdown is not None  # build_application's
     await app.post_init(app)
     await app.start()
     lock = poller_lock(settings.database_url)
     intake = Intake(app, services, lock, polling=not settings.webhook_url)
-    servers = []
+    servers: list[Server] = []
     try:
         servers = await start_servers(app, services)
         if settings.webhook_url:

@@ -28,12 +28,8 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Tests drive the jobs by hand with a controlled clock; `aftercare run` starts them.
     run_jobs: bool = True
-    # Every language's content; only `catalog`'s when not given.
-    catalogs: Catalogs | None = None
-
-    def __post_init__(self) -> None:
-        if self.catalogs is None:
-            self.catalogs = Catalogs({self.catalog.locale: self.catalog}, self.catalog.locale)
+    # Every language's content (messages.catalog.load_catalogs).
+    catalogs: Catalogs = field(kw_only=True)
 
     def now(self) -> datetime:
         return self.clock()

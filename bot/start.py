@@ -5,22 +5,23 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, telegram_io
+from bot import contacts, incoming, telegram_io
 from bot.common import help_text
 from bot.participant import enrollment_prompt
 from bot.services import services_of
 from db import enrollment, people
 from messages import render
-from messages.render import fill
+from messages.render import Rendered, fill
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
-    user, chat = update.effective_user, update.effective_chat
+    user, chat_id = incoming.sender(update), incoming.chat_id(update)
     token = context.args[0] if context.args else ""
     # Until we know who this is: the language of their Telegram, when we ship it.
     guessed = services.speaking(services.catalogs.match(user.language_code)).catalog
 
+    message: Rendered | str | None
     async with services.sessionmaker.begin() as session:
         if not token:
             participant = await people.participant_by_telegram(session, user.id)
@@ -31,24 +32,26 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 message = None
         else:
             outcome = await enrollment.redeem(
-                session, token, user.id, chat.id, (user.first_name or "")[:200], services.now()
+                session, token, user.id, chat_id, (user.first_name or "")[:200], services.now()
             )
             # Counselors read the program's language; a participant their own.
             catalog = services.catalog if "counselor" in outcome.result else guessed
             if outcome.participant is not None and outcome.result != "participant_created":
                 catalog = services.speaking(outcome.participant.language).catalog
             texts = catalog.texts["invites"]
+            # redeem() sets the participant, or the consent, for the results that name them.
+            participant, consent = outcome.participant, outcome.consent
             match outcome.result:
-                case "participant_created":
-                    outcome.participant.language = catalog.locale
+                case "participant_created" if participant is not None:
+                    participant.language = catalog.locale
                     others = services.catalogs.others(catalog.locale)
                     message = render.consent(catalog, outcome.name, others)
-                case "contact_offered":
+                case "contact_offered" if consent is not None:
                     message = await contacts.offer_to_contact(
-                        session, services, outcome.consent, user.id, outcome.name
+                        session, services, consent, user.id, outcome.name
                     )
-                case "participant_already" if outcome.participant.status == "enrolling":
-                    message = enrollment_prompt(catalog, outcome.participant)
+                case "participant_already" if participant and participant.status == "enrolling":
+                    message = enrollment_prompt(catalog, participant)
                 case "participant_already" | "counselor_created" | "counselor_already":
                     key = "counselor_welcome" if outcome.result == "counselor_created" else None
                     message = fill(texts[key or outcome.result], name=outcome.name)
@@ -56,4 +59,4 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     message = texts[other]
     if message is None:
         message = await help_text(update, context)
-    await telegram_io.send(context.bot, chat.id, message)
+    await telegram_io.send(context.bot, chat_id, message)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyKeyboardMarkup
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    MaybeInaccessibleMessage,
+    Message,
+    ReplyKeyboardMarkup,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
+from telegram.ext import ExtBot
 
 from messages.render import Rendered
 from scheduler.dispatcher import reply_markup_from
@@ -26,9 +35,11 @@ def markup_of(rendered: Rendered, bot: Bot) -> InlineKeyboardMarkup | ReplyKeybo
 
 
 async def send(
-    bot: Bot, chat_id: int, message: Rendered | str, priority: int | None = None
+    bot: ExtBot[Any], chat_id: int, message: Rendered | str, priority: int | None = None
 ) -> Message:
-    """Send HTML; `priority` is the rate limiter's class (None: an interactive reply)."""
+    """Send HTML; `priority` is the rate limiter's class (None: an interactive reply). The
+    Application's ExtBot takes it as rate_limit_args (handlers' context types it ExtBot[None],
+    though bot/rate_limit.py's limiter reads an int: hence Any)."""
     rendered = message if isinstance(message, Rendered) else Rendered(message)
     return await bot.send_message(
         chat_id=chat_id,
@@ -51,21 +62,24 @@ async def replace_keyboard_message(bot: Bot, chat_id: int, message_id: int, text
         log.info("could not edit answered question %s: %s", message_id, exc)
 
 
-async def edit(bot: Bot, message: Message | None, rendered: Rendered) -> None:
+async def edit(bot: Bot, message: MaybeInaccessibleMessage | None, rendered: Rendered) -> None:
     """Replace a message's text and buttons. Best effort, like replace_keyboard_message."""
     if message is not None:
-        await edit_by_id(bot, message.chat_id, message.message_id, rendered)
+        await edit_by_id(bot, message.chat.id, message.message_id, rendered)
 
 
 async def edit_by_id(bot: Bot, chat_id: int, message_id: int, rendered: Rendered) -> bool:
     """Replace a sent message's text and buttons; False when Telegram refused (best effort)."""
+    markup = markup_of(rendered, bot)
+    if isinstance(markup, ReplyKeyboardMarkup):
+        raise ValueError("Telegram edits inline buttons only; a reply keyboard must be sent")
     try:
         await bot.edit_message_text(
             chat_id=chat_id,
             message_id=message_id,
             text=rendered.text,
             parse_mode=ParseMode.HTML,
-            reply_markup=markup_of(rendered, bot),
+            reply_markup=markup,
             link_preview_options=preview_of(rendered),
         )
     except BadRequest as exc:
@@ -74,11 +88,11 @@ async def edit_by_id(bot: Bot, chat_id: int, message_id: int, rendered: Rendered
     return True
 
 
-async def clear_buttons(bot: Bot, message: Message) -> None:
+async def clear_buttons(bot: Bot, message: MaybeInaccessibleMessage) -> None:
     """Take a message's inline buttons away (a one-shot choice was made). Best effort."""
     try:
         await bot.edit_message_reply_markup(
-            chat_id=message.chat_id, message_id=message.message_id, reply_markup=None
+            chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
         )
     except BadRequest as exc:
         log.info("could not clear buttons of message %s: %s", message.message_id, exc)

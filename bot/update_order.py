@@ -28,7 +28,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # replays a stale stored update only when this process is not already on it.
         self.in_flight: set[int] = set()
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    # PTB marks process_update final and offers no hook before its semaphore; we wrap it (super
+    # still takes the semaphore) so that an update waiting for a slot already counts as in
+    # flight: otherwise the poller would replay a burst that queued there for REPLAY_AFTER.
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]
         update_id = update.update_id if isinstance(update, Update) else None
         if update_id is not None:
             self.in_flight.add(update_id)

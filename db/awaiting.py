@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeGuard
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -92,7 +93,7 @@ def _clearing(user_id: int, kind: str | None, ref_id: int | None):
     return statement
 
 
-def is_(asked: Asked | None, kind: str, ref_id: int | None = None) -> bool:
+def is_(asked: Asked | None, kind: str, ref_id: int | None = None) -> TypeGuard[Asked]:
     if asked is None or asked.kind != kind:
         return False
     return ref_id is None or asked.ref_id == ref_id

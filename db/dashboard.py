@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.invites import hash_token
 from db.models import Counselor, DashboardLoginToken, DashboardSession
+from db.sql import changed
 
 TOKEN_BYTES = 24  # 192 random bits in a login link
 SESSION_BYTES = 32  # 256 in a session cookie
@@ -51,16 +52,17 @@ async def use_login_token(session: AsyncSession, token: str, now: datetime) -> C
     row = await _token_row(session, token)
     if row is None:
         return None
-    spent = await session.execute(
+    spent = await changed(
+        session,
         update(DashboardLoginToken)
         .where(
             DashboardLoginToken.id == row.id,
             DashboardLoginToken.used_at.is_(None),
             DashboardLoginToken.expires_at > now,
         )
-        .values(used_at=now)
+        .values(used_at=now),
     )
-    if spent.rowcount != 1:
+    if spent != 1:
         return None
     counselor = await session.get(Counselor, row.counselor_id)
     return counselor if counselor is not None and counselor.active else None
@@ -135,9 +137,9 @@ async def end_session(session: AsyncSession, session_id: int, now: datetime) -> 
 
 async def end_all_sessions(session: AsyncSession, counselor_id: int, now: datetime) -> int:
     """Every live session of one counselor (/dashboard logout); how many there were."""
-    result = await session.execute(
+    return await changed(
+        session,
         update(DashboardSession)
         .where(DashboardSession.counselor_id == counselor_id, DashboardSession.ended_at.is_(None))
-        .values(ended_at=now)
+        .values(ended_at=now),
     )
-    return result.rowcount

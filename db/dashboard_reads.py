@@ -199,7 +199,7 @@ async def counselor_messages(session: AsyncSession, alert_id: int) -> list[tuple
         )
         .order_by(OutboxMessage.id)
     )
-    return [(chat_id, message_id) for chat_id, message_id in rows]
+    return [(chat_id, message_id) for chat_id, message_id in rows if message_id is not None]
 
 
 async def program_rows(session: AsyncSession, now: datetime) -> ProgramRows:
@@ -219,7 +219,8 @@ async def program_rows(session: AsyncSession, now: datetime) -> ProgramRows:
             CheckIn.completed_at.is_not(None)
         )
     ):
-        answered.setdefault(pid, []).append(at)
+        if at is not None:  # as the WHERE says
+            answered.setdefault(pid, []).append(at)
     participants = list(
         (
             await session.scalars(

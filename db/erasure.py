@@ -42,6 +42,7 @@ from db.models import (
     RecoveryPlan,
 )
 from db.records import sender_of
+from db.sql import changed
 
 ERASED = "erased: the participant deleted their data"
 FINISHED = ("sent", "failed", "skipped")
@@ -103,7 +104,7 @@ async def _alert_chain_outbox(session: AsyncSession, participant_id: int) -> lis
         .join(Alert, AlertNotification.alert_id == Alert.id)
         .where(Alert.participant_id == participant_id, AlertNotification.outbox_id.is_not(None))
     )
-    return list(rows.all())
+    return [outbox_id for outbox_id in rows if outbox_id is not None]  # as the WHERE says
 
 
 async def _scrub_inbound(
@@ -136,7 +137,7 @@ async def _delete_activity(
         return [owner.in_(participant_ids)] + ([created < before] if before is not None else [])
 
     checkins = select(CheckIn.id).where(*mine(CheckIn.participant_id, CheckIn.created_at))
-    notes = await session.execute(delete(Note).where(*mine(Note.participant_id, Note.created_at)))
+    notes = await changed(session, delete(Note).where(*mine(Note.participant_id, Note.created_at)))
     # Rows pointing at those check-ins first, so nothing depends on the database's cascades.
     await session.execute(update(Note).where(Note.checkin_id.in_(checkins)).values(checkin_id=None))
     await session.execute(
@@ -144,7 +145,7 @@ async def _delete_activity(
     )
     await session.execute(delete(OutboxMessage).where(OutboxMessage.checkin_id.in_(checkins)))
     await session.execute(delete(Answer).where(Answer.checkin_id.in_(checkins)))
-    gone = await session.execute(delete(CheckIn).where(CheckIn.id.in_(checkins)))
+    gone = await changed(session, delete(CheckIn).where(CheckIn.id.in_(checkins)))
     await session.execute(
         delete(MeetingAttendance).where(
             *mine(MeetingAttendance.participant_id, MeetingAttendance.asked_at)
@@ -155,7 +156,7 @@ async def _delete_activity(
             *mine(MedicationDose.participant_id, MedicationDose.created_at)
         )
     )
-    return gone.rowcount or 0, notes.rowcount or 0
+    return gone, notes
 
 
 async def _delete_current(session: AsyncSession, participant_ids) -> None:
@@ -310,31 +311,32 @@ async def purge_discharged(session: AsyncSession, cutoff: datetime) -> Purged:
         return Purged(0, 0, 0, 0)
     checkins, notes = await _delete_activity(session, ids, cutoff)
     await _delete_current(session, ids)
-    words = await session.execute(
+    words = await changed(
+        session,
         update(Alert)
         .where(
             Alert.participant_id.in_(ids),
             Alert.created_at < cutoff,
             or_(Alert.resolution_note.is_not(None), cast(Alert.reasons, Text) != "[]"),
         )
-        .values(reasons=[], resolution_note=None)
+        .values(reasons=[], resolution_note=None),
     )
-    return Purged(len(ids), checkins, notes, words.rowcount or 0)
+    return Purged(len(ids), checkins, notes, words)
 
 
 async def purge_messages(session: AsyncSession, cutoff: datetime) -> tuple[int, int]:
     """Raw updates handled before `cutoff` go (Telegram never sends one again after a day);
     messages sent (or given up on) before it keep their row but lose their text."""
-    inbound = await session.execute(
-        delete(InboundUpdate).where(InboundUpdate.processed_at < cutoff)
-    )
-    sent = await session.execute(
+    handled = delete(InboundUpdate).where(InboundUpdate.processed_at < cutoff)
+    inbound = await changed(session, handled)
+    sent = await changed(
+        session,
         update(OutboxMessage)
         .where(
             OutboxMessage.status.in_(FINISHED),
             OutboxMessage.created_at < cutoff,
             cast(OutboxMessage.payload, Text) != "{}",
         )
-        .values(payload={})
+        .values(payload={}),
     )
-    return inbound.rowcount or 0, sent.rowcount or 0
+    return inbound, sent

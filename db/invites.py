@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Invite
+from db.sql import changed
 
 TOKEN_BYTES = 24  # 192 bits; url-safe base64 fits Telegram's 64-character start parameter
 # "/start <token>", as the command handlers read it (any case, a bot's @name allowed).
@@ -58,12 +59,13 @@ async def find_usable(session: AsyncSession, token: str, now: datetime) -> Invit
 
 async def consume(session: AsyncSession, invite: Invite, now: datetime, telegram_id: int) -> bool:
     """Mark used; False if someone else used it first (the UPDATE is the race's referee)."""
-    result = await session.execute(
+    used = await changed(
+        session,
         update(Invite)
         .where(Invite.id == invite.id, Invite.used_at.is_(None))
-        .values(used_at=now, used_by_telegram_id=telegram_id)
+        .values(used_at=now, used_by_telegram_id=telegram_id),
     )
-    return result.rowcount == 1
+    return used == 1
 
 
 def without_token(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -73,7 +75,9 @@ def without_token(payload: dict[str, Any]) -> dict[str, Any] | None:
     for kind in ("message", "edited_message"):
         message = payload.get(kind)
         text = message.get("text") if isinstance(message, dict) else None
-        found = _START.match(text) if isinstance(text, str) else None
+        if not isinstance(message, dict) or not isinstance(text, str):
+            continue
+        found = _START.match(text)
         if found and not found.group(2).startswith(HASHED):
             hashed = found.group(1) + HASHED + hash_token(found.group(2)) + text[found.end() :]
             return {**payload, kind: {**message, "text": hashed}}

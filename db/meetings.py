@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import awaiting
 from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
-from db.sql import dialect, insert_ignore
+from db.sql import changed, dialect, insert_ignore
 from messages.meeting_guide import FeedMeeting, day_mask
 
 DRAFT, ACTIVE, REMOVED = "draft", "active", "removed"
@@ -229,13 +229,13 @@ async def draft_of(session: AsyncSession, participant_id: int) -> ParticipantMee
 
 async def discard_drafts(session: AsyncSession, participant_id: int) -> int:
     awaiting.answered(session, awaiting.MEETING)
-    result = await session.execute(
+    return await changed(
+        session,
         delete(ParticipantMeeting).where(
             ParticipantMeeting.participant_id == participant_id,
             ParticipantMeeting.status == DRAFT,
-        )
+        ),
     )
-    return result.rowcount or 0
 
 
 async def start_draft(

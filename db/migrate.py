@@ -57,4 +57,7 @@ def head_revision() -> str:
     """The newest revision the code knows (what `aftercare db upgrade` migrates to)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found in db/migrations/versions")
+    return head

@@ -159,9 +159,10 @@ async def backlog(session: AsyncSession, now: datetime, min_priority: int) -> in
         (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
         OutboxMessage.status == "sending",
     )
-    return await session.scalar(
+    counted = await session.execute(
         select(func.count()).where(waiting, OutboxMessage.priority >= min_priority)
     )
+    return counted.scalar_one()
 
 
 async def renew_leases(session: AsyncSession, row_ids: list[int], until: datetime) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import PaidBroadcastDay
-from db.sql import upsert_insert
+from db.sql import changed, upsert_insert
 
 
 async def spent(session: AsyncSession, day: date) -> int:
@@ -28,14 +28,15 @@ async def reserve(session: AsyncSession, day: date, wanted: int, cap: int) -> in
         granted = min(wanted, cap - await spent(session, day))
         if granted <= 0:
             return 0
-        done = await session.execute(
+        done = await changed(
+            session,
             update(PaidBroadcastDay)
             .where(PaidBroadcastDay.day == day,
                    PaidBroadcastDay.messages + granted <= cap)  # fmt: skip
             .values(messages=PaidBroadcastDay.messages + granted)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        if done.rowcount == 1:
+        if done == 1:
             return granted
     return 0  # another worker keeps taking what is left; nothing paid this round
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +34,7 @@ async def get_or_create(session: AsyncSession, participant_id: int, now: datetim
     return plan
 
 
-def has_content(plan: RecoveryPlan | None) -> bool:
+def has_content(plan: RecoveryPlan | None) -> TypeGuard[RecoveryPlan]:
     return plan is not None and bool(plan.people or plan.first_steps or plan.reasons)
 
 

@@ -924,11 +924,14 @@ class FakeTelegram:
         *,
         chat_id: int | None = None,
         check_button: bool = False,
+        inaccessible: bool = False,
     ) -> str:
         """The user presses an inline button with ``data`` on a bot message (in the
         user's private chat unless chat_id is given). Returns the callback query id.
         Any data is allowed (stale or forged presses); with check_button=True the
-        message must currently show a button with that data."""
+        message must currently show a button with that data. inaccessible=True sends the
+        message as Telegram does once it is older than 48 hours: an InaccessibleMessage
+        (chat, message_id and date 0, no text or buttons)."""
         chat = self._chat_or_fail(user_id if chat_id is None else chat_id)
         record = chat.messages.get(message_id)
         if record is None or not record["from_bot"] or record["deleted"]:
@@ -946,10 +949,13 @@ class FakeTelegram:
         user = self._users.get(user_id) or self.user(user_id)
         query_id = str(self._next_callback_id)
         self._next_callback_id += 1
+        shown = copy.deepcopy(record["message"])
+        if inaccessible:
+            shown = {"chat": shown["chat"], "message_id": message_id, "date": 0}
         query = {
             "id": query_id,
             "from": user.to_dict(),
-            "message": copy.deepcopy(record["message"]),
+            "message": shown,
             "chat_instance": str(abs(hash(("chat_instance", chat.info["id"])))),
             "data": data,
         }
@@ -1546,7 +1552,7 @@ class FakeTelegram:
                 file_id, unique_id = source, self._known_files[source]
             else:
                 file_id, unique_id = self._new_file_id("BQACAgIAAxkBAAI")
-            document = {"file_id": file_id, "file_unique_id": unique_id}
+            document: dict[str, Any] = {"file_id": file_id, "file_unique_id": unique_id}
             if isinstance(source, UploadedFile):
                 document |= {"file_name": source.filename, "mime_type": source.content_type,
                              "file_size": source.size}  # fmt: skip
@@ -1624,10 +1630,10 @@ class FakeTelegram:
                 if chat.info["type"] != "private" and username and chat_id == f"@{username}":
                     return chat
             raise bad_request("chat not found")
-        chat = self._chats.get(chat_id)
-        if chat is None:
+        found = self._chats.get(chat_id)
+        if found is None:
             raise bad_request("chat not found")
-        return chat
+        return found
 
     def _writable_chat(self, p: dict) -> _Chat:
         chat = self._resolve_chat(p["chat_id"])

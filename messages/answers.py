@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
-from typing import TypeVar
+from typing import Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from messages.content_types import MeetingContent, Question
@@ -125,13 +126,16 @@ def parse_attendance(meetings: MeetingContent, text: str) -> str | None:
     return None
 
 
-class _Ambiguous:
+class _Ambiguous(enum.Enum):
+    # One member, so `choice is AMBIGUOUS` tells a type checker what is left.
+    AMBIGUOUS = "AMBIGUOUS"
+
     def __repr__(self) -> str:
         return "AMBIGUOUS"
 
 
 T = TypeVar("T")
-AMBIGUOUS = _Ambiguous()  # the text fits more than one button
+AMBIGUOUS: Final = _Ambiguous.AMBIGUOUS  # the text fits more than one button
 _NOT_LETTERS = re.compile(r"[^\w\s]+")
 
 

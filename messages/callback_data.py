@@ -389,11 +389,12 @@ def decode(text: str | None) -> CallbackData | None:
         return ContactLanguageButton(int(m.group(1)), m.group(2))
     if m := _SAFETY_ASK.fullmatch(text):
         return SafetyAskButton(int(m.group(1)), m.group(2))
+    plain: dict[str, CallbackData] = {"cp": CopingButton(), "sos": SosButton()}
     return (
         _decode_meeting(text)
         or _decode_plan_and_medication(text)
         or _decode_settings_and_discharge(text)
-        or {"cp": CopingButton(), "sos": SosButton()}.get(text)
+        or plain.get(text)
     )
 
 

@@ -90,10 +90,10 @@ class Catalog:
     screen: ScreenRules
     milestones: dict[int, str]  # day number -> words
     meetings: MeetingContent
+    medication_rules: MedicationRules
+    dates: Dates
     plan_first_steps: tuple[str, ...] = ()
     medications: tuple[MedicationOption, ...] = ()
-    medication_rules: MedicationRules | None = None
-    dates: Dates | None = None
     # Every language loaded with this one, so code that holds the program's catalog can speak
     # to a participant or contact in theirs (set by load_catalogs).
     family: Catalogs | None = field(default=None, compare=False, repr=False)

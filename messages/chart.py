@@ -30,16 +30,18 @@ def trend_chart(points: Sequence[ChartPoint], title: str, start: date, end: date
         if cravings:
             craving_axis.plot(*zip(*cravings, strict=True), marker="s", color="#d9822b",
                               label="Cravings (0–10)")  # fmt: skip
+        # matplotlib's stubs type x values as floats; dates are converted by its units
+        # framework (matplotlib.dates), which the stubs don't model: hence the ignores below.
         for p in points:
             if p.lapse:
-                mood_axis.axvline(p.day, color="#c0392b", linewidth=2, alpha=0.6)
+                mood_axis.axvline(p.day, color="#c0392b", linewidth=2, alpha=0.6)  # type: ignore[arg-type]
             if p.missed:
-                mood_axis.scatter([p.day], [0.6], marker="x", color="#7f8c8d", zorder=3)
+                mood_axis.scatter([p.day], [0.6], marker="x", color="#7f8c8d", zorder=3)  # type: ignore[arg-type]
         mood_axis.set_ylim(0.4, 5.4)
         craving_axis.set_ylim(-0.5, 10.5)
         mood_axis.set_ylabel("Mood")
         craving_axis.set_ylabel("Cravings")
-        mood_axis.set_xlim(start, end)
+        mood_axis.set_xlim(start, end)  # type: ignore[arg-type]  # dates, as above
         mood_axis.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
         mood_axis.set_title(title + "  (red line: use reported · x: missed check-in)", fontsize=9)
         mood_axis.grid(alpha=0.3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,9 +77,9 @@ def parse_dates(data: dict[str, Any]) -> Dates:
     for key in ("today", "tomorrow", "later", "moment", "stamp"):
         if "time" not in placeholders(formats[key]):
             raise ContentError(f"[dates].{key}: must show the {{time}}")
-    words = {key: str(require(raw, key, "[dates]")) for key in ("one_day", "many_days", "and")}
-    return Dates(**lists, formats=formats, one_day=words["one_day"],
-                 many_days=words["many_days"], and_word=words["and"])  # fmt: skip
+    plain = {key: str(require(raw, key, "[dates]")) for key in ("one_day", "many_days", "and")}
+    return Dates(**lists, formats=formats, one_day=plain["one_day"],
+                 many_days=plain["many_days"], and_word=plain["and"])  # fmt: skip
 
 
 def parse_question(raw: dict[str, Any], index: int) -> Question:
@@ -293,11 +294,12 @@ def parse_meetings(data: dict[str, Any]) -> MeetingContent:
     default_lead = require(options, "default_lead", where)
     if default_lead not in {m for m, _ in leads}:
         raise ContentError(f"{where}.default_lead must be one of the [[meeting_leads]]")
-    bounds = {}
+    bounds: dict[str, time] = {}
     for key in ("morning_before", "evening_from"):
-        bounds[key] = parse_clock_time(str(require(options, key, where)))
-        if bounds[key] is None:
+        bound = parse_clock_time(str(require(options, key, where)))
+        if bound is None:
             raise ContentError(f"{where}.{key} is not HH:MM")
+        bounds[key] = bound
     if not bounds["morning_before"] < bounds["evening_from"]:
         raise ContentError(f"{where}: morning must end before evening begins")
     filter_types = tuple(require(options, "filter_types", where))
@@ -359,7 +361,9 @@ def parse_medications(data: dict[str, Any]) -> tuple[MedicationOption, ...]:
     return tuple(options)
 
 
-def parse_medication_rules(data: dict[str, Any], questions: dict[str, Question]):
+def parse_medication_rules(
+    data: dict[str, Any], questions: dict[str, Question]
+) -> MedicationRules:
     raw = require(data, "medication_rules", "content")
     where = "[medication_rules]"
     key = require(raw, "adherence_question", where)
@@ -396,7 +400,7 @@ def parse_screen(data: dict[str, Any]) -> ScreenRules:
             raise ContentError(
                 f"screen category '{name}': response must be crisis, lapse or craving"
             )
-        compiled = {}
+        compiled: dict[str, list[re.Pattern[str]]] = {}
         for key in ("patterns", "hints"):
             compiled[key] = []
             raws = require(raw, key, f"screen category '{name}'") if key == "patterns" else (

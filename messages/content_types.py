@@ -11,7 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the model's type only: training needs scikit-learn, loading content does not
+    from messages.screen_model import ScreenModel
 
 RISK_MEANINGS = ("none", "watch", "high", "lapse", "crisis")
 STAGES = ("emotional", "mental", "physical", "safety")  # safety: the suicide screen
@@ -119,7 +122,13 @@ class ScreenRules:
     thresholds: ScreenThresholds = ScreenThresholds(1.0, 1.0, 1.0, 1.0)
     languages: dict[str, frozenset[str]] = field(default_factory=dict)  # marker words by language
     # The learned model, trained from the corpus the first time it is needed (None: lexicon only).
-    model: Callable[[], Any] | None = None
+    model: Callable[[], ScreenModel] | None = None
+
+    def trained_model(self) -> ScreenModel:
+        """The learned model, trained now if it was not yet; the content always has one."""
+        if self.model is None:
+            raise ContentError("this screen has no learned model (lexicon only)")
+        return self.model()
 
 
 @dataclass(frozen=True)

@@ -118,16 +118,17 @@ def _minutes(value: float | None) -> float | None:
 
 def acknowledgement_times(
     alerts: Iterable[AlertRow], now: datetime, targets: Mapping[str, timedelta]
-) -> list[tuple[str, int, float | None, float | None, float | None, float]]:
+) -> list[tuple[str, int, float | None, float | None, float | None, float | str]]:
     """Per level, then all: (level, acknowledged, median min, p90 min, % within target,
-    target min), over alerts raised in the last 30 days."""
-    recent = [a for a in alerts if a.created_at >= now - RECENT and a.acknowledged_at is not None]
+    target min, "" for all), over alerts raised in the last 30 days."""
+    recent = [(a.level, a.acknowledged_at - a.created_at) for a in alerts
+              if a.created_at >= now - RECENT and a.acknowledged_at is not None]  # fmt: skip
     rows = []
     for level in (*LEVELS, "all"):
-        chosen = [a for a in recent if level in ("all", a.level)]
-        waits = [(a.acknowledged_at - a.created_at).total_seconds() / 60 for a in chosen]
-        within = sum(1 for a in chosen if a.acknowledged_at - a.created_at <= targets[a.level])
-        target = "" if level == "all" else targets[level].total_seconds() / 60
+        chosen = [(lvl, wait) for lvl, wait in recent if level in ("all", lvl)]
+        waits = [wait.total_seconds() / 60 for _, wait in chosen]
+        within = sum(1 for lvl, wait in chosen if wait <= targets[lvl])
+        target: float | str = "" if level == "all" else targets[level].total_seconds() / 60
         rows.append((level, len(chosen), _minutes(median(waits)), _minutes(percentile(waits, 0.9)),
                      share(within, len(chosen)), target))  # fmt: skip
     return rows
@@ -145,7 +146,7 @@ def caseloads(entries: Iterable[CaseloadEntry]) -> list[tuple[str, int, int, int
     for entry in entries:
         row = counts.setdefault(entry.counselor, [0, 0, 0])
         row[0 if entry.status == "active" else 1 if entry.status == "paused" else 2] += 1
-    return [(name, *row, sum(row)) for name, row in sorted(counts.items())]
+    return [(name, row[0], row[1], row[2], sum(row)) for name, row in sorted(counts.items())]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from messages.answers import parse_clock_time
 from messages.callback_data import DoseButton, MedicationButton, MedicationSetupButton
 from messages.catalog import Catalog, MedicationOption
-from messages.render import Markup, Rendered, a_date, fill, listed
+from messages.render import Button, Markup, Rendered, a_date, fill, listed
 
 MAX_DOSE_TIMES = 4
 NAME_MAX = 60
@@ -266,7 +266,7 @@ def listing(
     """/medication with medications: each one, and buttons to change it."""
     texts = catalog.texts["medication"]
     lines = [texts["list_header"]]
-    rows = []
+    rows: list[tuple[Button, ...]] = []
     for m in medications:
         reminders = _reminders_word(catalog, m.reminders)
         if m.kind == "daily":

@@ -260,7 +260,7 @@ def summary(
 ) -> str:
     """The warm close of a check-in: what they said, their days, a milestone, and support when
     any answer carries risk. Safety-screen answers are acknowledged, never listed."""
-    lines = []
+    lines: list[str] = []
     risky = safety = False
     for key, value in answers:
         q = catalog.questions[key]

@@ -233,7 +233,8 @@ def own_place(catalog: Catalog, problem: str = "") -> Rendered:
 def reminder(catalog: Catalog, info: MeetingInfo, starts: datetime, today: date) -> Rendered:
     """`starts` is the meeting's start in the participant's zone; `today` their local date."""
     texts = _texts(catalog)
-    lines = [fill(texts["reminder"], name=info.name, when=when_text(catalog, starts, today))]
+    when = when_text(catalog, starts, today)
+    lines: list[str] = [fill(texts["reminder"], name=info.name, when=when)]
     if info.place:
         lines.append(fill(texts["place_line"], place=info.place))
     if info.link:

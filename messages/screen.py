@@ -211,7 +211,8 @@ def model_reads(text: str, rules: ScreenRules) -> bool:
 
 def screen(text: str, rules: ScreenRules) -> ScreenResult:
     found = lexicon(text, rules)
-    scores = rules.model().scores(text) if model_reads(text, rules) else {}
+    model = rules.model
+    scores = model().scores(text) if model is not None and model_reads(text, rules) else {}
     result = decide(found.phrases, scores, rules.thresholds, found.hints, found.negated)
     return replace(result, topics=found.topics)
 

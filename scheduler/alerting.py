@@ -91,12 +91,12 @@ async def acknowledged_rendered(
     """An acknowledged alert's message as it then reads in Telegram: no Acknowledge button,
     and who acknowledged it (and who resolved it, once resolved). The Acknowledge button and
     the dashboard both edit the messages to this."""
-    participant = await session.get(Participant, alert.participant_id)
+    participant = await session.get_one(Participant, alert.participant_id)
     trend = await trend_line(session, catalog, participant, now)
     shown = alert_rendered(catalog, alert, participant, trend, dashboard_url=dashboard_url)
     texts = catalog.texts["alerts"]
     acknowledger = (
-        await session.get(Counselor, alert.acknowledged_by)
+        await session.get_one(Counselor, alert.acknowledged_by)
         if alert.acknowledged_by not in (None, counselor.id)
         else counselor
     )
@@ -186,14 +186,16 @@ async def tell_contacts(
 ) -> None:
     """The minimal message to each support contact who consented to this level, logged."""
     for consent in await contact_db.disclosable(session, participant.id, level, now):
-        language = await contact_db.language_of(session, consent.recipient_telegram_id,
-                                                participant.language)  # fmt: skip
+        contact = consent.recipient_telegram_id
+        if contact is None:  # an accepted consent always names its contact (erasure revokes)
+            continue
+        language = await contact_db.language_of(session, contact, participant.language)
         theirs = catalog.in_language(language)
         text = render.fill(theirs.text("contact", "message"), name=participant.first_name or "")
         outbox_id = await outbox.enqueue(
             session,
             f"alert:{alert.id}:{alert.signals}:contact:{consent.id}",
-            consent.recipient_telegram_id,
+            contact,
             render.Rendered(text).payload(),
             alert_db.PRIORITY.get(level, outbox.PRIORITY_CHECKIN),
             now,

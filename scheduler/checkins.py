@@ -66,7 +66,7 @@ def advance_schedule(participant: Participant, now: datetime) -> None:
 
 
 def _composition(catalog: Catalog, participant, slot: datetime, on_medication: bool,
-                 memo: dict | None = None):  # fmt: skip
+                 memo: dict | None = None) -> tuple[str, list[str]]:  # fmt: skip
     """The weekly check-in on the participant's chosen weekday, the daily one otherwise.
     `memo` keeps compositions already made (a tick makes the same few thousands of times)."""
     zone = participant.timezone or "UTC"
@@ -103,7 +103,8 @@ async def _schedule_batch(
     # A check-in they started themselves shortly before the slot stands in for it.
     recent = await checkin_db.created_since(session, list(slots), min(slots.values()) - window)
     on_medication = await medication_db.on_daily_medication(session, list(slots))
-    rows, by_participant, advanced, compositions = [], {}, {}, {}
+    rows, by_participant, advanced = [], {}, {}
+    compositions: dict[tuple[bool, int | None, bool], tuple[str, list[str]]] = {}
     # Questions and their order are the same in every language (messages/catalog.py checks).
     catalog = catalogs.default
     for participant in due:

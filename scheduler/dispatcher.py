@@ -16,11 +16,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from db import audit, awaiting, outbox
 from db import checkins as checkin_db
@@ -63,7 +65,8 @@ class Dispatcher:
     def __init__(
         self,
         sessionmaker: async_sessionmaker,
-        bot: Bot,
+        # An ExtBot: each request takes the rate limiter's priority (rate_limit_args), an int.
+        bot: ExtBot[Any],
         clock: Callable[[], datetime],
         catalog: Catalog,
         batch: int = BATCH,
@@ -178,7 +181,7 @@ class Dispatcher:
         first, previous, self._reported_day = self._reported_day is None, self._reported_day, today
         async with self._sessionmaker() as session:
             spent_today = await paid_db.spent(session, today)
-            spent_before = 0 if first else await paid_db.spent(session, previous)
+            spent_before = 0 if previous is None else await paid_db.spent(session, previous)
         STARS_TODAY.set(stars(spent_today))
         if first:
             if self._paid.enabled or spent_today:
@@ -295,7 +298,7 @@ class Dispatcher:
         now = self._clock()
         changes, blocked = [], []
         for outcome in outcomes:
-            change = {"id": outcome.row_id, "lease_until": None,
+            change: dict[str, Any] = {"id": outcome.row_id, "lease_until": None,
                       "last_error": outcome.error[:2000] if outcome.error else None}  # fmt: skip
             if outcome.kind == "sent":
                 change |= {"status": "sent", "sent_at": now,
@@ -338,10 +341,12 @@ class Dispatcher:
             .where(OutboxMessage.id.in_(list(sent)))
             .where(or_(OutboxMessage.checkin_id.is_not(None), OutboxMessage.asks.is_not(None)))
         )  # fmt: skip
-        first_questions, asked = [], {}
+        first_questions: list[tuple[int, int]] = []
+        asked = {}
         for row_id, chat_id, checkin_id, asks, asks_ref in rows:
             if checkin_id is not None:
-                first_questions.append((checkin_id, sent[row_id]))
+                if (message_id := sent[row_id]) is not None:  # a sent message always has one
+                    first_questions.append((checkin_id, message_id))
                 asks, asks_ref = awaiting.CHECKIN, checkin_id
             # Private chats: the chat is the person. One row per person (the last one sent).
             asked[chat_id] = dict(telegram_user_id=chat_id, kind=asks, ref_id=asks_ref,
@@ -382,7 +387,7 @@ async def mark_unreachable(
 
 
 def reply_markup_from(
-    data: dict | None, bot: Bot
+    data: dict | None, bot: Bot | None
 ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     """Bot API reply-markup JSON (as stored in the outbox) as PTB objects."""
     if not data:

@@ -73,6 +73,7 @@ class JobScheduler(AsyncIOScheduler):
         @functools.wraps(func)
         async def tracked() -> None:
             task = asyncio.current_task()
+            assert task is not None  # APScheduler runs a coroutine job as a task
             self._running.add(task)
             clock = asyncio.get_running_loop().time
             try:

@@ -46,19 +46,33 @@ class MeetingTickResult:
     skipped: int = 0  # steps that were due but too stale to send (after an outage or a pause)
 
 
+def scheduled(meeting: ParticipantMeeting) -> tuple[int, str, str, str]:
+    """(weekday, start "HH:MM", end, zone) of a meeting on someone's list. Only a draft still
+    being typed in lacks them, and no draft is scheduled or shown as a meeting."""
+    weekday, start, end = meeting.weekday, meeting.start_time, meeting.end_time
+    zone = meeting.timezone
+    if weekday is None or start is None or end is None or zone is None:
+        raise ValueError(f"participant meeting {meeting.id} has no day and time yet (a draft)")
+    return weekday, start, end, zone
+
+
 def weekly_of(meeting: ParticipantMeeting) -> WeeklyMeeting:
+    weekday, start, end, zone = scheduled(meeting)
     return WeeklyMeeting(
-        weekday=meeting.weekday,
-        start=time.fromisoformat(meeting.start_time),
-        end=time.fromisoformat(meeting.end_time),
-        zone=meeting.timezone,
+        weekday=weekday,
+        start=time.fromisoformat(start),
+        end=time.fromisoformat(end),
+        zone=zone,
         lead=timedelta(minutes=meeting.lead_minutes),
     )
 
 
 def _current_step(meeting: ParticipantMeeting) -> MeetingStep:
-    occurrence = Occurrence(meeting.occurrence_at, meeting.occurrence_ends_at)
-    return MeetingStep(meeting.next_step, meeting.next_due_at, occurrence)
+    action, due_at = meeting.next_step, meeting.next_due_at
+    start, end = meeting.occurrence_at, meeting.occurrence_ends_at
+    if action is None or due_at is None or start is None or end is None:
+        raise ValueError(f"participant meeting {meeting.id} has no step to take")
+    return MeetingStep(action, due_at, Occurrence(start, end))
 
 
 def _set_step(meeting: ParticipantMeeting, step: MeetingStep) -> None:
@@ -85,8 +99,8 @@ async def follow_program_changes(
     whose weekday the meeting no longer has is left as it was. Returns how many moved."""
     followed = 0
     for copy in await meeting_db.copies_of(session, meeting_ids):
-        program = await session.get(Meeting, copy.meeting_id)
-        if not program.day_mask & (1 << copy.weekday):
+        program = await session.get_one(Meeting, copy.meeting_id)
+        if copy.weekday is None or not program.day_mask & (1 << copy.weekday):
             continue
         copy.name, copy.timezone = program.name, program.timezone
         copy.start_time, copy.end_time = program.start_time, program.end_time
@@ -105,12 +119,13 @@ def info_of(
     """A participant meeting as rendering reads it; `program` adds its kinds (Open, Women...)."""
     labels = catalog.meetings.types
     types = tuple(labels[c] for c in program.types if c in labels) if program else ()
+    weekday, start, end, zone = scheduled(meeting)
     return render_meetings.MeetingInfo(
         name=meeting.name or "",
-        weekday=meeting.weekday,
-        start=meeting.start_time,
-        end=meeting.end_time,
-        zone=meeting.timezone,
+        weekday=weekday,
+        start=start,
+        end=end,
+        zone=zone,
         place=meeting.place,
         link=meeting.link,
         phone=meeting.phone,
@@ -131,7 +146,7 @@ async def _remind(
     step: MeetingStep,
     now: datetime,
 ) -> None:
-    zone = ZoneInfo(participant.timezone or meeting.timezone)
+    zone = ZoneInfo(participant.timezone or scheduled(meeting)[3])
     starts = step.occurrence.start.astimezone(zone)
     message = render_meetings.reminder(
         catalog, info_of(catalog, meeting), starts, now.astimezone(zone).date()
@@ -227,7 +242,7 @@ async def check_gap(
     since = await meeting_db.tracking_since(session, participant.id)
     last = await meeting_db.last_attended(session, participant.id)
     assessment = assess_meeting_gap(catalog, last, since, as_of)
-    if assessment.level == "none":
+    if assessment.level == "none" or since is None:  # no meetings: no gap (the assessment's too)
         return
     stretch_began = max(last, since) if last else since
     if await alert_db.raised_since(session, participant.id, GAP_CAUSE, stretch_began):
@@ -253,8 +268,8 @@ async def record_attendance(
     meeting_db.record_answer(attendance, answer, source, now)
     if answer not in NOT_ATTENDED:
         return
-    meeting = await session.get(ParticipantMeeting, attendance.participant_meeting_id)
-    zone = ZoneInfo(meeting.timezone)
+    meeting = await session.get_one(ParticipantMeeting, attendance.participant_meeting_id)
+    zone = ZoneInfo(scheduled(meeting)[3])
     rows = await meeting_db.occurrences(
         session, meeting.id, catalog.thresholds.meeting_skips_watch + 1
     )

@@ -101,12 +101,13 @@ async def _remind_daily(
     medication: Medication,
     participant: Participant,
     slot: datetime,
+    zone: str,
     now: datetime,
 ) -> bool:
     dose_id = await medication_db.create_dose(session, medication, slot, now)
     if dose_id is None:
         return False  # another tick or worker made this one
-    hhmm = slot.astimezone(ZoneInfo(participant.timezone)).strftime("%H:%M")
+    hhmm = slot.astimezone(ZoneInfo(zone)).strftime("%H:%M")
     name = medication_text.shown_name(catalog, medication.key, medication.name)
     message = medication_text.dose_reminder(catalog, dose_id, name, hhmm)
     return await enqueue_reminder(session, participant, f"dose:{dose_id}", message, now,
@@ -119,6 +120,7 @@ async def _remind_injection(
     medication: Medication,
     participant: Participant,
     slot: datetime,
+    zone: str,
     now: datetime,
 ) -> bool:
     rules = catalog.medication_rules
@@ -130,9 +132,9 @@ async def _remind_injection(
         interval,
         rules.injection_reminder_days_before,
         rules.injection_reminder_time,
-        participant.timezone,
+        zone,
     )
-    day_of = slot.astimezone(ZoneInfo(participant.timezone)).date() >= on
+    day_of = slot.astimezone(ZoneInfo(zone)).date() >= on
     next_on = on + timedelta(days=interval)
     name = medication_text.shown_name(catalog, medication.key, medication.name)
     message = medication_text.injection_reminder(catalog, name, on, day_of, next_on)
@@ -154,14 +156,18 @@ async def run_reminders(
         async with sessionmaker.begin() as session:
             due = await medication_db.due(session, now, BATCH)
             for medication, participant in due:
-                slot = medication.next_due_at
+                slot, zone = medication.next_due_at, participant.timezone
+                if slot is None or zone is None:  # schedule() never makes these due: clear it
+                    schedule(catalog, medication, zone, now)
+                    continue
                 if slot + STALE_AFTER > now:
                     remind = _remind_daily if medication.kind == "daily" else _remind_injection
                     theirs = catalogs.get(participant.language) if catalogs else catalog
-                    queued += await remind(session, theirs, medication, participant, slot, now)
+                    queued += await remind(session, theirs, medication, participant, slot, zone,
+                                           now)  # fmt: skip
                 else:
                     log.info("medication %s: reminder at %s skipped, too late", medication.id, slot)
                 # From now, not from the slot: after an outage, the next dose, not a backlog.
-                schedule(catalog, medication, participant.timezone, max(now, slot))
+                schedule(catalog, medication, zone, max(now, slot))
         if len(due) < BATCH:
             return queued

@@ -24,6 +24,7 @@ async def aftercare(env, cwd, *args: str, wait: float = WAIT) -> tuple[int, str,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), wait)
+    assert process.returncode is not None  # communicate() waited for it to end
     return process.returncode, out.decode(), err.decode()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from pydantic import SecretStr
 from bot.app import build_application, stop_application
 from bot.config import Settings
 from bot.polling import Intake
-from bot.scripted import SettableClock as Clock
+from bot.scripted import SettableClock as Clock  # noqa: F401  (tests import Clock from here)
 from bot.scripted import TrackingApplication
 from bot.services import Services
 from db.engine import create_engine, create_sessionmaker
@@ -32,6 +33,8 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
 from scheduler.reminders import run_reminders
 from scheduler.retention import Retention, run_retention
+
+Now = Callable[[], datetime]  # a Clock in tests; the bench runs on real time
 
 # Tests tap and type faster than any person; the spacing is tested on its own.
 TEST_SETTINGS = dict(
@@ -49,7 +52,7 @@ class BotHarness:
         self,
         tg,
         db_url: str,
-        clock: Clock,
+        clock: Now,
         catalogs: Catalogs | None = None,
         *,
         run_jobs: bool = False,
@@ -75,7 +78,7 @@ class BotHarness:
     def build(self) -> TrackingApplication:
         """The bot's Application, not yet started (the webhook test starts its own way)."""
         engine = create_engine(self.db_url)
-        self.services = Services(
+        services = self.services = Services(
             settings=self.settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
@@ -84,21 +87,24 @@ class BotHarness:
             run_jobs=self.run_jobs,
             catalogs=self.catalogs,
         )
-        self.app = build_application(self.services, application_class=TrackingApplication)
-        return self.app
+        app = build_application(services, application_class=TrackingApplication)
+        assert isinstance(app, TrackingApplication)
+        self.app = app
+        return app
 
     async def start(self) -> None:
         """As `aftercare run` does: our own polling loop, which first replays what was stored
         and not handled (stale-update replays are left to the real-process tests)."""
         # As `aftercare run` does: the screen's model is trained before the first update (once
         # a process), so no handler waits for it under a test's timeout.
-        self.catalogs.default.screen.model()
-        self.build()
-        await self.app.initialize()
-        await self.app.post_init(self.app)
-        await self.app.start()
+        self.catalogs.default.screen.trained_model()
+        app = self.build()
+        assert app.post_init is not None  # build_application sets it
+        await app.initialize()
+        await app.post_init(app)
+        await app.start()
         self.lock = poller_lock(self.db_url)
-        self.intake = Intake(self.app, self.services, self.lock, poll_timeout=1,
+        self.intake = Intake(app, self._services(), self.lock, poll_timeout=1,
                              replay_every=None)  # fmt: skip
         self._intake_task = asyncio.create_task(self.intake.run())
         await asyncio.wait_for(self.intake.ready.wait(), 10)
@@ -124,13 +130,23 @@ class BotHarness:
         await self.stop()
         await self.start()
 
+    def _services(self) -> Services:
+        if self.services is None:
+            raise RuntimeError("the bot is not built yet (BotHarness.start)")
+        return self.services
+
+    def _app(self) -> TrackingApplication:
+        if self.app is None:
+            raise RuntimeError("the bot is not running (BotHarness.start)")
+        return self.app
+
     @property
     def sessionmaker(self):
-        return self.services.sessionmaker
+        return self._services().sessionmaker
 
     @property
     def catalog(self):
-        return self.services.catalog
+        return self._services().catalog
 
     # --- time-driven work, run by hand --------------------------------------------------------
 
@@ -159,7 +175,7 @@ class BotHarness:
 
     async def dispatch(self) -> int:
         return await Dispatcher(
-            self.sessionmaker, self.app.bot, self.clock, self.catalog,
+            self.sessionmaker, self._app().bot, self.clock, self.catalog,
             team_chat_id=self.team_chat_id, dashboard_url=self.settings.dashboard_url,
         ).drain()  # fmt: skip
 
@@ -191,7 +207,7 @@ class BotHarness:
 
     async def settle(self, update_id: int) -> None:
         """Wait until the bot has finished handling this update."""
-        await self.app.settle(update_id)
+        await self._app().settle(update_id)
 
 
 @dataclass

@@ -176,6 +176,19 @@ async def test_stale_and_forged_settings_buttons_change_nothing(bot):
     assert (row.checkin_time, row.quiet_start, row.language) == ("09:00", None, "en")
 
 
+async def test_a_button_pressed_after_two_days_still_works(bot):
+    """Telegram sends a press on a message older than 48 hours with that message inaccessible
+    (no text, no buttons): the choice is made all the same."""
+    _, sam = await enrolled(bot, at="09:00")
+    menu = (await sam.say("/settings"))[-1]
+    _, data = sam.find_button("Check-in time", menu)
+    bot.tg.push_callback(sam.user_id, menu["message_id"], data, inaccessible=True)
+    await bot.settle(bot.tg.last_update_id)
+    assert "What time should your daily check-in come" in sam.last_text()
+    await sam.say("18:00")
+    assert (await participant_row(bot)).checkin_time == "18:00"
+
+
 async def test_settings_buttons_are_the_participants_own(bot):
     _, sam = await enrolled(bot)
     menu = (await sam.say("/settings"))[-1]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import incoming, telegram_io
 from bot.common import help_text
 from bot.services import services_of
 from db import audit, people
@@ -26,7 +26,7 @@ async def on_dashboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     args = [a.casefold() for a in context.args or []]
     message: Rendered | str
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, update.effective_user.id)
+        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is None:
             message = ""
         elif args == ["logout"]:
@@ -49,4 +49,4 @@ async def on_dashboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if counselor is None:
         # Participants, contacts and strangers get the help that fits them; nothing leaks.
         message = await help_text(update, context)
-    await telegram_io.send(context.bot, update.effective_chat.id, message)
+    await telegram_io.send(context.bot, incoming.chat_id(update), message)

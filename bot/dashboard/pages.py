@@ -217,7 +217,7 @@ async def alert_link(request: web.Request) -> web.Response:
     async with services.sessionmaker() as session:
         alert = await session.get(alert_db.Alert, alert_id) if alert_id else None
         visible = alert is not None and alert_db.can_act(_me(request).counselor, alert)
-    if not visible:
+    if alert is None or not visible:
         return not_found(request)
     if alert.status not in alert_db.ACTIVE:
         raise web.HTTPSeeOther(f"/participants/{alert.participant_id}#alert-{alert.id}")
@@ -244,7 +244,7 @@ async def _act(request: web.Request, action: str) -> web.Response:
     else:
         note = str(form.get("note") or "")
         outcome = await actions.resolve(services, request.app[BOT], counselor, alert_id, note)
-    if outcome.kind == "not_found":
+    if outcome.kind == "not_found" or outcome.item is None:  # an item with every other kind
         return not_found(request)
     notice = actions.NOTICES[outcome.kind]
     if request.headers.get("HX-Request") == "true":
@@ -307,7 +307,7 @@ async def participant(request: web.Request) -> web.Response:
         "mood": render.arrow([p.mood for p in points if p.mood is not None]),
         "craving": render.arrow([p.craving for p in points if p.craving is not None]),
     }
-    names = {c.id: c.name for c in record.counselors.values()}
+    names: dict[int | None, str] = {c.id: c.name for c in record.counselors.values()}
     return page(
         request,
         "participant.html",

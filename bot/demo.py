@@ -107,7 +107,7 @@ async def _script(tg, settings: Settings) -> int:
     )
     app = build_application(services, application_class=TrackingApplication)
     assert isinstance(app, TrackingApplication)
-    assert app.post_init is not None and app.post_shutdown is not None  # build_application's
+    assert app.post_init is not None  # build_application sets it
     await app.initialize()
     await app.post_init(app)
     await app.start()

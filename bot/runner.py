@@ -139,7 +139,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )  # fmt: skip
     except startup.Stopped:
         return
-    assert app.post_init is not None and app.post_shutdown is not None  # build_application's
+    assert app.post_init is not None  # build_application sets it
     await app.post_init(app)
     await app.start()
     lock = poller_lock(settings.database_url)

@@ -11,17 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
+from bot import choices, telegram_io
 from bot.common import help_text
 from bot.counselor import choose, look_up
-from bot.reply import choices_hint
 from bot.services import Services, services_of
 from db import audit, awaiting, outbox, people
 from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import Counselor, Participant
 from messages import render
-from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import DischargeButton
 from messages.render import Rendered, fill
 
@@ -108,25 +106,20 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
         return False
     services = services_of(context)
     catalog = services.catalog
-    texts, general = catalog.texts["discharge"], catalog.texts["general"]
-    options = [(texts["button_confirm"], True), (texts["button_cancel"], False)]
     text = update.effective_message.text or ""
-    choice = match_choice(text, options, yes=True, no=False,
-                          yes_words=word_list(general["yes_words"]),
-                          no_words=word_list(general["no_words"]))  # fmt: skip
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
         participant = await session.get(Participant, asked.ref_id)
         if not _may_discharge(counselor, participant):
             return False
-        if choice is None or choice is AMBIGUOUS:
-            question = render.discharge_confirm(catalog, participant.id,
-                                                participant.first_name or "")  # fmt: skip
+        question = render.discharge_confirm(catalog, participant.id, participant.first_name or "")
+        read = choices.read(catalog, text, question, yes=DischargeButton(participant.id, True),
+                            no=DischargeButton(participant.id, False))  # fmt: skip
+        if read.button is None:
             awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
-            reply = choices_hint(catalog, question, [label for label, _ in options])
+            reply = read.again
         else:
-            data = DischargeButton(participant.id, choice)
-            _, reply = await _confirmed(session, services, counselor, data)
+            _, reply = await _confirmed(session, services, counselor, read.button)
     await telegram_io.send(context.bot, update.effective_chat.id, reply)
     return True
 

@@ -247,7 +247,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
     "privacy": {
         **_plain(
             "export_explanation delete_explain delete_button keep_button delete_confirm"
-            " confirm_button deleted kept stale contact_left gone"
+            " confirm_button confirm_words deleted kept stale contact_left gone"
         ),
         "export_caption": {"name"},
         "counselor_left": {"number"},

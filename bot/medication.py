@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import choices, safety, telegram_io
-from bot.counselor import find_in_caseload
+from bot.counselor import choose, look_up
 from bot.reply import Reply, as_typed
 from bot.services import Services, services_of
 from db import audit, awaiting, conversations, outbox, people
@@ -439,26 +439,46 @@ async def after_enrollment(
 async def counselor_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """/medication <participant> <medication> <times or date> [no-reminder] from a counselor;
     False when the sender is not a counselor."""
+    return await counselor_set(update, context, list(context.args or []))
+
+
+def split_entry(catalog: Catalog, words: list[str]) -> tuple[str, list[str]]:
+    """The words naming the participant (a number, a name of several words, a first name or
+    the start of one), and the medication entry after them: it starts at the first word that
+    is a medication's key."""
+    start = next((i for i, word in enumerate(words)
+                  if catalog.medication(word.casefold().replace("_", "-")) is not None),
+                 len(words))  # fmt: skip
+    return " ".join(words[:start]), words[start:]
+
+
+async def counselor_set(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, words: list[str]
+) -> bool:
+    """The counselor's set-up, from the command's words or a participant picked from the list
+    it offered (as if their number had been typed): with no participant, or words that fit
+    several, a button for each, found through the same caseload rule as /history."""
     services = services_of(context)
     catalog = services.catalog
     texts = catalog.texts["medication"]
-    args = list(context.args or [])
-    usage = fill(texts["counselor_usage"], keys=", ".join(o.key for o in catalog.medications))
+    keys = ", ".join(o.key for o in catalog.medications)
+    usage = fill(texts["counselor_usage"], keys=keys)
+    wanted, entry = split_entry(catalog, words)
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, update.effective_user.id)
         if counselor is None:
             return False
-        participant, problem = (None, None)
-        if len(args) >= 2:
-            participant, problem = await find_in_caseload(session, counselor, args[0])
-        if len(args) < 2:
-            message = usage
-        elif participant is None:
-            message = fill(catalog.text("history", problem), text=args[0][:40])
+        found = await look_up(session, counselor, wanted)
+        participant = found.participant
+        if participant is None:
+            message = choose(catalog, "m", found, wanted, usage=usage)
+        elif not entry:
+            message = fill(texts["counselor_pick"], name=participant.first_name or "",
+                           number=participant.id, keys=keys)  # fmt: skip
         else:
-            message = await _counselor_set(services, session, counselor.id, participant, args[1:])
+            message = await _counselor_set(services, session, counselor.id, participant, entry)
             if message is None:
-                problem = _counselor_problem(services, participant, args[1:])
+                problem = _counselor_problem(services, participant, entry)
                 invalid = fill(texts["counselor_invalid"], problem=Markup(texts[problem]))
                 message = Markup(invalid + "\n\n" + usage)
     await telegram_io.send(context.bot, update.effective_chat.id, message)

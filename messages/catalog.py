@@ -378,6 +378,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "reminder_injection_today": {"medication", "date", "next"},
         "stopped_note": {"medication"},
         "counselor_usage": {"keys"},
+        "counselor_pick": {"name", "number", "keys"},
         "counselor_invalid": {"problem"},
         "counselor_saved": {"name", "summary"},
         "counselor_told": {"summary"},

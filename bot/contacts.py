@@ -10,24 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import incoming, safety, telegram_io
+from bot import choices, incoming, safety, telegram_io
 from bot.common import help_text, reader_catalog
 from bot.links import deep_link
-from bot.reply import Reply, choices_hint
+from bot.reply import Reply
 from bot.services import Services, services_of
 from db import audit, awaiting, contacts, invites, outbox, people
 from db.awaiting import Asked
 from db.models import Consent, Participant
 from db.sql import session_of
 from messages import render
-from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import (
     ContactAnswerButton,
     ContactLanguageButton,
     ContactOfferButton,
 )
 from messages.catalog import Catalog
-from messages.render import Rendered, fill
+from messages.render import Markup, Rendered, fill
 
 LEVELS = {"h": ["high", "crisis"], "c": ["crisis"]}
 
@@ -149,20 +148,15 @@ async def offer_text(
 ) -> Reply | None:
     """The /contact question answered in words: a button's label (or a part of it), its
     number, or no. Anything else brings the question back with a hint."""
-    general = services.catalog.texts["general"]
     if await contacts.current(session, participant.id, services.now()) is not None:
         awaiting.answered(session, awaiting.CONTACT_OFFER)
         return None  # they have a contact by now: the question no longer stands
-    buttons = _offer_buttons(services)
-    choice = match_choice(typed, [(label, b.levels) for label, b in buttons], no="n",
-                          no_words=word_list(general["no_words"]))  # fmt: skip
-    if choice is None or choice is AMBIGUOUS:
-        if choice is None and len(typed.split()) >= safety.NOTE_MIN_WORDS:
-            awaiting.answered(session, awaiting.CONTACT_OFFER)
-            return None  # reads like a message: kept as a note
-        question = offer_question(services, participant)
-        return Reply([choices_hint(services.catalog, question, [label for label, _ in buttons])])
-    message = await _offer_choice(session, services, participant, choice, bot_username)
+    question = offer_question(services, participant)
+    read = choices.read(services.catalog, typed, question, no=ContactOfferButton("n"))
+    if read.button is None:
+        return await safety.not_an_answer(session, services, participant, typed, read.again)
+    message = await _offer_choice(session, services, participant, read.button.levels,
+                                  bot_username)  # fmt: skip
     return Reply([message or services.catalog.text("general", "expired_button")])
 
 
@@ -260,20 +254,26 @@ async def on_language_button(
     """The invited contact switches language: the offer again in it, and all that follows."""
     services = services_of(context)
     query = incoming.button(update)
-    message: Rendered | str | None = None
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, data.consent_id)
-        mine = consent is not None and consent.recipient_telegram_id == query.from_user.id
-        if consent is not None and mine and data.locale in services.catalogs.by_locale:
-            await contacts.choose_language(session, query.from_user.id, data.locale)
-            participant = await session.get_one(Participant, consent.participant_id)
-            catalog = services.speaking(data.locale).catalog
-            if consent.status == "offered" and consent.expires_at > services.now():
-                message = _offer(services, catalog, consent, participant)
-            else:
-                message = fill(catalog.text("settings", "saved_language"),
-                               language=catalog.language_name)  # fmt: skip
+        message = await _switch_language(session, services, consent, query.from_user.id,
+                                         data.locale)  # fmt: skip
     await _answer_press(update, context, message)
+
+
+async def _switch_language(
+    session: AsyncSession, services: Services, consent: Consent | None, user_id: int, locale: str
+) -> Rendered | Markup | None:
+    if consent is None or consent.recipient_telegram_id != user_id:
+        return None
+    if locale not in services.catalogs.by_locale:
+        return None
+    await contacts.choose_language(session, user_id, locale)
+    participant = await session.get_one(Participant, consent.participant_id)
+    catalog = services.speaking(locale).catalog
+    if consent.status == "offered" and consent.expires_at > services.now():
+        return _offer(services, catalog, consent, participant)
+    return fill(catalog.text("settings", "saved_language"), language=catalog.language_name)
 
 
 async def on_answer_button(
@@ -323,32 +323,35 @@ async def _answer(
 
 
 async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked | None) -> bool:
-    """A support contact's typed reply to the offer (accept or decline in words); True if it
-    was one. Anything else from a contact gets what fits a stranger."""
+    """A support contact's typed reply to the offer (accept, decline or a language, in words);
+    True if it was one. Anything else from a contact gets what fits a stranger: nothing a
+    contact writes is kept."""
     if not awaiting.is_(asked, awaiting.CONTACT_ANSWER):
         return False
     services = services_of(context)
     text = incoming.message(update).text or ""
+    user_id = incoming.sender_id(update)
     async with services.sessionmaker.begin() as session:
         consent = await session.get(Consent, asked.ref_id)
-        if consent is None or consent.recipient_telegram_id != incoming.sender_id(update):
+        if consent is None or consent.recipient_telegram_id != user_id:
             return False
-        participant = await session.get_one(Participant, consent.participant_id)
-        catalog = await _contact_catalog(session, services, consent, participant)
-        texts, general = catalog.texts["contact"], catalog.texts["general"]
-        options = [(texts["accept"], True), (texts["decline"], False)]
-        choice = match_choice(text, options, yes=True, no=False,
-                              yes_words=word_list(general["yes_words"]),
-                              no_words=word_list(general["no_words"]))  # fmt: skip
-        if choice is None and len(text.split()) >= safety.NOTE_MIN_WORDS:
-            return False
-        reply: Rendered | str | None = None
-        if choice is None or choice is AMBIGUOUS:
-            if consent.status == "offered":
-                question = _offer(services, catalog, consent, participant)
-                reply = choices_hint(catalog, question, [label for label, _ in options])
-        else:
-            reply = await _answer(session, services, consent, incoming.sender_id(update), choice)
+        reply: Rendered | Markup | str | None = None
+        if consent.status == "offered":
+            participant = await session.get(Participant, consent.participant_id)
+            catalog = await _contact_catalog(session, services, consent, participant)
+            question = _offer(services, catalog, consent, participant)
+            read = choices.read(catalog, text, question,
+                                yes=ContactAnswerButton(consent.id, True),
+                                no=ContactAnswerButton(consent.id, False))  # fmt: skip
+            if read.button is None and len(text.split()) >= safety.NOTE_MIN_WORDS:
+                return False
+            if isinstance(read.button, ContactLanguageButton):
+                reply = await _switch_language(session, services, consent, user_id,
+                                               read.button.locale)  # fmt: skip
+            elif isinstance(read.button, ContactAnswerButton):
+                reply = await _answer(session, services, consent, user_id, read.button.accept)
+            else:
+                reply = read.again
     if reply is None:
         return False
     await telegram_io.send(context.bot, incoming.chat_id(update), reply)

@@ -22,6 +22,7 @@ from bot import (
     meetings,
     participant_settings,
     plan,
+    privacy,
     safety,
     safety_ask,
 )
@@ -34,6 +35,7 @@ from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import CheckIn, Participant
 from messages import render
+from messages.answers import is_label
 from messages.render import Rendered
 from messages.screen import ScreenResult, screen
 from scheduler.checkins import current_question
@@ -84,6 +86,8 @@ async def _from_participant(
     bot_username: str,
 ) -> Reply:
     result = screen(text, services.catalog.screen)
+    if await _a_label_typed(session, services, participant, asked, text, result):
+        result = ScreenResult()  # a press typed, not words of their own
     if result.crisis:
         return await _crisis_first(session, services, participant, asked, text, result)
     if participant.status == "enrolling":
@@ -94,6 +98,35 @@ async def _from_participant(
     if reply is not None:
         return reply
     return await _note(session, services, participant, text, result)
+
+
+async def _a_label_typed(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    asked: Asked | None,
+    text: str,
+    result: ScreenResult,
+) -> bool:
+    """Whether words the screen's model flagged are the whole label of a button of the
+    question asked last ("No, keep it to me", "Yes, delete everything"): that is the button
+    pressed in words, which no press is screened for. An explicit phrase of the lexicon always
+    counts (no label holds one); so does anything more or less than a whole label."""
+    if result.response is None or result.topics:
+        return False
+    if participant.status == "enrolling":
+        from bot.participant import enrollment_prompt
+
+        others = services.catalogs.others(services.catalog.locale)
+        shown: list[Rendered | str] = [enrollment_prompt(services.catalog, participant),
+                 render.consent(services.catalog, "", others)]  # fmt: skip
+    elif asked is not None:
+        shown = (await _ask_again(session, services, participant, asked)).messages
+    else:
+        return False
+    labels = [label for message in shown if isinstance(message, Rendered)
+              for row in message.buttons for label, _ in row]  # fmt: skip
+    return is_label(text, labels)
 
 
 async def _crisis_first(
@@ -164,25 +197,27 @@ async def _answer(
             return await checkin_text(services, session, participant, checkin, text)
         awaiting.answered(session, awaiting.CHECKIN)  # closed meanwhile (missed, or done)
     elif kind == awaiting.SETTINGS:
-        changed = await participant_settings.typed(session, services, participant, asked, text)
-        if changed is not None:
-            return Reply([changed])
+        return await participant_settings.typed(session, services, participant, asked, text)
     elif kind == awaiting.SETUP:
         setup, flow = await _setup(session, participant)
         if setup is not None:
             return await flow.text(services, session, participant, setup, text)
     elif kind == awaiting.MEETING:
-        taken = await meetings.draft_text(services, session, participant, asked.ref_id, text)
-        if taken is not None:
-            return Reply(taken)
+        return await meetings.draft_text(services, session, participant, asked.ref_id, text)
     elif kind == awaiting.ATTENDANCE:
-        taken = await meetings.attendance_text(services, session, participant, asked.ref_id, text)
-        if taken is not None:
-            return Reply(taken)
+        return await meetings.attendance_text(services, session, participant, asked.ref_id, text)
     elif kind == awaiting.DOSE:
         return await medication.dose_text(services, session, participant, asked.ref_id, text)
     elif kind == awaiting.CONTACT_OFFER:
         return await contacts.offer_text(session, services, participant, text, bot_username)
+    elif kind == awaiting.PLAN:
+        return await plan.menu_text(services, session, participant, asked, text)
+    elif kind == awaiting.MEDICATIONS:
+        return await medication.list_text(services, session, participant, text)
+    elif kind == awaiting.MEETINGS:
+        return await meetings.menu_text(services, session, participant, asked, text)
+    elif kind == awaiting.ERASURE:
+        return await privacy.erasure_text(session, services, participant, asked, text)
     return None
 
 
@@ -198,8 +233,8 @@ async def _ask_again(
         checkin = await _open_checkin(session, services, participant, asked)
         if checkin is not None:
             return Reply([current_question(catalog, checkin)], ask_checkin_id=checkin.id)
-    elif kind == awaiting.SETTINGS and asked.step:
-        return Reply([participant_settings.ask(services, participant, asked.step)])
+    elif kind == awaiting.SETTINGS:
+        return Reply([participant_settings.question(services, participant, asked.step)])
     elif kind == awaiting.SETUP:
         setup, flow = await _setup(session, participant)
         if setup is not None:
@@ -214,6 +249,20 @@ async def _ask_again(
             return Reply([again])
     elif kind == awaiting.CONTACT_OFFER:
         return Reply([contacts.offer_question(services, participant)])
+    elif kind == awaiting.PLAN:
+        question = await plan.menu_question(services, session, participant, asked)
+        if question is not None:
+            return Reply([question])
+    elif kind == awaiting.MEDICATIONS:
+        return await medication.list_question(services, session, participant) or Reply()
+    elif kind == awaiting.MEETINGS:
+        question = await meetings.menu_question(services, session, participant, asked)
+        if question is not None:
+            return Reply([question])
+    elif kind == awaiting.ERASURE:
+        question = privacy.erasure_question(services, participant, asked)
+        if question is not None:
+            return Reply([question])
     return Reply()
 
 

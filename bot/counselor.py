@@ -249,13 +249,6 @@ async def look_up(session, counselor, text: str) -> Lookup:
     return Lookup(None, "ambiguous" if found else "not_found", tuple(found))
 
 
-async def find_in_caseload(session, counselor, text: str) -> tuple[Participant | None, str | None]:
-    """The participant `text` names (a number, a name, a first name or the start of one)
-    within what this counselor may see; or the problem: not_found or ambiguous."""
-    found = await look_up(session, counselor, text)
-    return found.participant, found.problem
-
-
 def choose(catalog, command: str, found: Lookup, wanted: str, usage: str | None = None):
     """No single participant: say why, with a button for each candidate (at most a screenful)."""
     texts = catalog.texts["history"]
@@ -270,13 +263,18 @@ def choose(catalog, command: str, found: Lookup, wanted: str, usage: str | None 
 
 
 async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, data: PickButton) -> None:
-    """A participant tapped in a /history or /discharge list: the same as typing their number
-    (so the same caseload rule decides whether this counselor may see them)."""
+    """A participant tapped in a /history, /discharge or /medication list: the same as typing
+    their number (so the same caseload rule decides whether this counselor may see them)."""
     from bot.discharge import ask_discharge
+    from bot.medication import counselor_set
 
     await incoming.button(update).answer()
     if data.command == "h":
         await history(update, context, str(data.participant_id))
+    elif data.command == "m":
+        if not await counselor_set(update, context, [str(data.participant_id)]):
+            await telegram_io.send(context.bot, incoming.chat_id(update),
+                                   await help_text(update, context))  # fmt: skip
     else:
         await ask_discharge(update, context, str(data.participant_id))
 

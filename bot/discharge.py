@@ -11,17 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import incoming, telegram_io
+from bot import choices, incoming, telegram_io
 from bot.common import help_text
 from bot.counselor import choose, look_up
-from bot.reply import choices_hint
 from bot.services import Services, services_of
 from db import audit, awaiting, outbox, people
 from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import Counselor, Participant
 from messages import render
-from messages.answers import AMBIGUOUS, match_choice, word_list
 from messages.callback_data import DischargeButton
 from messages.render import Rendered, fill
 
@@ -105,28 +103,23 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
         return False
     services = services_of(context)
     catalog = services.catalog
-    texts, general = catalog.texts["discharge"], catalog.texts["general"]
-    options = [(texts["button_confirm"], True), (texts["button_cancel"], False)]
     text = incoming.message(update).text or ""
-    choice = match_choice(text, options, yes=True, no=False,
-                          yes_words=word_list(general["yes_words"]),
-                          no_words=word_list(general["no_words"]))  # fmt: skip
+    reply: Rendered | str
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         participant = await session.get(Participant, asked.ref_id)
         if counselor is None or participant is None or not _may_discharge(counselor, participant):
             return False
-        if choice is None or choice is AMBIGUOUS:
-            question = render.discharge_confirm(catalog, participant.id,
-                                                participant.first_name or "")  # fmt: skip
+        question = render.discharge_confirm(catalog, participant.id, participant.first_name or "")
+        read = choices.read(catalog, text, question, yes=DischargeButton(participant.id, True),
+                            no=DischargeButton(participant.id, False))  # fmt: skip
+        if read.button is None:
             awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
-            labels = [label for label, _ in options]
-            reply: Rendered | str | None = choices_hint(catalog, question, labels)
+            reply = read.again
         else:
-            data = DischargeButton(participant.id, choice)
-            _, reply = await _confirmed(session, services, counselor, data)
-    if reply is not None:  # always: the counselor may discharge them (checked above)
-        await telegram_io.send(context.bot, incoming.chat_id(update), reply)
+            toast, confirmed = await _confirmed(session, services, counselor, read.button)
+            reply = confirmed or toast or read.again
+    await telegram_io.send(context.bot, incoming.chat_id(update), reply)
     return True
 
 

@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import incoming, safety, telegram_io
-from bot.counselor import find_in_caseload
-from bot.reply import Reply, as_typed, choices_hint
+from bot import choices, incoming, safety, telegram_io
+from bot.counselor import choose, look_up
+from bot.reply import Reply, as_typed
 from bot.services import Services, services_of
 from db import audit, awaiting, conversations, outbox, people
 from db import medications as medication_db
 from db.models import Conversation, Medication, MedicationDose, Participant
 from messages import medication as medication_text
-from messages.answers import AMBIGUOUS, match_choice, word_list
+from messages.answers import word_list
 from messages.callback_data import DoseButton, MedicationButton, MedicationSetupButton
 from messages.catalog import Catalog, Question
 from messages.render import Markup, Rendered, fill
@@ -32,8 +32,6 @@ from scheduler import reminders
 FLOW = "medication"
 # A dose reminder can be answered for this long; after that its buttons have closed.
 ANSWER_WINDOW = timedelta(hours=24)
-_YES = {"yes", "y", "yeah", "yep", "sure", "ok", "okay", "please"}
-_NO = {"no", "n", "nope", "no thanks", "none"}
 
 
 def _today(services: Services, participant: Participant) -> date:
@@ -66,14 +64,49 @@ async def command(services: Services, session: AsyncSession, participant: Partic
     conversation = await conversations.current(session, participant.id)
     if conversation is not None and conversation.flow == FLOW:
         return ask_again(services, participant, conversation)
+    listing = await _listing(services, session, participant)
+    if listing is None:
+        return await _begin(services, session, participant)
+    return Reply([listing])
+
+
+async def _listing(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Rendered | None:
+    """Their medications with buttons to change them (typed, a button's label or a part of it
+    does what it does); None when they have none."""
     current = await medication_db.active(session, participant.id)
     if not current:
-        return await _begin(services, session, participant)
+        return None
     intervals = {m.id: _interval(services, m) for m in current}
     catalog = services.catalog
-    listing = medication_text.listing(catalog, [view_of(catalog, m) for m in current],
-                                      _today(services, participant), intervals)  # fmt: skip
-    return Reply([listing])
+    awaiting.asking(session, awaiting.MEDICATIONS, services.now())
+    return medication_text.listing(catalog, [view_of(catalog, m) for m in current],
+                                   _today(services, participant), intervals)  # fmt: skip
+
+
+async def list_text(
+    services: Services, session: AsyncSession, participant: Participant, typed: str
+) -> Reply | None:
+    """A typed reply to the /medication list: what the button it stands for does."""
+    listing = await _listing(services, session, participant)
+    if listing is None:
+        awaiting.answered(session, awaiting.MEDICATIONS)
+        return None
+    read = choices.read(services.catalog, typed, listing)
+    if read.button is None:
+        return await safety.not_an_answer(session, services, participant, typed, read.again)
+    awaiting.answered(session, awaiting.MEDICATIONS)  # what the button does asks anew, if it asks
+    if isinstance(read.button, MedicationButton):
+        return as_typed(await manage_button(services, session, participant, read.button))
+    return as_typed(await setup_button(services, session, participant, read.button))
+
+
+async def list_question(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Reply | None:
+    listing = await _listing(services, session, participant)
+    return Reply([listing]) if listing is not None else None
 
 
 def ask_again(services: Services, participant: Participant, conversation: Conversation) -> Reply:
@@ -226,10 +259,18 @@ async def text(
     step, words = conversation.step, " ".join(typed.casefold().split())
     today = _today(services, participant)
     shown = typed if len(typed) <= 40 else typed[:40] + "…"
-    if step in ("which", "name"):
+    if step == "which":
         option = _named(services, words)
-        if option is not None and step == "which":
+        if option is not None:
             return await _picked(services, conversation, option.key, option.name, option.kind)
+        read = choices.read(catalog, typed, medication_text.ask_which(catalog),
+                            no=MedicationSetupButton("p", "none"),
+                            words=_use_words(catalog, "no", MedicationSetupButton("p", "none")))
+        if read.button is not None:
+            return as_typed(await setup_button(services, session, participant, read.button))
+        if read.ambiguous:
+            return await safety.not_an_answer(session, services, participant, typed, read.again)
+    if step in ("which", "name"):
         name = medication_text.parse_name(typed)
         if name is None:
             again = Rendered(catalog.text("medication", "name_invalid"))
@@ -254,16 +295,23 @@ async def text(
             again = Rendered(message)
             return await safety.not_an_answer(session, services, participant, typed, again)
         return await _when_chosen(services, session, participant, conversation, on=on)
-    # The reminder question: a tap, or a typed yes / no (in their language too: the words the
-    # check-in's yes / no question takes, and the buttons' labels).
-    use, texts = catalog.questions["use"], catalog.texts["medication"]
-    yes = _YES | _typed_words(use, "yes") | {texts["remind_yes"].casefold()}
-    no = _NO | _typed_words(use, "no") | {texts["remind_no"].casefold()}
-    if words in yes or words in no:
-        return await _save(services, session, participant, conversation, words in yes)
+    # The reminder question: a tap, or typed: yes / no (the content's words, and those the
+    # check-in's yes / no question takes), or a button's label.
+    yes, no = MedicationSetupButton("r", "y"), MedicationSetupButton("r", "n")
     ask = medication_text.ask_reminder(catalog, conversation.data["kind"],
                                        conversation.data.get("times") or ())  # fmt: skip
-    return await safety.not_an_answer(session, services, participant, typed, ask)
+    read = choices.read(catalog, typed, ask, yes=yes, no=no,
+                        words=[*_use_words(catalog, "yes", yes), *_use_words(catalog, "no", no)])
+    if read.button is None:
+        return await safety.not_an_answer(session, services, participant, typed, read.again)
+    return await _save(services, session, participant, conversation, read.button.value == "y")
+
+
+def _use_words(catalog: Catalog, value: str, button: MedicationSetupButton):
+    """The words the check-in's yes / no question takes for `value`, standing for `button`."""
+    option = catalog.questions["use"].option(value)
+    assert option is not None, f"the use question has no option {value!r}"  # content checks it
+    return [(word_list(", ".join(option.typed)), button)]
 
 
 def _named(services: Services, words: str):
@@ -287,6 +335,7 @@ async def manage_button(
     ):
         return Reply(toast=catalog.text("general", "expired_button"))
     texts = catalog.texts["medication"]
+    awaiting.answered(session, awaiting.MEDICATIONS)  # its buttons go; a change asks anew
     if data.action == "t":
         step = "times" if medication.kind == "daily" else "date"
         conversation = await conversations.start(
@@ -349,18 +398,23 @@ async def dose_text(
 ) -> Reply | None:
     """"Taken?" answered in words: taken, not yet, skipped (or yes / no, or a number)."""
     catalog = services.catalog
-    texts, general = catalog.texts["medication"], catalog.texts["general"]
-    options = [(texts["taken"], "t"), (texts["not_yet"], "n"), (texts["skipped"], "s")]
-    choice = match_choice(typed, options, yes="t", no="n",
-                          yes_words=word_list(general["yes_words"]),
-                          no_words=word_list(general["no_words"]))  # fmt: skip
-    if dose_id is None or choice is None or choice is AMBIGUOUS:
-        if choice is None and len(typed.split()) >= safety.NOTE_MIN_WORDS:
-            return None  # reads like a message: a note, and the reminder stays open
-        question = Rendered(Markup(texts["dose_typed_question"]))
-        return Reply([choices_hint(catalog, question, [label for label, _ in options])])
-    reply = await dose_button(services, session, participant, DoseButton(dose_id, choice))
-    return as_typed(reply)
+    texts = catalog.texts["medication"]
+    dose = await session.get(MedicationDose, dose_id) if dose_id is not None else None
+    if (
+        dose is None
+        or dose.participant_id != participant.id
+        or dose.answer not in (None, "not_yet")
+        or services.now() - dose.due_at > ANSWER_WINDOW
+    ):
+        awaiting.answered(session, awaiting.DOSE, dose_id)
+        return None  # that reminder has closed: the words go on as any others would
+    reminder = medication_text.dose_reminder(catalog, dose.id, "", "")
+    question = Rendered(Markup(texts["dose_typed_question"]), reminder.buttons)
+    read = choices.read(catalog, typed, question, yes=DoseButton(dose.id, "t"),
+                        no=DoseButton(dose.id, "n"))  # fmt: skip
+    if read.button is None:
+        return await safety.not_an_answer(session, services, participant, typed, read.again)
+    return as_typed(await dose_button(services, session, participant, read.button))
 
 
 # --- enrollment and the counselor ---------------------------------------------------------------
@@ -392,29 +446,48 @@ def _typed_words(question: Question, value: str) -> set[str]:
 async def counselor_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """/medication <participant> <medication> <times or date> [no-reminder] from a counselor;
     False when the sender is not a counselor."""
+    return await counselor_set(update, context, list(context.args or []))
+
+
+def split_entry(catalog: Catalog, words: list[str]) -> tuple[str, list[str]]:
+    """The words naming the participant (a number, a name of several words, a first name or
+    the start of one), and the medication entry after them: it starts at the first word that
+    is a medication's key."""
+    start = next((i for i, word in enumerate(words)
+                  if catalog.medication(word.casefold().replace("_", "-")) is not None),
+                 len(words))  # fmt: skip
+    return " ".join(words[:start]), words[start:]
+
+
+async def counselor_set(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, words: list[str]
+) -> bool:
+    """The counselor's set-up, from the command's words or a participant picked from the list
+    it offered (as if their number had been typed): with no participant, or words that fit
+    several, a button for each, found through the same caseload rule as /history."""
     services = services_of(context)
     catalog = services.catalog
     texts = catalog.texts["medication"]
-    args = list(context.args or [])
-    usage = fill(texts["counselor_usage"], keys=", ".join(o.key for o in catalog.medications))
+    keys = ", ".join(o.key for o in catalog.medications)
+    usage = fill(texts["counselor_usage"], keys=keys)
+    wanted, entry = split_entry(catalog, words)
     async with services.sessionmaker.begin() as session:
         counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
         if counselor is None:
             return False
-        participant, problem = (None, None)
-        if len(args) >= 2:
-            participant, problem = await find_in_caseload(session, counselor, args[0])
-        if len(args) < 2:
-            message = usage
-        elif participant is None:  # then find_in_caseload says why
-            message = fill(catalog.text("history", problem or "not_found"), text=args[0][:40])
+        found = await look_up(session, counselor, wanted)
+        participant = found.participant
+        if participant is None:
+            message = choose(catalog, "m", found, wanted, usage=usage)
+        elif not entry:
+            message = fill(texts["counselor_pick"], name=participant.first_name or "",
+                           number=participant.id, keys=keys)  # fmt: skip
         else:
-            done = await _counselor_set(services, session, counselor.id, participant, args[1:])
-            if done is None:
-                wrong = _counselor_problem(services, participant, args[1:])
-                invalid = fill(texts["counselor_invalid"], problem=Markup(texts[wrong]))
-                done = Markup(invalid + "\n\n" + usage)
-            message = done
+            message = await _counselor_set(services, session, counselor.id, participant, entry)
+            if message is None:
+                problem = _counselor_problem(services, participant, entry)
+                invalid = fill(texts["counselor_invalid"], problem=Markup(texts[problem]))
+                message = Markup(invalid + "\n\n" + usage)
     await telegram_io.send(context.bot, incoming.chat_id(update), message)
     return True
 

@@ -15,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import incoming, telegram_io
+from bot import choices, incoming, safety, telegram_io
 from bot.common import help_text
+from bot.reply import Reply
 from bot.services import Services, services_of
 from db import awaiting, notes, people
 from db import meetings as meeting_db
+from db.awaiting import Asked
 from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
 from messages import render_meetings as view
-from messages.answers import parse_attendance, parse_clock_time, parse_weekday
+from messages.answers import parse_clock_time, parse_weekday, word_list
 from messages.callback_data import (
     AttendanceButton,
     MeetingButton,
@@ -33,6 +35,8 @@ from messages.callback_data import (
     MeetingMenuButton,
     MeetingPickButton,
     MeetingRemoveButton,
+    decode,
+    encode,
 )
 from messages.meeting_guide import DEFAULT_LENGTH, days_of, start_plus
 from messages.render import Markup, Rendered, fill
@@ -69,10 +73,14 @@ async def _participant(session: AsyncSession, user_id: int) -> Participant | Non
     return participant
 
 
+LIST, MANAGE = "list", "manage"  # the MEETINGS steps besides a program-list choice (its filter)
+
+
 async def _list_view(services: Services, session: AsyncSession, participant: Participant):
     meetings = await meeting_db.active_meetings(session, participant.id)
     items = [(m.id, meeting_work.info_of(services.catalog, m)) for m in meetings]
     program = await meeting_db.program_has_meetings(session)
+    awaiting.asking(session, awaiting.MEETINGS, services.now(), step=LIST)
     return view.meeting_list(services.catalog, items, participant.timezone, program)
 
 
@@ -127,6 +135,7 @@ async def _press(
             return await _start_own(services, session, participant)
         case MeetingMenuButton("x"):
             if await meeting_db.discard_drafts(session, participant.id):
+                awaiting.answered(session, awaiting.MEETING)
                 return Outcome(edit=texts["cancelled"])
         case MeetingMenuButton("s"):
             draft = await _live_draft(session, participant, now)
@@ -158,6 +167,7 @@ async def _press(
             meeting = await meeting_db.owned(session, participant.id, meeting_id)
             if meeting is not None:
                 meeting_db.remove(meeting, now)
+                awaiting.answered(session, awaiting.MEETINGS)
                 return Outcome(edit=fill(texts["removed"], name=meeting.name or ""))
         case AttendanceButton(attendance_id, answer):
             return await _attendance_button(services, session, participant, attendance_id, answer)
@@ -173,6 +183,7 @@ async def _manage(
 ) -> Rendered:
     program = await session.get(Meeting, meeting.meeting_id) if meeting.meeting_id else None
     info = meeting_work.info_of(services.catalog, meeting, program)
+    awaiting.asking(session, awaiting.MEETINGS, services.now(), meeting.id, MANAGE)
     return view.manage(services.catalog, meeting.id, info, participant.timezone, header)
 
 
@@ -196,7 +207,14 @@ async def _start_picking(
         return Outcome(send=[full])
     if not await meeting_db.program_has_meetings(session):
         return Outcome(send=[services.catalog.text("meetings", "program_empty")])
+    _asking_filter(services, session, view.FIRST_STEP)
     return Outcome(send=[view.filter_step(services.catalog, view.FIRST_STEP)])
+
+
+def _asking_filter(services: Services, session: AsyncSession, chosen: MeetingFilterButton) -> None:
+    """The program list's next choice (or its results) is asked: the choices so far are the
+    step, as the buttons carry them."""
+    awaiting.asking(session, awaiting.MEETINGS, services.now(), step=encode(chosen))
 
 
 def _filter_of(services: Services, data: MeetingFilterButton) -> meeting_db.MeetingFilter | None:
@@ -226,6 +244,7 @@ async def _filter(services: Services, session: AsyncSession, data: MeetingFilter
     chosen = _filter_of(services, data)
     if chosen is None:
         return Outcome(toast=catalog.text("general", "expired_button"))
+    _asking_filter(services, session, data)
     if data.kind == view.UNSET:
         return Outcome(edit=view.filter_step(catalog, data))
     count, rows = await meeting_db.find_meetings(session, chosen, RESULTS_SHOWN)
@@ -399,12 +418,20 @@ async def draft_text(
     participant: Participant,
     draft_id: int | None,
     text: str,
-) -> list[Rendered | Markup | str] | None:
-    """The next step of the meeting they are typing in; None when that draft is gone."""
+) -> Reply | None:
+    """The next step of the meeting they are typing in (Cancel, and Skip at the place, typed
+    whole do what the buttons do); None when that draft is gone."""
     draft = await _live_draft(session, participant, services.now())
     if draft is None or draft.id != draft_id:
         return None
-    return await _draft_text(services, session, participant, draft, text)
+    texts = services.catalog.texts["meetings"]
+    buttons = [(texts["cancel"], view.CANCEL)]
+    if draft.draft_step == "place":
+        buttons.append((texts["skip"], MeetingMenuButton("s")))
+    pressed = choices.label_typed(text, Rendered("", (tuple(buttons),)))
+    if isinstance(pressed, MeetingMenuButton):
+        return _typed_outcome(await _press(services, session, participant, pressed))
+    return Reply(await _draft_text(services, session, participant, draft, text))
 
 
 async def draft_question(
@@ -443,21 +470,23 @@ async def attendance_text(
     participant: Participant,
     attendance_id: int | None,
     text: str,
-) -> list[Rendered | Markup | str] | None:
+) -> Reply | None:
     """A typed answer to "did you make it?"; the question again (with a hint) when the text is
     not one; None when that question is no longer open."""
     asked = await _open_attendance(services, session, participant, attendance_id)
     if asked is None:
         return None
-    answer = parse_attendance(services.catalog.meetings, text)
-    if answer is None:
-        if len(text.split()) >= NOTE_MIN_WORDS:
-            return None  # reads like a message: kept as a note (the question stays open)
-        again = await attendance_question(services, session, participant, attendance_id)
-        hint = services.catalog.text("general", "tap_or_type")
-        return [Rendered(Markup(hint + "\n\n" + again.text), again.buttons)] if again else None
-    line, reply = await _answer(services, session, participant, asked, answer, "typed")
-    return [Markup(line + "\n\n" + reply)]
+    question = await attendance_question(services, session, participant, attendance_id)
+    if question is None:
+        return None
+    catalog = services.catalog
+    words = [(word_list(", ".join(a.typed)), AttendanceButton(asked.id, a.value))
+             for a in catalog.meetings.answers]  # fmt: skip
+    read = choices.read(catalog, text, question, words=words)
+    if read.button is None:
+        return await safety.not_an_answer(session, services, participant, text, read.again)
+    line, reply = await _answer(services, session, participant, asked, read.button.answer, "typed")
+    return Reply([Markup(line + "\n\n" + reply)])
 
 
 async def attendance_question(
@@ -469,3 +498,51 @@ async def attendance_question(
     meeting = await session.get(ParticipantMeeting, asked.participant_meeting_id)
     awaiting.asking(session, awaiting.ATTENDANCE, services.now(), asked.id)
     return view.follow_up(services.catalog, asked.id, (meeting.name or "") if meeting else "")
+
+
+# --- the /meetings messages answered in words -------------------------------------------------
+
+
+def _typed_outcome(outcome: Outcome) -> Reply:
+    """What a press shows (the pressed message replaced, messages sent, or a toast), as the
+    replies to the same choice typed."""
+    messages: list[Rendered | Markup | str] = []
+    if outcome.edit is not None:  # a toast beside an edit is the press's only word about it
+        messages += [outcome.toast] if outcome.toast else []
+        messages.append(outcome.edit)
+    messages += outcome.send
+    if not messages and outcome.toast:
+        messages = [outcome.toast]
+    return Reply(messages)
+
+
+async def menu_question(
+    services: Services, session: AsyncSession, participant: Participant, asked: Asked
+) -> Rendered | None:
+    """The /meetings message asked last, again (and asked anew): their list, the program
+    list's next choice or its results, or one meeting's; None when it no longer stands."""
+    if asked.step == LIST:
+        return await _list_view(services, session, participant)
+    if asked.step == MANAGE:
+        meeting = await meeting_db.owned(session, participant.id, asked.ref_id or 0)
+        return await _manage(services, session, participant, meeting) if meeting else None
+    chosen = decode(asked.step)
+    if not isinstance(chosen, MeetingFilterButton):
+        return None
+    shown = (await _filter(services, session, chosen)).edit
+    return shown if isinstance(shown, Rendered) else None
+
+
+async def menu_text(
+    services: Services, session: AsyncSession, participant: Participant, asked: Asked, text: str
+) -> Reply | None:
+    """A typed reply to the /meetings message asked last: what the button it stands for does."""
+    question = await menu_question(services, session, participant, asked)
+    if question is None:
+        awaiting.answered(session, awaiting.MEETINGS)
+        return None
+    read = choices.read(services.catalog, text, question)
+    if read.button is None:
+        return await safety.not_an_answer(session, services, participant, text, read.again)
+    awaiting.answered(session, awaiting.MEETINGS)  # what the button does asks anew, if it asks
+    return _typed_outcome(await _press(services, session, participant, read.button))

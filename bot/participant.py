@@ -15,6 +15,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import (
+    choices,
     incoming,
     medication,
     participant_settings,
@@ -25,7 +26,7 @@ from bot import (
     telegram_io,
 )
 from bot.common import reply_to_non_participant
-from bot.reply import Reply, as_typed, choices_hint
+from bot.reply import Reply, as_typed
 from bot.reply import deliver as _deliver
 from bot.services import Services, services_of
 from db import audit, awaiting, conversations, notes, people
@@ -33,14 +34,10 @@ from db import checkins as checkin_db
 from db.models import CheckIn, Participant
 from messages import render
 from messages.answers import (
-    AMBIGUOUS,
     is_valid_button_value,
-    match_choice,
     parse_answer,
     parse_clock_time,
     parse_timezone,
-    parse_weekday,
-    word_list,
 )
 from messages.callback_data import (
     AnswerButton,
@@ -181,50 +178,39 @@ async def _enrollment_button(
 async def enrollment_text(
     session: AsyncSession, services: Services, participant: Participant, text: str
 ) -> Reply:
+    """A typed answer at the step enrollment stands at: what the button it stands for would
+    do (a zone, a time or a day, or a button's label), or the question again."""
     catalog = services.catalog
-    if participant.enroll_step == "timezone":
-        zone = parse_timezone(text)
-        if zone is None:
-            shown = text if len(text) <= 40 else text[:40] + "…"
-            message = fill(catalog.text("enrollment", "timezone_invalid"), text=shown)
-            return Reply([Rendered(message, render.timezone_prompt(catalog).buttons)])
-        people.set_timezone(participant, zone)
-        return Reply([render.time_prompt(catalog, zone)])
-    if participant.enroll_step == "time":
-        at = parse_clock_time(text)
-        if at is None:
-            shown = text if len(text) <= 40 else text[:40] + "…"
-            message = fill(catalog.text("enrollment", "time_invalid"), text=shown)
-            return Reply([Rendered(message, render.time_prompt(catalog, "").buttons)])
-        return Reply([_choose_time(services, participant, at.strftime("%H:%M"))])
-    if participant.enroll_step == "weekly":
-        day = parse_weekday(text, catalog.dates.weekdays)
-        if day is None:
-            shown = text if len(text) <= 40 else text[:40] + "…"
-            message = fill(catalog.text("enrollment", "weekly_invalid"), text=shown)
-            buttons = render.weekday_prompt(catalog, "").buttons
-            return Reply([Rendered(message, buttons)])
-        return Reply(await _finish_enrollment(session, services, participant, day, services.now()))
-    return await _consent_text(session, services, participant, text)
+    step = participant.enroll_step
+    if step not in ("timezone", "time", "weekly"):
+        return await _consent_text(session, services, participant, text)
+    press = participant_settings.typed_press(services, step, text)
+    if press is not None:
+        reply = await _enrollment_button(session, services, participant, press)
+        if reply is not None:
+            return reply
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    message = fill(catalog.text("enrollment", f"{step}_invalid"), text=shown)
+    buttons = enrollment_prompt(catalog, participant).buttons
+    if len(text.split()) >= NOTE_MIN_WORDS:  # reads like a message: kept as one too
+        notes.save_note(session, participant.id, text, services.now())
+        message = Markup(catalog.text("checkin", "note_saved_during") + "\n\n" + message)
+    return Reply([Rendered(message, buttons)])
 
 
 async def _consent_text(
     session: AsyncSession, services: Services, participant: Participant, text: str
 ) -> Reply:
-    """Consent in words: "I agree", "yes", a part of either button, or no."""
+    """Consent in words: "I agree", "yes", a part of either button, no, or a language."""
     catalog = services.catalog
-    general = catalog.texts["general"]
-    agree, decline = catalog.text("consent", "agree"), catalog.text("consent", "decline")
-    options = [(agree, True), (decline, False)]
-    choice = match_choice(text, options, yes=True, no=False,
-                          yes_words=word_list(general["yes_words"]),
-                          no_words=word_list(general["no_words"]))  # fmt: skip
-    if choice is None or choice is AMBIGUOUS:
+    others = services.catalogs.others(catalog.locale)
+    question = render.consent(catalog, _name(participant), others)
+    read = choices.read(catalog, text, question, yes=ConsentButton(True), no=ConsentButton(False))
+    if read.button is None:
         if len(text.split()) >= NOTE_MIN_WORDS:
             notes.save_note(session, participant.id, text, services.now())
-        question = render.consent(catalog, _name(participant))
-        return Reply([choices_hint(catalog, question, [label for label, _ in options])])
-    reply = await _enrollment_button(session, services, participant, ConsentButton(agree=choice))
+        return Reply([read.again])
+    reply = await _enrollment_button(session, services, participant, read.button)
     if reply is None:
         return Reply([enrollment_prompt(catalog, participant)])
     return as_typed(reply)

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import choices, safety
+from bot.reply import Reply
 from bot.services import Services
 from db import audit, awaiting
 from db.awaiting import Asked
@@ -29,13 +31,10 @@ from messages.callback_data import (
     WeekdayButton,
 )
 from messages.render import Markup, Rendered, fill
-from messages.screen import screen
 from scheduler import reminders
 from scheduler.checkins import advance_schedule, quiet_hours_of
 from scheduler.schedule import in_quiet_hours
 
-# Typed text this long that is not a setting reads as a message instead (as in check-ins).
-NOTE_MIN_WORDS = 4
 SHOWN = 40  # characters of unreadable input quoted back
 
 SettingsPress = (
@@ -43,10 +42,14 @@ SettingsPress = (
 )
 
 
+MENU = "menu"  # the step of the settings menu itself (which setting to change)
+
+
 def menu(services: Services, participant: Participant) -> Rendered:
-    """The current settings, with a button for each. Opening it drops any half-made change."""
+    """The current settings, with a button for each (typed, a button's label or number picks
+    it). Opening it drops any half-made change."""
     catalog = services.catalog
-    awaiting.answered(session_of(participant), awaiting.SETTINGS)
+    awaiting.asking(session_of(participant), awaiting.SETTINGS, services.now(), step=MENU)
     shown = render.settings_menu(
         catalog,
         participant.checkin_time or "",
@@ -60,6 +63,13 @@ def menu(services: Services, participant: Participant) -> Rendered:
                     until=stamp_for(services, participant, participant.paused_until))  # fmt: skip
         shown = Rendered(Markup(shown.text + "\n\n" + note), shown.buttons)
     return shown
+
+
+def question(services: Services, participant: Participant, step: str | None) -> Rendered:
+    """The question a settings step stands at, asked again: the menu, or one setting's."""
+    if not step or step == MENU:
+        return menu(services, participant)
+    return ask(services, participant, step)
 
 
 def ask(services: Services, participant: Participant, item: str) -> Rendered:
@@ -77,9 +87,7 @@ def ask(services: Services, participant: Participant, item: str) -> Rendered:
             return Rendered(texts["ask_weekly"], render.weekday_prompt(catalog, "").buttons)
         case "quiet":
             return render.quiet_prompt(catalog)
-    languages = [(code, services.catalogs.get(code).language_name)
-                 for code in services.catalogs.locales()]  # fmt: skip
-    return render.language_prompt(catalog, languages)
+    return _language_prompt(services)
 
 
 async def pressed(
@@ -110,28 +118,51 @@ async def pressed(
     return None
 
 
+def typed_press(services: Services, step: str, text: str) -> SettingsPress | None:
+    """The button typed words stand for at a setting's question: what its parser reads (a
+    zone, a clock time, a weekday, quiet hours), else a button's label or number. Enrollment's
+    time zone, time and weekday questions read them the same way."""
+    catalog = services.catalog
+    match step:
+        case "timezone":
+            if (zone := parse_timezone(text)) is not None:
+                return TimezoneButton(zone)
+            return choices.read(catalog, text, render.timezone_prompt(catalog)).button
+        case "time":  # a number is an hour there, never a button's place in the row
+            at = parse_clock_time(text)
+            return TimeButton(at.strftime("%H:%M")) if at is not None else None
+        case "weekly":
+            if (day := parse_weekday(text, catalog.dates.weekdays)) is not None:
+                return WeekdayButton(day)
+            return choices.read(catalog, text, render.weekday_prompt(catalog, "")).button
+        case "quiet":
+            if (window := parse_quiet_hours(text)) is not None:
+                return QuietButton("-".join(t.strftime("%H:%M") for t in window))
+            off = [(frozenset(catalog.quiet_off_words), QuietButton("off"))]
+            return choices.read(catalog, text, render.quiet_prompt(catalog), words=off).button
+        case "language":
+            return choices.read(catalog, text, _language_prompt(services)).button
+    return None
+
+
 async def typed(
     session: AsyncSession, services: Services, participant: Participant, asked: Asked, text: str
-) -> Rendered | None:
-    """A typed answer to the setting being changed. None when the text is no answer and reads
-    like a message instead: the step ends and the caller treats the text as it would any
-    other (an answer, a note, or words that need a safety response)."""
+) -> Reply:
+    """A typed answer to the settings menu or to the setting being changed: what the button it
+    stands for would do. Anything else gets the question again (kept as a note, and read for
+    safety, when it reads like a message)."""
     catalog = services.catalog
-    step = asked.step or ""
-    if step == "timezone" and (zone := parse_timezone(text)) is not None:
-        return await _set_timezone(session, services, participant, zone)
-    if step == "time" and (at := parse_clock_time(text)) is not None:
-        return _set_time(session, services, participant, at)
-    if step == "weekly" and (day := parse_weekday(text, catalog.dates.weekdays)) is not None:
-        return _set_weekly(session, services, participant, day)
-    if step == "quiet":
-        if text.strip().casefold() in catalog.quiet_off_words:
-            return _set_quiet(session, services, participant, None)
-        if (window := parse_quiet_hours(text)) is not None:
-            return _set_quiet(session, services, participant, window)
-    if screen(text, catalog.screen).response is not None or len(text.split()) >= NOTE_MIN_WORDS:
-        awaiting.answered(session, awaiting.SETTINGS)
-        return None
+    step = asked.step or MENU
+    if step == MENU:
+        read = choices.read(catalog, text, menu(services, participant))
+        if read.button is not None:
+            return Reply([ask(services, participant, read.button.item)])
+        return await safety.not_an_answer(session, services, participant, text, read.again)
+    press = typed_press(services, step, text)
+    if press is not None:
+        changed = await pressed(session, services, participant, press, asked)
+        if changed is not None:
+            return Reply([changed])
     shown = text if len(text) <= SHOWN else text[:SHOWN] + "…"
     invalid = {
         "timezone": ("enrollment", "timezone_invalid"),
@@ -139,11 +170,18 @@ async def typed(
         "weekly": ("enrollment", "weekly_invalid"),
         "quiet": ("settings", "quiet_invalid"),
     }
+    question = ask(services, participant, step)
     if step in invalid:
-        message = fill(catalog.text(*invalid[step]), text=shown)
+        again = Rendered(fill(catalog.text(*invalid[step]), text=shown), question.buttons)
     else:
-        message = Markup(catalog.text("settings", "language_invalid"))
-    return Rendered(message, ask(services, participant, step).buttons)
+        again = choices.hinted(catalog, question)
+    return await safety.not_an_answer(session, services, participant, text, again)
+
+
+def _language_prompt(services: Services) -> Rendered:
+    languages = [(code, services.catalogs.get(code).language_name)
+                 for code in services.catalogs.locales()]  # fmt: skip
+    return render.language_prompt(services.catalog, languages)
 
 
 # --- changes ----------------------------------------------------------------------------------

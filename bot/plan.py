@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import safety
-from bot.reply import Reply
+from bot import choices, safety
+from bot.reply import Reply, as_typed
 from bot.services import Services
-from db import audit, conversations, plans
+from db import audit, awaiting, conversations, plans
+from db.awaiting import Asked
 from db.models import Conversation, Participant, RecoveryPlan
 from messages import plan as plan_text
 from messages.callback_data import PlanButton
@@ -27,8 +28,18 @@ def content(plan: RecoveryPlan) -> plan_text.PlanContent:
     return plan_text.PlanContent.of(plan.people, plan.first_steps, plan.reasons)
 
 
-def _view(services: Services, plan: RecoveryPlan) -> Rendered:
+INTRO, VIEW = "intro", "view"  # the /plan message being answered: the invitation, or the plan
+
+
+def _view(services: Services, session: AsyncSession, plan: RecoveryPlan) -> Rendered:
+    """The plan with its buttons; typed, a button's label or number does what it does."""
+    awaiting.asking(session, awaiting.PLAN, services.now(), plan.id, VIEW)
     return plan_text.view(services.catalog, content(plan), bool(plan.share_with_counselor))
+
+
+def _intro(services: Services, session: AsyncSession) -> Rendered:
+    awaiting.asking(session, awaiting.PLAN, services.now(), step=INTRO)
+    return plan_text.intro(services.catalog)
 
 
 async def command(services: Services, session: AsyncSession, participant: Participant) -> Reply:
@@ -39,8 +50,8 @@ async def command(services: Services, session: AsyncSession, participant: Partic
     if conversation is not None and conversation.flow == FLOW and plan is not None:
         return ask_again(services, participant, conversation)
     if plans.has_content(plan):
-        return Reply([_view(services, plan)])
-    return Reply([plan_text.intro(services.catalog)])
+        return Reply([_view(services, session, plan)])
+    return Reply([_intro(services, session)])
 
 
 def ask_again(services: Services, participant: Participant, conversation: Conversation) -> Reply:
@@ -78,7 +89,8 @@ async def _finish(
     catalog = services.catalog
     if not plans.has_content(plan):
         return Reply([catalog.text("plan", "empty")], clear_pressed=True)
-    return Reply([catalog.text("plan", "saved"), _view(services, plan)], clear_pressed=True)
+    saved: list[Rendered | str] = [catalog.text("plan", "saved"), _view(services, session, plan)]
+    return Reply(saved, clear_pressed=True)
 
 
 async def _next(
@@ -126,10 +138,11 @@ async def button(
     if data.action == "go":
         plan = await plans.of(session, participant.id)
         if plans.has_content(plan):  # an old offer, pressed after the plan was made
-            return Reply([_view(services, plan)], clear_pressed=True)
+            return Reply([_view(services, session, plan)], clear_pressed=True)
         return await _begin(services, session, participant, "people", "setup")
     if data.action == "no":
         await _end_if_plan(session, participant)
+        awaiting.answered(session, awaiting.PLAN)
         return Reply([catalog.text("plan", "not_now_reply")], clear_pressed=True)
     if data.action in EDIT:
         return await _begin(services, session, participant, EDIT[data.action], "edit")
@@ -166,6 +179,7 @@ def _set_sharing(
     share: bool,
 ) -> Reply:
     now = services.now()
+    awaiting.answered(session, awaiting.PLAN)
     plans.set_sharing(plan, share, now)
     subject = f"participant:{participant.id}"
     audit.record(session, now, subject, "plan_shared" if share else "plan_not_shared", subject)
@@ -207,11 +221,22 @@ async def text(
     conversation: Conversation,
     typed: str,
 ) -> Reply:
-    """Typed text at the step the set-up stands at."""
+    """Typed text at the step the set-up stands at: a button's whole label (Done, Skip, a
+    suggested first step, or its number there) does what the button does; other words are
+    the entry asked for."""
     catalog, now = services.catalog, services.now()
     plan = await plans.get_or_create(session, participant.id, now)
     conversations.touch(conversation, now)
     step = conversation.step
+    if step == "share":
+        read = choices.read(catalog, typed, plan_text.ask_share(catalog), yes=PlanButton("sy"),
+                            no=PlanButton("sn"))  # fmt: skip
+        if read.button is None:
+            return await safety.not_an_answer(session, services, participant, typed, read.again)
+        return as_typed(await button(services, session, participant, read.button))
+    pressed = _typed_button(services, plan, step, typed)
+    if pressed is not None:
+        return as_typed(await button(services, session, participant, pressed))
     if step == "people":
         person = plan_text.parse_person(typed)
         if person is None:
@@ -235,16 +260,64 @@ async def text(
         urgent, _ = await safety.screen_setup_text(session, services, participant, typed, True)
         return await _add_step(services, session, participant, conversation, plan, step_text,
                                urgent)  # fmt: skip
-    if step == "reasons":
-        reasons = plan_text.clean_reasons(typed)
-        if len(reasons) > plan_text.REASONS_MAX:
-            limit = plan_text.REASONS_MAX
-            return Reply([plan_text.too_long(catalog, limit, bool(plan.reasons))])
-        urgent, _ = await safety.screen_setup_text(session, services, participant, typed, True)
-        plans.set_reasons(plan, reasons, now)
-        reply = await _next(services, session, participant, conversation, plan)
-        reply.urgent = urgent
-        return reply
-    # The sharing question waits for a tap.
-    return await safety.not_an_answer(session, services, participant, typed,
-                           plan_text.ask_share(catalog))  # fmt: skip
+    reasons = plan_text.clean_reasons(typed)
+    if len(reasons) > plan_text.REASONS_MAX:
+        limit = plan_text.REASONS_MAX
+        return Reply([plan_text.too_long(catalog, limit, bool(plan.reasons))])
+    urgent, _ = await safety.screen_setup_text(session, services, participant, typed, True)
+    plans.set_reasons(plan, reasons, now)
+    reply = await _next(services, session, participant, conversation, plan)
+    reply.urgent = urgent
+    return reply
+
+
+def _typed_button(
+    services: Services, plan: RecoveryPlan, step: str, typed: str
+) -> PlanButton | None:
+    """Done or Skip typed whole at any part; at the first steps, a suggestion's whole text or
+    its number as shown (any other words there are a step of their own)."""
+    texts = services.catalog.texts["plan"]
+    done = [(texts["done_button"], PlanButton("dn")), (texts["skip_button"], PlanButton("sk"))]
+    if step != "steps":
+        pressed = choices.label_typed(typed, Rendered("", (tuple(done),)))
+        return pressed if isinstance(pressed, PlanButton) else None
+    shown = plan_text.ask_steps(services.catalog, plan.first_steps)
+    suggested = [b for b in choices.buttons_of(shown)
+                 if isinstance(b[1], PlanButton) and b[1].action == "st"]  # fmt: skip
+    if typed.strip().isdigit():
+        found = choices.read(services.catalog, typed, shown, options=suggested).button
+        return found if isinstance(found, PlanButton) else None
+    pressed = choices.label_typed(typed, Rendered("", (tuple(suggested), tuple(done))))
+    return pressed if isinstance(pressed, PlanButton) else None
+
+
+# --- the /plan message: the invitation or the plan, answered in words -------------------------
+
+
+async def menu_text(
+    services: Services, session: AsyncSession, participant: Participant, asked: Asked, typed: str
+) -> Reply | None:
+    """A typed reply to the /plan message: what the button it stands for does; None when that
+    message no longer stands (a plan made or gone since)."""
+    question = await menu_question(services, session, participant, asked)
+    if question is None:
+        awaiting.answered(session, awaiting.PLAN)
+        return None
+    catalog = services.catalog
+    if asked.step == INTRO:
+        read = choices.read(catalog, typed, question, yes=PlanButton("go"), no=PlanButton("no"))
+    else:
+        read = choices.read(catalog, typed, question)
+    if read.button is None:
+        return await safety.not_an_answer(session, services, participant, typed, read.again)
+    return as_typed(await button(services, session, participant, read.button))
+
+
+async def menu_question(
+    services: Services, session: AsyncSession, participant: Participant, asked: Asked
+) -> Rendered | None:
+    """The /plan message again (asked anew), or None when it no longer stands."""
+    plan = await plans.of(session, participant.id)
+    if asked.step == INTRO:
+        return None if plans.has_content(plan) else _intro(services, session)
+    return _view(services, session, plan) if plans.has_content(plan) else None

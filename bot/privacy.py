@@ -16,13 +16,16 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import incoming, telegram_io
+from bot import choices, incoming, safety, telegram_io
 from bot.common import reply_to_non_participant
+from bot.reply import Reply
 from bot.services import Services, services_of
 from db import alerts as alert_db
-from db import audit, erasure, export, outbox, people, records
+from db import audit, awaiting, erasure, export, outbox, people, records
 from db import contacts as contact_db
+from db.awaiting import Asked
 from db.models import Participant
+from messages.answers import match_choice, word_list
 from messages.callback_data import ErasureButton
 from messages.catalog import Catalog
 from messages.html import strip_html
@@ -96,6 +99,7 @@ async def on_deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             nonce = secrets.token_urlsafe(9)
             # A new request: any earlier /deleteme buttons stop working.
             erasure.ask(participant, FIRST, nonce, services.now())
+            awaiting.asking(session, awaiting.ERASURE, services.now(), step=FIRST)
             catalog = services.speaking(participant.language).catalog
             message = _question(catalog, FIRST, nonce)
     if participant is None:
@@ -107,38 +111,90 @@ async def on_deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def on_erasure_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, data: ErasureButton
 ) -> None:
-    """A /deleteme button, pressed by the participant whose request it answers: the nonce
-    must be the one stored with their newest request, at the step it asked, and still fresh.
-    Anything else (stale, forged, someone else's, pressed twice) changes nothing."""
+    """A /deleteme button, pressed by the participant whose request it answers."""
     services = services_of(context)
     query = incoming.button(update)
-    now = services.now()
     reply: Rendered | str | None = None
     async with services.sessionmaker.begin() as session:
         participant = await people.participant_by_telegram(session, query.from_user.id)
-        catalog = services.speaking(participant.language if participant else None).catalog
-        texts = catalog.texts["privacy"]
-        if participant is None:
-            pass
-        elif data.step == "x" and (
-            erasure.asked(participant, FIRST, data.nonce, now)
-            or erasure.asked(participant, FINAL, data.nonce, now)
-        ):
-            erasure.forget_request(participant)
-            reply = texts["kept"]
-        elif data.step == "a" and erasure.asked(participant, FIRST, data.nonce, now):
-            nonce = secrets.token_urlsafe(9)
-            erasure.ask(participant, FINAL, nonce, now)
-            reply = _question(catalog, FINAL, nonce)
-        elif data.step == "b" and erasure.asked(participant, FINAL, data.nonce, now):
-            await delete_participant(session, services, participant)
-            reply = texts["deleted"]
-    await query.answer(None if reply is not None else texts["stale"])
+        services = services.speaking(participant.language if participant else None)
+        if participant is not None:
+            reply = await _erasure_step(session, services, participant, data)
+    await query.answer(None if reply is not None else services.catalog.text("privacy", "stale"))
     if reply is None:
         return
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await telegram_io.clear_buttons(context.bot, query.message)  # one-shot buttons
     await telegram_io.send(context.bot, incoming.chat_id(update), reply)
+
+
+async def _erasure_step(
+    session: AsyncSession, services: Services, participant: Participant, data: ErasureButton
+) -> Rendered | str | None:
+    """A /deleteme answer, pressed or typed: the nonce must be the one stored with their
+    newest request, at the step it asked, and still fresh. Anything else (stale, forged,
+    someone else's, pressed twice) changes nothing and is None."""
+    now, catalog = services.now(), services.catalog
+    texts = catalog.texts["privacy"]
+    if data.step == "x" and (
+        erasure.asked(participant, FIRST, data.nonce, now)
+        or erasure.asked(participant, FINAL, data.nonce, now)
+    ):
+        erasure.forget_request(participant)
+        awaiting.answered(session, awaiting.ERASURE)
+        return texts["kept"]
+    if data.step == "a" and erasure.asked(participant, FIRST, data.nonce, now):
+        nonce = secrets.token_urlsafe(9)
+        erasure.ask(participant, FINAL, nonce, now)
+        awaiting.asking(session, awaiting.ERASURE, now, step=FINAL)
+        return _question(catalog, FINAL, nonce)
+    if data.step == "b" and erasure.asked(participant, FINAL, data.nonce, now):
+        await delete_participant(session, services, participant)
+        return texts["deleted"]
+    return None
+
+
+def erasure_question(
+    services: Services, participant: Participant, asked: Asked
+) -> Rendered | None:
+    """The /deleteme question asked last, again (its buttons still work); None when their
+    request no longer stands at that step (answered, replaced, or too old)."""
+    nonce = participant.erasure_nonce or ""
+    if not erasure.asked(participant, asked.step or "", nonce, services.now()):
+        return None
+    return _question(services.catalog, participant.erasure_step or "", nonce)
+
+
+async def erasure_text(
+    session: AsyncSession, services: Services, participant: Participant, asked: Asked, text: str
+) -> Reply | None:
+    """/deleteme answered in words. At the first question a button's label, a part of it, its
+    number or yes / no do what the buttons do (yes asks the final question; nothing is deleted
+    yet). At the final question only the confirm button's whole label or the content's
+    `privacy.confirm_words` ("yes", "delete everything") delete: never a looser yes, a part of
+    the label or a number. Keep, no, or a part of "Keep my data" keeps the data."""
+    question = erasure_question(services, participant, asked)
+    if question is None:
+        awaiting.answered(session, awaiting.ERASURE)
+        return None
+    catalog, nonce = services.catalog, participant.erasure_nonce or ""
+    texts = catalog.texts["privacy"]
+    keep = ErasureButton("x", nonce)
+    if participant.erasure_step == FIRST:
+        read = choices.read(catalog, text, question, yes=ErasureButton("a", nonce), no=keep)
+        pressed = read.button
+    else:
+        confirm = ErasureButton("b", nonce)
+        sure = match_choice(text, [(texts["confirm_button"], confirm)], numbers=False,
+                            partial=False, words=[(word_list(texts["confirm_words"]), confirm)])
+        keeping = choices.read(catalog, text, question, options=[(texts["keep_button"], keep)],
+                               no=keep, numbers=False).button  # fmt: skip
+        pressed = confirm if sure == confirm else keeping
+    if pressed is None:
+        return await safety.not_an_answer(session, services, participant, text,
+                                          choices.hinted(catalog, question))  # fmt: skip
+    reply = await _erasure_step(session, services, participant, pressed)
+    return Reply([reply or texts["stale"]])
 
 
 async def delete_participant(

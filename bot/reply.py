@@ -13,7 +13,7 @@ from bot.services import services_of
 from db import awaiting
 from db import checkins as checkin_db
 from db.models import CheckIn
-from messages.render import Markup, Rendered, fill
+from messages.render import Rendered
 
 
 @dataclass
@@ -70,9 +70,3 @@ def as_typed(reply: Reply) -> Reply:
     if not messages:
         messages.extend([line for line in (reply.edit_pressed, reply.toast) if line][:1])
     return Reply(messages, urgent=reply.urgent, ask_checkin_id=reply.ask_checkin_id)
-
-
-def choices_hint(catalog, question: Rendered, labels: list[str]) -> Rendered:
-    """A typed reply that fits no button (or several): a short hint, then the question."""
-    hint = fill(catalog.text("general", "tap_or_type"), options=" / ".join(labels))
-    return Rendered(Markup(hint + "\n\n" + question.text), question.buttons)

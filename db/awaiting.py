@@ -32,6 +32,9 @@ RESOLUTION = "resolution"  # a counselor's note after pressing Resolve
 DISCHARGE = "discharge"  # a counselor's /discharge confirmation
 ERASURE = "erasure"  # /deleteme's confirmation
 SAFETY = "safety"  # "are you safe right now?"
+PLAN = "plan"  # the /plan message: its invitation or the plan, with their buttons
+MEDICATIONS = "medications"  # the /medication list and its buttons
+MEETINGS = "meetings"  # the /meetings list, the program list's choices, or one meeting's
 
 
 @dataclass(frozen=True)

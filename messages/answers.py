@@ -140,8 +140,8 @@ _NOT_LETTERS = re.compile(r"[^\w\s]+")
 
 
 def _plain(text: str) -> str:
-    """Lower case, no punctuation, symbols or emoji, one space between words."""
-    return " ".join(_NOT_LETTERS.sub(" ", text.casefold()).split())
+    """Lower case, no accents, punctuation, symbols or emoji, one space between words."""
+    return " ".join(_NOT_LETTERS.sub(" ", _unaccented(text.casefold())).split())
 
 
 def word_list(text: str) -> frozenset[str]:
@@ -149,44 +149,61 @@ def word_list(text: str) -> frozenset[str]:
     return frozenset(_plain(w) for w in text.split(",") if _plain(w))
 
 
+def is_label(text: str, labels: Sequence[str]) -> bool:
+    """Whether the text is one of these labels, whole (case, accents, punctuation aside)."""
+    typed = _plain(text)
+    return bool(typed) and any(typed == _plain(label) for label in labels)
+
+
 def match_choice(
     text: str,
-    options: list[tuple[str, T]],
+    options: Sequence[tuple[str, T]],
     *,
     yes: T | None = None,
     no: T | None = None,
     yes_words: frozenset[str] = frozenset(),
     no_words: frozenset[str] = frozenset(),
+    words: Sequence[tuple[frozenset[str], T]] = (),
+    numbers: bool = True,
+    partial: bool = True,
 ) -> T | _Ambiguous | None:
     """The button a typed reply stands for: its label (or an unambiguous part of it), its
     number in the list, or yes / no where the question has such buttons. AMBIGUOUS when it
-    fits several; None when it fits none."""
+    fits several; None when it fits none.
+
+    `words`: other words that stand for a button, typed whole ("skipped it" for Skipped).
+    `numbers=False` where a number is an answer of its own (a time, a count); `partial=False`
+    where only the whole label may do (a confirmation that can't be undone)."""
     typed = _plain(text)
     if not typed:
         return None
     labels = [(_plain(label), value) for label, value in options]
-    if typed.isdigit():
+    if typed.isdigit() and numbers:
         index = int(typed) - 1
         return labels[index][1] if 0 <= index < len(labels) else None
-    exact = [value for label, value in labels if label == typed]
+    exact = list(dict.fromkeys(value for label, value in labels if label == typed))
     if exact:
-        return exact[0]
-    if yes is not None and typed in yes_words:
-        return yes
-    if no is not None and typed in no_words:
-        return no
-    if len(typed) < 3:
+        return exact[0] if len(exact) == 1 else AMBIGUOUS
+    synonyms = [*words]
+    if yes is not None:
+        synonyms.append((yes_words, yes))
+    if no is not None:
+        synonyms.append((no_words, no))
+    said = list(dict.fromkeys(value for group, value in synonyms if typed in group))
+    if said:
+        return said[0] if len(said) == 1 else AMBIGUOUS
+    if len(typed) < 3 or not partial:
         return None
     # A part of a label: the start of it, whole words of it, or the label inside the reply.
-    words = set(typed.split())
-    partial = [
+    typed_words = set(typed.split())
+    found = [
         value
         for label, value in labels
         if label.startswith(typed)
         or (len(label) >= 3 and f" {label} " in f" {typed} ")
-        or (words <= set(label.split()) and any(len(w) >= 3 for w in words))
+        or (typed_words <= set(label.split()) and any(len(w) >= 3 for w in typed_words))
     ]
-    unique = list(dict.fromkeys(partial))
+    unique = list(dict.fromkeys(found))
     if len(unique) == 1:
         return unique[0]
     return AMBIGUOUS if unique else None

@@ -224,7 +224,8 @@ class ErasureButton:
 
 @dataclass(frozen=True)
 class PickButton:
-    """A participant chosen from a counselor's list: h = /history, d = /discharge."""
+    """A participant chosen from a counselor's list: h = /history, d = /discharge,
+    m = /medication."""
 
     command: str
     participant_id: int
@@ -285,7 +286,7 @@ _PLAN = re.compile(r"pl:(go|no|dn|sk|st|ep|es|er|sy|sn|s1|s0)(?::(\d{1,2}))?")
 _MEDICATION_SETUP = re.compile(r"ms:([ptra]):([a-z0-9:\-]{0,24})")
 _MEDICATION = re.compile(r"rx:(\d{1,12}):([trs])")
 _DOSE = re.compile(r"dz:(\d{1,12}):([tns])")
-_PICK = re.compile(r"pk:([hd]):(\d{1,12})")
+_PICK = re.compile(r"pk:([hdm]):(\d{1,12})")
 _SETTINGS = re.compile(r"st:(" + "|".join(SETTINGS_ITEMS) + ")")
 _QUIET = re.compile(r"qh:(off|\d{2}:\d{2}-\d{2}:\d{2})")
 _LOCALE = r"([a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?)"

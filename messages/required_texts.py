@@ -224,7 +224,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
     "privacy": {
         **_plain(
             "export_explanation delete_explain delete_button keep_button delete_confirm"
-            " confirm_button deleted kept stale contact_left gone"
+            " confirm_button confirm_words deleted kept stale contact_left gone"
         ),
         "export_caption": {"name"},
         "counselor_left": {"number"},
@@ -355,6 +355,7 @@ REQUIRED_TEXTS: dict[str, dict[str, set[str]]] = {
         "reminder_injection_today": {"medication", "date", "next"},
         "stopped_note": {"medication"},
         "counselor_usage": {"keys"},
+        "counselor_pick": {"name", "number", "keys"},
         "counselor_invalid": {"problem"},
         "counselor_saved": {"name", "summary"},
         "counselor_told": {"summary"},

@@ -560,6 +560,8 @@ BUTTONS: dict[str, tuple[Build, dict[str, Expect]]] = {
                      row(own_counselor=ok(views_audited("history_viewed"), touches="sam"))),
     "pick_discharge": (lambda i: cd.PickButton("d", i["sam"]),
                        row(own_counselor=same("Sam"))),
+    "pick_medication": (lambda i: cd.PickButton("m", i["sam"]),
+                        row(own_counselor=same("Sam"))),
 }  # fmt: skip
 
 

@@ -81,3 +81,32 @@ async def test_discharge_cancelled_in_words(bot):
     assert "nothing has changed" in dana.last_text()
     await sam.say("/checkin")
     assert "Question 1" in sam.last_text()  # still enrolled
+
+
+async def test_medication_finds_the_participant_like_history(bot):
+    from sqlalchemy import select
+
+    from db.models import Medication
+
+    dana = await register_counselor(bot, 1001, "Dana")
+    lee = await register_counselor(bot, 1002, "Lee")
+    await enroll_participant(bot, dana, 2001, "Ann <3 & co")
+    await enroll_participant(bot, dana, 2002, "Annie")
+    await dana.say("/medication Ann <3 & co methadone 08:00")  # a whole name of several words
+    assert "Saved for Ann <3 & co: methadone every day at 08:00" in dana.last_text()
+    await dana.say("/medication ANNI clonidine 09:00")  # the start of a name, any case
+    assert "Saved for Annie: clonidine" in dana.last_text()
+    await dana.say("/medication an methadone 08:00")  # fits both: a button for each
+    assert "More than one participant" in dana.last_text()
+    await dana.press("Annie · #2")
+    assert "/medication 2 methadone 08:00" in dana.last_text()  # how to set hers
+    await dana.say("/medication")  # nothing typed: the whole caseload as buttons
+    labels = [b["text"] for row in dana.last()["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Ann <3 & co · #1", "Annie · #2"]
+    await lee.say("/medication Annie methadone 08:00")  # not Lee's to set
+    assert "couldn't find" in lee.last_text()
+    await lee.press_data(lee.last()["message_id"], "pk:m:2")  # nor by a forged button
+    assert "couldn't find" in lee.last_text() and "Annie" not in lee.last_text()
+    async with bot.sessionmaker() as session:
+        keys = sorted((await session.scalars(select(Medication.key))).all())
+    assert keys == ["clonidine", "methadone"]

@@ -124,9 +124,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if before != after:
             log.info("database upgraded from %s to revision %s", before or "empty", after)
         services = make_services(settings)
-        # Trained now, from the corpus, so the first message waits for nothing.
-        model = services.catalogs.default.screen.model()
-        log.info("free-text screen: model trained on corpus %s", model.digest[:12])
         app = build_application(services)
         await startup.until_ready(
             "the Bot API", app.initialize, budget=budget,
@@ -134,6 +131,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )  # fmt: skip
     except startup.Stopped:
         return
+    # Trained now, from the corpus, before the first update is taken in, so the first message
+    # waits for nothing. Only once the database and the Bot API are there: a start that fails
+    # on either stops without the seconds of training first.
+    model = services.catalogs.default.screen.model()
+    log.info("free-text screen: model trained on corpus %s", model.digest[:12])
     await app.post_init(app)
     await app.start()
     lock = poller_lock(settings.database_url)

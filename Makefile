@@ -29,10 +29,11 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Two worker processes: the suite mostly waits on sockets and databases, so this halves it.
+# Two worker processes, one a core. Each takes the next test when it is free (--maxschedchunk
+# 1), and the long tests come first (tests/conftest.py), so neither ends up alone on them.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --maxschedchunk 1
 
 # By hand, never in the suite: delivery figures on SQLite and PostgreSQL (a few minutes).
 bench: $(STAMP)

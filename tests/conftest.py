@@ -103,3 +103,20 @@ async def tg():
 async def bot(tg, db_url, clock):
     async with BotHarness(tg, db_url, clock) as harness:
         yield harness
+
+
+# Files whose tests run real processes, a browser, or real time, longest first. They go to
+# the front of the run: with the Makefile's --maxschedchunk 1 the two workers take them one at
+# a time from the start, and the run ends on short tests instead of one worker on a minute-long
+# test while the other waits. Order only: every test still runs.
+LONG_FIRST = (
+    "test_poller.py", "test_faults.py", "test_cli_end_to_end.py", "test_log_privacy.py",
+    "test_operator_errors.py", "test_dashboard_browser.py", "test_interleaving.py",
+    "test_fuzz.py", "test_logs.py", "test_audit_export.py", "test_meetings_import.py",
+    "test_backup_restore.py", "test_screen_cli.py", "test_deploy_kit.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))  # stable

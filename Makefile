@@ -31,11 +31,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Types first ([tool.mypy] in pyproject.toml; incremental, cached in .mypy_cache), then the
-# suite in two worker processes: it mostly waits on sockets and databases, so this halves it.
+# suite in two worker processes, one a core. Each takes the next test when it is free
+# (--maxschedchunk 1), and the long tests come first (tests/conftest.py), so neither ends up
+# alone on them.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --maxschedchunk 1
 
 # By hand, never in the suite: delivery figures on SQLite and PostgreSQL (a few minutes).
 bench: $(STAMP)

@@ -34,7 +34,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.migrate import current_revision, upgrade
 from db.poller_lock import poller_lock
 from db.single_process import AlreadyRunning, hold_lock
-from messages.catalog import load_catalogs
+from messages.catalog import Catalogs, load_catalogs
 from messages.meeting_guide import FeedError, ParsedFeed, SkippedRow, parse_feed
 from scheduler.meetings import follow_program_changes
 
@@ -60,10 +60,12 @@ async def migrate_and_report(database_url: str) -> tuple[str | None, str | None]
         await engine.dispose()
 
 
-def make_services(settings: Settings, run_jobs: bool = True) -> Services:
+def make_services(
+    settings: Settings, run_jobs: bool = True, catalogs: Catalogs | None = None
+) -> Services:
     """Services for one event loop; the engine connects lazily, on first use."""
     engine = create_engine(settings.database_url)
-    catalogs = load_catalogs()
+    catalogs = catalogs or load_catalogs()
     return Services(
         settings=settings,
         engine=engine,
@@ -80,14 +82,14 @@ def run(settings: Settings) -> int:
     if not settings.token():
         log.error("TELEGRAM_BOT_TOKEN is not set. Set it (or try `aftercare demo`).")
         return 2
-    load_catalogs()  # a broken content file (in any language) stops us here
+    catalogs = load_catalogs()  # a broken content file (in any language) stops us here
     try:
         hold_lock(settings.database_url)
     except AlreadyRunning as exc:
         log.error("%s", exc)
         return 2
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, catalogs=catalogs))
     except startup.Fatal as exc:
         log.error("%s", exc)
         return 2
@@ -117,8 +119,11 @@ async def start_servers(app: Application, services: Services) -> list[Server]:
     return servers
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Reach the database and the Bot API (retrying), then take updates in until `stop`."""
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, catalogs: Catalogs | None = None
+) -> None:
+    """Reach the database and the Bot API (retrying), then take updates in until `stop`.
+    `catalogs`: the content as run() already read it (read here when not given)."""
     stop = stop or _stop_on_signals()
     budget = settings.startup_retry_seconds
     try:
@@ -128,10 +133,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )  # fmt: skip
         if before != after:
             log.info("database upgraded from %s to revision %s", before or "empty", after)
-        services = make_services(settings)
-        # Trained now, from the corpus, so the first message waits for nothing.
-        model = services.catalogs.default.screen.trained_model()
-        log.info("free-text screen: model trained on corpus %s", model.digest[:12])
+        services = make_services(settings, catalogs=catalogs)
         app = build_application(services)
         await startup.until_ready(
             "the Bot API", app.initialize, budget=budget,
@@ -140,6 +142,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     except startup.Stopped:
         return
     assert app.post_init is not None  # build_application sets it
+    # Trained now, from the corpus, before the first update is taken in, so the first message
+    # waits for nothing. Only once the database and the Bot API are there: a start that fails
+    # on either stops without the seconds of training first.
+    model = services.catalogs.default.screen.trained_model()
+    log.info("free-text screen: model trained on corpus %s", model.digest[:12])
     await app.post_init(app)
     await app.start()
     lock = poller_lock(settings.database_url)

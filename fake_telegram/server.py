@@ -1062,19 +1062,22 @@ class FakeTelegram:
 
     # ---- what the bot did -------------------------------------------------------------
 
-    def sent(self, chat_id: int | FakeUser) -> list[dict[str, Any]]:
+    def sent(
+        self, chat_id: int | FakeUser, start: int = 0, stop: int | None = None
+    ) -> list[dict[str, Any]]:
         """Messages the bot sent to a chat, in order, in their current state (edits
         applied; deleted ones kept with deleted=True). Each record has: message_id,
         chat_id, kind ("text" | "photo" | "document"), text (raw, as the bot sent it;
         the caption for media), parse_mode, plain_text (after entity parsing),
         entities, reply_markup (dict or None), edits, deleted, message (the Message
         object the bot received), sent_at (time.monotonic() when it arrived), and "photo" /
-        "document" info for media (an uploaded file's bytes in its "content")."""
+        "document" info for media (an uploaded file's bytes in its "content").
+        `start` and `stop` slice the list as list[start:stop] does; only those are copied."""
         key = chat_id.id if isinstance(chat_id, FakeUser) else chat_id
         chat = self._chats.get(key)
         if chat is None:
             return []
-        return [copy.deepcopy(chat.messages[i]) for i in chat.bot_message_ids]
+        return [copy.deepcopy(chat.messages[i]) for i in chat.bot_message_ids[start:stop]]
 
     def sent_count(self, chat_id: int | FakeUser) -> int:
         """How many messages the bot sent to a chat; cheap (no copies), for polling."""
@@ -1083,7 +1086,7 @@ class FakeTelegram:
         return 0 if chat is None else len(chat.bot_message_ids)
 
     def last(self, chat_id: int | FakeUser) -> dict[str, Any] | None:
-        sent = self.sent(chat_id)
+        sent = self.sent(chat_id, -1)
         return sent[-1] if sent else None
 
     def calls(self, method: str) -> list[dict[str, Any]]:
@@ -1173,7 +1176,7 @@ class FakeTelegram:
 
         what = f"{count} message(s) to chat {key}" + (f" after {after}" if after else "")
         await self.wait_for(enough, timeout, message=what)
-        return self.sent(key)[base:]
+        return self.sent(key, base)
 
     def describe(self, last: int = 10) -> str:
         """Recent API activity, for failure messages."""

@@ -7,6 +7,9 @@ import os
 import sys
 
 WAIT = 30.0
+# Start-up: imports, migrations and the screen's training, on a machine that may be busy. How
+# fast it starts is the bench's business; here it only has to start.
+START_WAIT = 180.0
 
 
 def operator_env(**values: str) -> dict[str, str]:
@@ -44,6 +47,17 @@ async def start_bot(env, cwd, log_path, *args: str) -> asyncio.subprocess.Proces
             sys.executable, "-m", "bot.cli", *(args or ("run",)), env=env, cwd=cwd,
             stdout=log, stderr=log,
         )  # fmt: skip
+
+
+async def until_started(process: asyncio.subprocess.Process, log_path) -> None:
+    """Wait for `aftercare run`'s start-up line ("aftercare … started: …") in its log, up to
+    START_WAIT; fail at once, with the log, if the process ends first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + START_WAIT
+    while " started: " not in (text := log_path.read_text()):
+        assert process.returncode is None, f"exited with {process.returncode}:\n{text[-3000:]}"
+        assert loop.time() < deadline, f"not started after {START_WAIT:g} s:\n{text[-3000:]}"
+        await asyncio.sleep(0.1)
 
 
 async def metric(port: int, name: str, labels: dict[str, str] | None = None) -> float | None:

@@ -12,6 +12,31 @@ from tests import databases
 from tests.harness import BotHarness, Clock
 
 POSTGRES_URL = databases.postgres_url_from_env()
+
+
+def _one_tls_context_for_all_clients() -> None:
+    """Every httpx client loads the CA bundle into a new TLS context (about 45 ms of CPU), and
+    python-telegram-bot makes two clients a bot, so a test pays for two or three. The tests
+    speak plain HTTP to the local server; one context with the same default settings serves
+    every client of this process."""
+    import httpx._transports.default as transports
+
+    original = getattr(transports, "create_ssl_context", None)
+    if original is None:  # httpx changed: nothing to share, nothing broken
+        return
+    shared = {}
+
+    def create_ssl_context(verify=True, cert=None, trust_env=True):
+        if verify is not True or cert is not None:
+            return original(verify=verify, cert=cert, trust_env=trust_env)
+        if trust_env not in shared:
+            shared[trust_env] = original(verify=True, cert=None, trust_env=trust_env)
+        return shared[trust_env]
+
+    transports.create_ssl_context = create_ssl_context
+
+
+_one_tls_context_for_all_clients()
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
@@ -41,7 +66,7 @@ def db_url(request, tmp_path, sqlite_template):
     if request.param == "sqlite":
         return databases.sqlite_copy(sqlite_template, tmp_path)
     url = request.getfixturevalue("postgres_database")
-    asyncio.run(databases.truncate_all(url))
+    asyncio.run(databases.empty_all(url))
     return url
 
 
@@ -52,7 +77,7 @@ def pg_url(request):
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL is not configured (set TEST_DATABASE_URL; CI always does)")
     url = request.getfixturevalue("postgres_database")
-    asyncio.run(databases.truncate_all(url))
+    asyncio.run(databases.empty_all(url))
     return url
 
 
@@ -78,3 +103,20 @@ async def tg():
 async def bot(tg, db_url, clock):
     async with BotHarness(tg, db_url, clock) as harness:
         yield harness
+
+
+# Files whose tests run real processes, a browser, or real time, longest first. They go to
+# the front of the run: with the Makefile's --maxschedchunk 1 the two workers take them one at
+# a time from the start, and the run ends on short tests instead of one worker on a minute-long
+# test while the other waits. Order only: every test still runs.
+LONG_FIRST = (
+    "test_poller.py", "test_faults.py", "test_cli_end_to_end.py", "test_log_privacy.py",
+    "test_operator_errors.py", "test_dashboard_browser.py", "test_interleaving.py",
+    "test_fuzz.py", "test_logs.py", "test_audit_export.py", "test_meetings_import.py",
+    "test_backup_restore.py", "test_screen_cli.py", "test_deploy_kit.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))  # stable

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from bot.runner import migrate
@@ -75,15 +75,22 @@ def sqlite_copy(template: Path, directory: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def truncate_all(url: str) -> None:
-    """Empty every table (PostgreSQL), keeping the migrated schema."""
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    engine = create_engine(url)
+async def empty_all(url: str) -> None:
+    """Empty every table (PostgreSQL), keeping the migrated schema, and start every sequence
+    at 1 again, as TRUNCATE ... RESTART IDENTITY would. DELETE, children first, in one
+    transaction: TRUNCATE makes new files for every table and index (about 0.4 s a test),
+    deleting a test's few rows costs milliseconds."""
+    tables = reversed(Base.metadata.sorted_tables)
+    deletes = "".join(f'DELETE FROM "{t.name}";' for t in tables)  # noqa: S608 - our own names
+    restart = (
+        "SELECT setval(c.oid, 1, false) FROM pg_class c "
+        "WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace;"
+    )
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await connection.execute(f"BEGIN;{deletes}{restart}COMMIT;")
     finally:
-        await engine.dispose()
+        await connection.close()
 
 
 async def truncate_all_sqlite(url: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,14 @@ TEST_SETTINGS = dict(
 )
 
 
+@functools.cache
+def shipped_catalogs() -> Catalogs:
+    """The shipped content, read and checked once a process (half a second each time), as
+    `aftercare run` reads it once. Frozen: no test changes it; one that needs other content
+    passes its own `catalogs`."""
+    return load_catalogs()
+
+
 class BotHarness:
     """The real bot on a database and the local server. Time-driven work runs by hand (tick,
     dispatch, sweep) unless run_jobs, which starts the scheduler as `aftercare run` does."""
@@ -59,7 +68,7 @@ class BotHarness:
         **settings: Any,
     ) -> None:
         self.tg = tg
-        self.catalogs = catalogs or load_catalogs()
+        self.catalogs = catalogs or shipped_catalogs()
         self.db_url = db_url
         self.clock = clock
         self.run_jobs = run_jobs
@@ -224,7 +233,7 @@ class Person:
         return self.bot.tg.sent(self.chat_id)
 
     def last(self) -> dict:
-        sent = self.messages()
+        sent = self.bot.tg.sent(self.chat_id, -1)
         assert sent, f"the bot has sent nothing to {self.first_name}"
         return sent[-1]
 
@@ -235,9 +244,9 @@ class Person:
         return [strip_html(m.get("text") or "") for m in self.messages()]
 
     async def _push(self, update: dict) -> list[dict]:
-        before = len(self.messages())
+        before = self.bot.tg.sent_count(self.chat_id)
         await self.bot.settle(update["update_id"])
-        return self.messages()[before:]
+        return self.bot.tg.sent(self.chat_id, before)
 
     async def say(self, text: str) -> list[dict]:
         """Send a text message; returns what the bot sent back to this chat."""
@@ -252,10 +261,14 @@ class Person:
     async def send_voice(self) -> list[dict]:
         return await self._push(self.bot.tg.push_voice(self.user_id))
 
+    def _newest_first(self):
+        """The bot's messages to this chat, newest first, each copied only when reached."""
+        for index in range(self.bot.tg.sent_count(self.chat_id) - 1, -1, -1):
+            yield from self.bot.tg.sent(self.chat_id, index, index + 1)
+
     def find_button(self, label: str, message: dict | None = None) -> tuple[dict, str]:
         """The newest message with a button whose label contains `label`, and its data."""
-        candidates = [message] if message else list(reversed(self.messages()))
-        for candidate in candidates:
+        for candidate in [message] if message else self._newest_first():
             markup = candidate.get("reply_markup") or {}
             for row in markup.get("inline_keyboard", []):
                 for button in row:
@@ -269,12 +282,12 @@ class Person:
 
     async def press_data(self, message_id: int, data: str) -> list[dict]:
         """Press a button by its raw callback data (forged and stale presses use this)."""
-        before = len(self.messages())
+        before = self.bot.tg.sent_count(self.chat_id)
         cq_id = self.bot.tg.push_callback(self.user_id, message_id, data)
         update_id = self.bot.tg.last_update_id
         await self.bot.settle(update_id)
         self.last_callback_answer = self.bot.tg.callback_answers.get(cq_id)
-        return self.messages()[before:]
+        return self.bot.tg.sent(self.chat_id, before)
 
 
 async def register_counselor(

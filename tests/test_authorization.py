@@ -147,7 +147,7 @@ def matrix_db_url(request, sqlite_template, tmp_path_factory):
     if request.param == "sqlite":
         return databases.sqlite_copy(sqlite_template, tmp_path_factory.mktemp("authorization"))
     url = request.getfixturevalue("postgres_database")
-    asyncio.run(databases.truncate_all(url))
+    asyncio.run(databases.empty_all(url))
     return url
 
 

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.cli import WAIT, aftercare, free_port, operator_env
+from tests.cli import WAIT, aftercare, free_port, operator_env, until_started
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "987654:E2E-secret-token-do-not-log"
@@ -70,6 +70,7 @@ async def test_operator_runs_the_bot_and_the_token_never_reaches_the_log(tg, tmp
         )  # fmt: skip
     completed = False
     try:
+        await until_started(process, log_path)
         tg.user(1001, first_name="Dana")
         tg.user(2001, first_name="Sam")
         welcome = await reply_to(tg, 1001, "/start " + link.rsplit("=", 1)[1])

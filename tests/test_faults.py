@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from datetime import UTC, datetime
 
 import asyncpg
@@ -52,6 +51,7 @@ async def _count(url: str, condition) -> int:
 
 
 async def test_kill_9_during_a_broadcast_loses_nothing(tmp_path):
+    from tests.cli import start_bot, until_started
     from tests.fake_telegram import FakeTelegram
     from tests.test_cli_end_to_end import TOKEN, aftercare, cli_env
 
@@ -71,14 +71,12 @@ async def test_kill_9_during_a_broadcast_loses_nothing(tmp_path):
         def delivered() -> int:
             return sum(1 for chat in chats if tg.sent(chat))
 
-        async def start():
-            log = (tmp_path / "bot.log").open("ab")
-            return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
-                stdout=log, stderr=log,
-            )  # fmt: skip
+        async def start(log_path):
+            process = await start_bot(env, tmp_path, log_path)
+            await until_started(process, log_path)
+            return process
 
-        first = await start()
+        first = await start(tmp_path / "first.log")
         await tg.wait_for(lambda: delivered() >= 150, timeout=60)
         first.send_signal(signal.SIGKILL)
         await first.wait()
@@ -87,7 +85,7 @@ async def test_kill_9_during_a_broadcast_loses_nothing(tmp_path):
         # Claimed and not yet recorded as sent: the messages in flight when it died.
         in_flight = await _count(env["DATABASE_URL"], OutboxMessage.status == "sending")
 
-        second = await start()
+        second = await start(tmp_path / "second.log")
         try:
             await tg.wait_for(lambda: delivered() == BROADCAST, timeout=120)
         finally:

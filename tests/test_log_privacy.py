@@ -10,7 +10,7 @@ import signal
 
 from sqlalchemy.engine import make_url
 
-from tests.cli import WAIT, aftercare, start_bot
+from tests.cli import WAIT, aftercare, start_bot, until_started
 from tests.fake_telegram import FakeTelegram
 from tests.test_cli_end_to_end import TOKEN, cli_env, reply_to, tap
 
@@ -36,6 +36,7 @@ async def test_nothing_secret_or_personal_reaches_the_output_at_debug(pg_url, tm
         log_path = tmp_path / "bot.log"
         bot = await start_bot(env, tmp_path, log_path)
         try:
+            await until_started(bot, log_path)
             tg.user(COUNSELOR, first_name="Dana")
             tg.user(PARTICIPANT, first_name=NAME, last_name="Okonkwo-Lindqvist")
             await reply_to(tg, COUNSELOR, "/start " + link.rsplit("=", 1)[1])

@@ -7,7 +7,7 @@ import asyncio
 import json
 import signal
 
-from tests.cli import free_port, operator_env, start_bot
+from tests.cli import free_port, operator_env, start_bot, until_started
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "313131:LOGS-test-token-never-printed"
@@ -25,7 +25,7 @@ async def test_info_is_quiet_json_and_starts_with_one_line_saying_what_runs(tmp_
         log = tmp_path / "bot.log"
         bot = await start_bot(env, tmp_path, log)
         try:
-            await tg.wait_for(lambda: "started" in log.read_text(), timeout=60, interval=0.2)
+            await until_started(bot, log)
             await asyncio.sleep(4)  # some two dozen scheduler runs
         finally:
             bot.send_signal(signal.SIGTERM)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from db import audit
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import head_revision
-from tests.cli import aftercare, free_port, operator_env, start_bot
+from tests.cli import aftercare, free_port, operator_env, start_bot, until_started
 from tests.fake_telegram import FakeTelegram
 from tests.tcp_proxy import TcpProxy
 
@@ -104,6 +104,7 @@ async def test_a_database_that_comes_up_late_is_waited_for(pg_url, tmp_path):
                               interval=0.2, message="two attempts at the database")  # fmt: skip
             assert bot.returncode is None
             await proxy.up()
+            await until_started(bot, log)
             tg.user(90_001, first_name="P")
             tg.push_message(90_001, "hello")
             await tg.wait_for_sent(90_001, timeout=30)

@@ -11,7 +11,7 @@ import time
 import aiohttp
 from sqlalchemy.engine import make_url
 
-from tests.cli import free_port, metric, operator_env, start_bot
+from tests.cli import free_port, metric, operator_env, start_bot, until_started
 from tests.fake_telegram import FakeTelegram
 from tests.tcp_proxy import TcpProxy
 
@@ -92,6 +92,8 @@ async def test_two_workers_one_poller_and_a_takeover_within_15_s(pg_url, tmp_pat
         strangers = Strangers(tg, 70_000)
         try:
             started = time.monotonic()
+            for worker, log in zip(workers, logs, strict=True):
+                await until_started(worker, log)
             first = strangers.write()
             await strangers.wait(first, within=60)
             await all_serving(ports)
@@ -140,6 +142,7 @@ async def test_updates_sent_while_the_database_is_down_are_all_handled_once(pg_u
         bot = await start_bot(worker_env(tg, through_proxy, free_port()), tmp_path, log)
         strangers = Strangers(tg, 80_000)
         try:
+            await until_started(bot, log)
             await strangers.wait(strangers.write(), within=60)
             await asyncio.sleep(1)  # its handling finished (marked handled) before the outage
             await proxy.down()  # every connection cut; new ones refused
@@ -177,6 +180,8 @@ async def test_two_webhook_workers_behind_a_proxy_handle_each_update_once(pg_url
                              WEBHOOK_PORT=str(hook))  # fmt: skip
             workers.append(await start_bot(env, tmp_path, tmp_path / f"hook{index}.log"))
         try:
+            for index, worker in enumerate(workers):
+                await until_started(worker, tmp_path / f"hook{index}.log")
             await tg.wait_for(lambda: len(tg.calls("setWebhook")) == 2, timeout=60,
                               message="both workers to register the webhook")  # fmt: skip
             chats = list(range(95_000, 95_010))

@@ -124,14 +124,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if before != after:
             log.info("database upgraded from %s to revision %s", before or "empty", after)
         services = make_services(settings)
-        # Trained now, from the corpus, so the first message waits for nothing.
-        model = services.catalogs.default.screen.model()
-        log.info("free-text screen: model trained on corpus %s", model.digest[:12])
         app = build_application(services)
         await startup.until_ready(
             "the Bot API", app.initialize, budget=budget,
             problem_of=startup.bot_api_problem(settings.telegram_api_base_url), stop=stop,
         )  # fmt: skip
+        # Trained before the first update, so the first message waits for nothing. `aftercare
+        # run` started it in the background (bot/cli.py); this waits for it, or trains it now.
+        model = await asyncio.to_thread(services.catalogs.default.screen.model)
+        log.info("free-text screen: model trained on corpus %s", model.digest[:12])
     except startup.Stopped:
         return
     await app.post_init(app)

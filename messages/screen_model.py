@@ -14,6 +14,8 @@ reading the corpus.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import logging
 import math
@@ -199,6 +201,18 @@ def train(examples: Sequence[Example], digest: str = "") -> ScreenModel:
     return ScreenModel(digest, tuple(blocks), intercepts)
 
 
+_children: list[subprocess.Popen] = []  # training now
+_exiting = threading.Event()
+
+
+@atexit.register
+def _stop_training() -> None:
+    """A child still training when this process exits is stopped: no one would read it."""
+    _exiting.set()
+    for child in list(_children):
+        child.kill()
+
+
 def train_in_child(directory: Path = CORPUS_DIR) -> ScreenModel:
     """train() on the corpus in `directory`, in a child process that exits when done (so this
     process never holds scikit-learn); the model it returns names the corpus this process read."""
@@ -206,13 +220,21 @@ def train_in_child(directory: Path = CORPUS_DIR) -> ScreenModel:
     root = str(Path(__file__).resolve().parent.parent)  # the child imports this same code
     path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
     env = {**os.environ, **ONE_THREAD, "PYTHONPATH": path}
-    command = [sys.executable, "-m", "messages.screen_model", str(directory)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env,  # noqa: S603 (ours)
-                          timeout=CHILD_TIMEOUT_S, check=False)  # fmt: skip
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1][:300]
-        raise RuntimeError(f"training exited with {done.returncode}: {last}")
-    model = ScreenModel.from_json(done.stdout)
+    command = [sys.executable, "-m", "messages.screen_model", str(directory)]  # our own code
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, stdout=pipe, stderr=pipe, text=True, env=env) as child:  # noqa: S603
+        _children.append(child)
+        try:
+            out, err = child.communicate(timeout=CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            raise
+        finally:
+            _children.remove(child)
+    if child.returncode != 0:
+        last = (err.strip().splitlines() or ["(nothing on stderr)"])[-1][:300]
+        raise RuntimeError(f"training exited with {child.returncode}: {last}")
+    model = ScreenModel.from_json(out)
     if model.digest != digest:
         raise RuntimeError("the child trained on another corpus than this process read")
     return model
@@ -235,9 +257,14 @@ def model_for(directory: Path = CORPUS_DIR) -> ScreenModel:
 
 def train_in_background(directory: Path = CORPUS_DIR) -> threading.Thread:
     """Start model_for(directory) in a thread, so the child trains while this process does
-    other work; model_for() then returns its model, waiting for it if need be."""
-    thread = threading.Thread(target=model_for, args=(directory,), name="screen-model",
-                              daemon=True)  # fmt: skip
+    other work; model_for() then returns its model, waiting for it if need be. Should that
+    training fail, the next model_for() tries again, and its caller gets the error."""
+
+    def quietly() -> None:
+        with contextlib.suppress(Exception):
+            model_for(directory)
+
+    thread = threading.Thread(target=quietly, name="screen-model", daemon=True)
     thread.start()
     return thread
 
@@ -248,6 +275,8 @@ def trained_on(directory: Path) -> ScreenModel:
     try:
         return train_in_child(directory)
     except (OSError, RuntimeError, ValueError, KeyError, subprocess.TimeoutExpired) as exc:
+        if _exiting.is_set():  # stopped by _stop_training: this process is on its way out
+            raise
         log.warning("free-text screen: training in a child process failed (%s); training here",
                     exc)  # fmt: skip
         corpus = cached_corpus(directory)

@@ -243,3 +243,26 @@ def test_screen_uses_the_model_for_what_the_lexicon_does_not_name():
     result = screen("took 3 blues in the car before work, day 1 again", RULES)
     assert set(result.scores) == {"crisis", "lapse", "craving"}
     assert screen("", RULES).scores == {}
+
+
+def test_a_child_still_training_at_exit_is_stopped_and_not_replaced(tmp_path):
+    """`aftercare run` that gives up early (no Bot API) leaves no training child behind, and
+    does not start training in its own process on the way out."""
+    import time
+
+    from messages import screen_model
+
+    directory = small_corpus(tmp_path / "screen")
+    thread = screen_model.train_in_background(directory)
+    try:
+        deadline = time.monotonic() + 60
+        while not screen_model._children and time.monotonic() < deadline:
+            time.sleep(0.01)
+        [child] = screen_model._children
+        screen_model._stop_training()
+        thread.join(60)
+        assert not thread.is_alive()
+        assert child.returncode is not None and child.returncode < 0  # killed
+        assert directory not in screen_model._models
+    finally:
+        screen_model._exiting.clear()

@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError
@@ -131,8 +132,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )  # fmt: skip
         # Trained before the first update, so the first message waits for nothing. `aftercare
         # run` started it in the background (bot/cli.py); this waits for it, or trains it now.
+        waiting = time.perf_counter()
         model = await asyncio.to_thread(services.catalogs.default.screen.model)
-        log.info("free-text screen: model trained on corpus %s", model.digest[:12])
+        log.info("free-text screen: model trained on corpus %s (start-up waited %.1f s for it)",
+                 model.digest[:12], time.perf_counter() - waiting)  # fmt: skip
     except startup.Stopped:
         return
     await app.post_init(app)

@@ -23,6 +23,7 @@ from messages.screen import RESPONSE_ORDER, ScreenResult, lexicon, normalize, sc
 from messages.screen_corpus import cached_corpus
 
 RULES = load_catalog().screen
+pytestmark = pytest.mark.usefixtures("screen_model")  # trained first, once a process
 DATA = Path(__file__).parent / "data"
 # Our own table, and two sets written by someone who had not seen the patterns.
 TABLES = ["screen_sentences.tsv", "screen_holdout.tsv", "screen_blind.tsv"]

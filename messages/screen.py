@@ -42,6 +42,7 @@ _CONTRACTIONS = {
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _CLAUSE_BREAK = re.compile(r"[.;!?,\n]+|\bbut\b|\bthough\b|\bhowever\b|\bexcept\b")
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
+_REPEATS = re.compile(r"(.)\1{2,}")
 
 
 @dataclass(frozen=True)
@@ -120,15 +121,17 @@ def decide(
 
 def normalize(text: str) -> str:
     """Lower case, plain letters, contractions spelled out, one space between words."""
-    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.replace("'", "")
+    text = text.translate(_APOSTROPHES)
+    if not text.isascii():  # plain ASCII has no accents to take off
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("'", "")
     clauses = []
     for clause in _CLAUSE_BREAK.split(text):
         words = _NOT_WORD.sub(" ", clause).split()
         words = [_CONTRACTIONS.get(w, w) for w in words]
         # Long repeats are emphasis ("dieeee", "sooo"): keep two letters at most.
-        clauses.append(re.sub(r"(.)\1{2,}", r"\1\1", " ".join(words)))
+        clauses.append(_REPEATS.sub(r"\1\1", " ".join(words)))
     return " . ".join(c for c in clauses if c)
 
 

@@ -51,31 +51,37 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _WHITE_SPACES = re.compile(r"\s\s+")
+_REPEATS = re.compile(r"(.)\1{2,}")
 
 
 def prepare(text: str) -> str:
     """Lower case, accents off (so "não" and "nao", "todavía" and "todavia" meet), apostrophes
     dropped, long letter repeats shortened ("sooooo" -> "soo"), one space between words."""
-    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower().replace("'", "")
-    text = re.sub(r"(.)\1{2,}", r"\1\1", text)
+    text = text.translate(_APOSTROPHES)
+    if not text.isascii():  # plain ASCII has no accents to take off
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _REPEATS.sub(r"\1\1", text.lower().replace("'", ""))
     return " ".join(text.split())
 
 
 def char_ngrams(text: str) -> list[str]:
     """Character n-grams within words, each word padded with a space: scikit-learn's `char_wb`
-    analyzer (lower case, CHAR_NGRAMS), term for term (a test compares them)."""
+    analyzer (lower case, CHAR_NGRAMS), term for term and in its order (a test compares them)."""
     low, high = CHAR_NGRAMS
+    sizes = range(low, high + 1)
     grams: list[str] = []
-    add = grams.extend
     for word in _WHITE_SPACES.sub(" ", text.lower()).split():
         word = f" {word} "
-        size = len(word)
-        for n in range(low, high + 1):
-            if size <= n:  # a short word counts once, whole
+        length = len(word)
+        if length > high:  # the common case: every size fits
+            grams += [word[i : i + n] for n in sizes for i in range(length - n + 1)]
+            continue
+        for n in sizes:
+            if length <= n:  # a short word counts once, whole
                 grams.append(word)
                 break
-            add([word[i : i + n] for i in range(size - n + 1)])
+            grams += [word[i : i + n] for i in range(length - n + 1)]
     return grams
 
 

@@ -116,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run" and settings.token():
+        # The screen's model trains in a child process while the bot imports its modules and
+        # reaches the database and the Bot API; `aftercare run` waits for it (model_for) before
+        # it takes in any update.
+        from messages.screen_model import train_in_background
+
+        train_in_background()
     from bot import runner  # imported here so `aftercare --help` stays instant
 
     if args.command == "run":

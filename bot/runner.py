@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError
@@ -139,14 +140,15 @@ async def serve(
             "the Bot API", app.initialize, budget=budget,
             problem_of=startup.bot_api_problem(settings.telegram_api_base_url), stop=stop,
         )  # fmt: skip
+        # Trained before the first update, so the first message waits for nothing. `aftercare
+        # run` started it in the background (bot/cli.py); this waits for it, or trains it now.
+        waiting = time.perf_counter()
+        model = await asyncio.to_thread(services.catalogs.default.screen.trained_model)
+        log.info("free-text screen: model trained on corpus %s (start-up waited %.1f s for it)",
+                 model.digest[:12], time.perf_counter() - waiting)  # fmt: skip
     except startup.Stopped:
         return
     assert app.post_init is not None  # build_application sets it
-    # Trained now, from the corpus, before the first update is taken in, so the first message
-    # waits for nothing. Only once the database and the Bot API are there: a start that fails
-    # on either stops without the seconds of training first.
-    model = services.catalogs.default.screen.trained_model()
-    log.info("free-text screen: model trained on corpus %s", model.digest[:12])
     await app.post_init(app)
     await app.start()
     lock = poller_lock(settings.database_url)

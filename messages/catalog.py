@@ -16,6 +16,7 @@ from typing import Any
 
 from messages.content_parser import (
     PLAN_SUGGESTION_MAX,
+    alternation,
     parse_checkins,
     parse_coping_prompts,
     parse_dates,
@@ -55,7 +56,7 @@ from messages.content_types import (
 from messages.required_texts import REQUIRED_TEXTS
 
 __all__ = [
-    "CONTENT_DIR", "CORE_DAILY", "DAILY_KINDS", "DEFAULT_LOCALE", "MEETING_ANSWERS",
+    "CONTENT_DIR", "alternation", "CORE_DAILY", "DAILY_KINDS", "DEFAULT_LOCALE", "MEETING_ANSWERS",
     "PLAN_SUGGESTION_MAX", "REQUIRED_TEXTS", "RISK_MEANINGS", "SHARED_SECTIONS", "STAGES",
     "Catalog", "Catalogs", "ContentError", "CopingPrompt", "Dates", "MedicationOption",
     "MedicationRules", "MeetingAnswer", "MeetingContent", "Option", "Question", "RiskThresholds",

@@ -390,6 +390,21 @@ def parse_medication_rules(
     return MedicationRules(key, skipped, stopped, at, tuple(sorted(set(days), reverse=True)))
 
 
+# A backreference (\1, (?P=name)) counts groups, which an alternation renumbers.
+_BACKREFERENCE = re.compile(r"(?<!\\)(\\\\)*\\[1-9]|\(\?P=")
+
+
+def alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One pattern that matches where any of `patterns` does; None if they cannot be joined."""
+    if not patterns or any(_BACKREFERENCE.search(p.pattern) or p.flags & ~re.UNICODE
+                           for p in patterns):  # fmt: skip
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:  # a global flag such as (?i) inside one of them
+        return None
+
+
 def parse_screen(data: dict[str, Any]) -> ScreenRules:
     rules = require(data, "screen_rules", "content")
     categories = []
@@ -411,8 +426,9 @@ def parse_screen(data: dict[str, Any]) -> ScreenRules:
                 except re.error as exc:
                     message = f"screen category '{name}': bad pattern {pattern!r}: {exc}"
                     raise ContentError(message) from exc
-        categories.append(ScreenCategory(name, response, tuple(compiled["patterns"]),
-                                         tuple(compiled["hints"])))  # fmt: skip
+        patterns, hints = tuple(compiled["patterns"]), tuple(compiled["hints"])
+        categories.append(ScreenCategory(name, response, patterns, hints,
+                                         alternation(patterns + hints)))  # fmt: skip
     raw_thresholds = require(data, "screen_thresholds", "content")
     values = {}
     for key in ("crisis", "ask", "lapse", "craving", "hinted", "negated"):

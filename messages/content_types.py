@@ -98,6 +98,9 @@ class ScreenCategory:
     response: str  # crisis | lapse | craving
     patterns: tuple[re.Pattern[str], ...]  # explicit phrases: the floor, they always fire
     hints: tuple[re.Pattern[str], ...] = ()  # broad words: named, and they lower the bar to ask
+    # Every pattern and hint in one alternation: a clause it does not match, none of them match,
+    # so the screen tries them one by one only where it does (None: try them everywhere).
+    any: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ _CONTRACTIONS = {
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _CLAUSE_BREAK = re.compile(r"[.;!?,\n]+|\bbut\b|\bthough\b|\bhowever\b|\bexcept\b")
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
+_REPEATS = re.compile(r"(.)\1{2,}")
 
 
 @dataclass(frozen=True)
@@ -120,15 +121,17 @@ def decide(
 
 def normalize(text: str) -> str:
     """Lower case, plain letters, contractions spelled out, one space between words."""
-    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.replace("'", "")
+    text = text.translate(_APOSTROPHES)
+    if not text.isascii():  # plain ASCII has no accents to take off
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("'", "")
     clauses = []
     for clause in _CLAUSE_BREAK.split(text):
         words = _NOT_WORD.sub(" ", clause).split()
         words = [_CONTRACTIONS.get(w, w) for w in words]
         # Long repeats are emphasis ("dieeee", "sooo"): keep two letters at most.
-        clauses.append(re.sub(r"(.)\1{2,}", r"\1\1", " ".join(words)))
+        clauses.append(_REPEATS.sub(r"\1\1", " ".join(words)))
     return " . ".join(c for c in clauses if c)
 
 
@@ -144,28 +147,21 @@ def _negated(before: str, rules: ScreenRules) -> bool:
     return False
 
 
-def _match(pattern: re.Pattern[str], clause: str, rules: ScreenRules) -> str | None:
-    for m in pattern.finditer(clause):
-        if not _negated(clause[: m.start()], rules):
-            return m.group(0)
-    return None
-
-
-def _first(patterns: tuple[re.Pattern[str], ...], clauses: list[str], rules: ScreenRules):
-    for pattern in patterns:
-        found = next((p for c in clauses if (p := _match(pattern, c, rules))), None)
-        if found is not None:
-            return found
-    return None
-
-
-def _negated_match(patterns: tuple[re.Pattern[str], ...], clauses: list[str]) -> str | None:
-    """The first words a pattern matched that a negation set aside ("not suicidal")."""
+def _scan(patterns: tuple[re.Pattern[str], ...], clauses: list[str], rules: ScreenRules):
+    """(the first words a pattern matched with no negation right before them, in the patterns'
+    order; the first words any pattern matched, negated or not, in the same order). One pass
+    gives both: the second is what a negation set aside when the first is None."""
+    first_any = None
     for pattern in patterns:
         for clause in clauses:
-            if m := pattern.search(clause):
-                return m.group(0)
-    return None
+            for m in pattern.finditer(clause):
+                if first_any is None:
+                    first_any = m.group(0)
+                if not _negated(clause[: m.start()], rules):
+                    if m.group(0):  # the first one in this clause; an empty match is none
+                        return m.group(0), first_any
+                    break
+    return None, first_any
 
 
 @dataclass(frozen=True)
@@ -178,25 +174,38 @@ class LexiconMatch:
 
 def lexicon(text: str, rules: ScreenRules) -> LexiconMatch:
     """The lexicon alone."""
-    normalized = normalize(text)
+    return _lexicon(normalize(text), rules)
+
+
+def _lexicon(normalized: str, rules: ScreenRules) -> LexiconMatch:
     for idiom in rules.idioms:
-        normalized = re.sub(rf"\b{re.escape(idiom)}\b", " ", normalized)
+        if idiom in normalized:  # the words first: most messages hold no idiom
+            normalized = re.sub(rf"\b{re.escape(idiom)}\b", " ", normalized)
     clauses = normalized.split(" . ")
     phrases: dict[str, str] = {}
     hints: dict[str, str] = {}
     topics: list[str] = []
     negated: dict[str, str] = {}
     for category in rules.categories:
-        found = _first(category.patterns, clauses, rules)
+        # Only the clauses where one of the category's patterns or hints matches can hold a
+        # match of any one of them: most messages skip most categories in one search a clause.
+        where = clauses if category.any is None else [c for c in clauses if category.any.search(c)]
+        if not where:
+            continue
+        found, set_aside = _scan(category.patterns, where, rules)
         if found is not None:
             topics.append(category.name)
             phrases.setdefault(category.response, found)
             continue
-        if category.response not in hints and (hint := _first(category.hints, clauses, rules)):
-            hints[category.response] = hint
-        elif category.response not in negated and (
-            words := _negated_match(category.patterns + category.hints, clauses)
-        ):
+        if category.response not in hints:
+            hint, hint_set_aside = _scan(category.hints, where, rules)
+            if hint:
+                hints[category.response] = hint
+                continue
+        else:  # the hints are not screened again, but what they match is set aside below
+            hint_set_aside = _scan(category.hints, where, rules)[1]
+        words = set_aside if set_aside is not None else hint_set_aside
+        if category.response not in negated and words:
             negated[category.response] = words
     return LexiconMatch(phrases, hints, tuple(topics), negated)
 
@@ -205,14 +214,18 @@ def model_reads(text: str, rules: ScreenRules) -> bool:
     """Whether the model has enough to go on: at least `model_min_words` words with letters.
     A bare number, "thanks" or "ok" carries no evidence, and its score is the model's prior;
     those are the lexicon's alone."""
-    words = [w for w in normalize(text).split() if any(c.isalpha() for c in w)]
+    return _model_reads(normalize(text), rules)
+
+
+def _model_reads(normalized: str, rules: ScreenRules) -> bool:
+    words = [w for w in normalized.split() if any(c.isalpha() for c in w)]
     return rules.model is not None and len(words) >= rules.thresholds.model_min_words
 
 
 def screen(text: str, rules: ScreenRules) -> ScreenResult:
-    found = lexicon(text, rules)
-    model = rules.model
-    scores = model().scores(text) if model is not None and model_reads(text, rules) else {}
+    normalized = normalize(text)
+    found = _lexicon(normalized, rules)
+    scores = rules.trained_model().scores(text) if _model_reads(normalized, rules) else {}
     result = decide(found.phrases, scores, rules.thresholds, found.hints, found.negated)
     return replace(result, topics=found.topics)
 

@@ -41,6 +41,16 @@ BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
 @pytest.fixture(scope="session")
+def screen_model():
+    """The free-text screen's model, trained once per test process (each xdist worker), as
+    `aftercare run` trains it before its first update: no test's timing includes the training
+    (a hypothesis deadline would not survive it)."""
+    from messages.catalog import load_catalog
+
+    return load_catalog().screen.model()
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     return databases.sqlite_template(tmp_path_factory.mktemp("template"))
 

@@ -10,16 +10,20 @@ corpus are `make screen-eval`'s (docs/screen.md).
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messages.catalog import load_catalog
+from messages.catalog import alternation, load_catalog
 from messages.screen import RESPONSE_ORDER, ScreenResult, lexicon, normalize, screen
+from messages.screen_corpus import cached_corpus
 
 RULES = load_catalog().screen
+pytestmark = pytest.mark.usefixtures("screen_model")  # trained first, once a process
 DATA = Path(__file__).parent / "data"
 # Our own table, and two sets written by someone who had not seen the patterns.
 TABLES = ["screen_sentences.tsv", "screen_holdout.tsv", "screen_blind.tsv"]
@@ -140,3 +144,39 @@ def test_screen_never_raises(text):
     result = screen(text, RULES)
     assert result.response in (None, "crisis", "ask", "lapse", "craving")
     assert set(result.categories) <= {"crisis", "lapse", "craving"}
+
+
+def _one_by_one():
+    """The rules with no alternation: every pattern tried in every clause, as before it."""
+    return replace(RULES, categories=tuple(replace(c, any=None) for c in RULES.categories))
+
+
+def test_the_alternation_changes_no_match():
+    """Each category's patterns joined into one search (so most clauses skip them all) find
+    what the patterns find one by one: the same phrases, hints, topics and negated words."""
+    plain = _one_by_one()
+    texts = [e.text for e in cached_corpus().examples[::2]]
+    texts += [sentence for table in TABLES for _, sentence in labelled(table)]
+    assert all(c.any is not None for c in RULES.categories)
+    for text in texts:
+        assert lexicon(text, RULES) == lexicon(text, plain), text
+
+
+@given(st.text(alphabet=" .,abdeiklmnoprstuvwy'", max_size=120))
+def test_the_alternation_changes_no_match_on_any_text(text):
+    assert lexicon(text, RULES) == lexicon(text, _one_by_one())
+
+
+@pytest.mark.parametrize(
+    "patterns, joined",
+    [
+        ([r"\bkill myself\b", r"\bend it\b"], True),
+        ([r"\b(a)\1\b"], False),  # a backreference counts groups, which joining renumbers
+        ([r"(?P<x>a)(?P=x)"], False),
+        ([r"(?i)die"], False),  # a global flag
+        ([r"\\1"], True),  # an escaped backslash, then 1: no backreference
+    ],
+)
+def test_what_can_be_joined(patterns, joined):
+    compiled = tuple(re.compile(p) for p in patterns)
+    assert (alternation(compiled) is not None) == joined

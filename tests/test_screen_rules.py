@@ -8,7 +8,15 @@ import pytest
 from messages.catalog import ScreenThresholds, load_catalog
 from messages.screen import decide, language_of, screen
 from messages.screen_corpus import HEADER, CorpusError, cached_corpus, load_corpus, parse_line
-from messages.screen_model import fit, model_for, train
+from messages.screen_model import (
+    ScreenModel,
+    char_ngrams,
+    fit,
+    model_for,
+    prepare,
+    train,
+    word_ngrams,
+)
 
 T = ScreenThresholds(crisis=0.6, ask=0.3, lapse=0.5, craving=0.5, hinted=0.15)
 RULES = load_catalog().screen
@@ -152,8 +160,6 @@ def test_training_is_deterministic_and_matches_scikit_learn():
     import numpy
     from scipy.sparse import hstack
 
-    from messages.screen_model import prepare
-
     examples = cached_corpus().examples[::4]
     one, two = train(examples), train(list(reversed(examples)))
     texts = [e.text for e in cached_corpus().examples[1::37]] + ["", "x" * 5000, "día 1 otra vez"]
@@ -166,6 +172,69 @@ def test_training_is_deterministic_and_matches_scikit_learn():
     assert numpy.allclose(got, expected, atol=1e-4)
 
 
+def test_the_analyzers_are_scikit_learns_term_for_term():
+    """The model's own analyzers, which score in the bot without scikit-learn, give the terms
+    scikit-learn's char_wb and word analyzers give."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from messages.screen_model import CHAR_NGRAMS, WORD_NGRAMS, WORDS
+
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
+    words = TfidfVectorizer(analyzer="word", ngram_range=WORD_NGRAMS,
+                            token_pattern=WORDS.pattern).build_analyzer()  # fmt: skip
+    texts = [prepare(e.text) for e in cached_corpus().examples[::3]]
+    texts += ["", "a", "ab", "abc", "abcd", "i", "y yo", "  spaced   out  ", "Día 1 OTRA vez",
+              "x" * 40]
+    for text in texts:
+        assert char_ngrams(text) == chars(text)
+        assert word_ngrams(text) == words(text)
+
+
+def small_corpus(directory):
+    """Every fourth message of each writer's file, under the same names: a quick fit."""
+    from messages.screen_corpus import CORPUS_DIR
+
+    directory.mkdir()
+    for path in sorted(CORPUS_DIR.glob("*.tsv")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        (directory / path.name).write_text("\n".join([lines[0], *lines[1::4]]) + "\n")
+    return directory
+
+
+def test_a_child_process_trains_the_model_and_the_bot_holds_no_scikit_learn(tmp_path):
+    """As the bot does (model_for): the child's fit comes back the same to the bit, and the
+    bot's process never imports scikit-learn or numpy (about 90 MB, for good)."""
+    import subprocess
+    import sys
+
+    directory = small_corpus(tmp_path / "screen")
+    probe = (
+        "import sys; from pathlib import Path; from messages.screen_model import model_for; "
+        f"model = model_for(Path({str(directory)!r})); "
+        "print('sklearn' in sys.modules, 'numpy' in sys.modules); print(model.to_json())"
+    )
+    command = [sys.executable, "-c", probe]  # our own code
+    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    imported, exported = done.stdout.split("\n", 1)
+    assert imported == "False False", done.stderr
+    corpus = load_corpus(directory)
+    here = train(corpus.examples, corpus.digest)
+    assert ScreenModel.from_json(here.to_json()) == here
+    assert ScreenModel.from_json(exported) == here
+    assert len(here.blocks[0].terms) > 1000
+
+
+def test_a_failed_child_process_trains_here_instead(tmp_path, monkeypatch, caplog):
+    from messages import screen_model
+
+    directory = small_corpus(tmp_path / "screen")
+    monkeypatch.setattr(screen_model.sys, "executable", "/bin/false")
+    model = screen_model.trained_on(directory)
+    corpus = load_corpus(directory)
+    assert model == train(corpus.examples, corpus.digest)
+    assert "training in a child process failed (training exited with 1" in caplog.text
+
+
 def test_the_model_names_its_corpus():
     assert model_for().digest == cached_corpus().digest
 
@@ -174,3 +243,26 @@ def test_screen_uses_the_model_for_what_the_lexicon_does_not_name():
     result = screen("took 3 blues in the car before work, day 1 again", RULES)
     assert set(result.scores) == {"crisis", "lapse", "craving"}
     assert screen("", RULES).scores == {}
+
+
+def test_a_child_still_training_at_exit_is_stopped_and_not_replaced(tmp_path):
+    """`aftercare run` that gives up early (no Bot API) leaves no training child behind, and
+    does not start training in its own process on the way out."""
+    import time
+
+    from messages import screen_model
+
+    directory = small_corpus(tmp_path / "screen")
+    thread = screen_model.train_in_background(directory)
+    try:
+        deadline = time.monotonic() + 60
+        while not screen_model._children and time.monotonic() < deadline:
+            time.sleep(0.01)
+        [child] = screen_model._children
+        screen_model._stop_training()
+        thread.join(60)
+        assert not thread.is_alive()
+        assert child.returncode is not None and child.returncode < 0  # killed
+        assert directory not in screen_model._models
+    finally:
+        screen_model._exiting.clear()

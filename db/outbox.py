@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from db import bulk
 from db.models import OutboxMessage
-from db.sql import insert_ignore, lock_skip_locked, upsert_insert
+from db.sql import insert_ignore, lock_skip_locked
 
 # Lower is more urgent; the dispatcher serves them in this order.
 PRIORITY_CRISIS = 0
@@ -85,22 +86,32 @@ async def enqueue(
     )
 
 
-async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
-    """Queue many sendMessage rows at once (keys: dedupe_key, chat_id, payload, priority, and
-    optionally participant_id, checkin_id); existing dedupe keys are left alone."""
+QUEUED_ROW: tuple[tuple[str, bulk.Kind], ...] = (
+    ("dedupe_key", "text"), ("chat_id", "int"), ("payload", "json"), ("participant_id", "int"),
+    ("checkin_id", "int"),
+)  # fmt: skip
+
+
+async def enqueue_many(
+    session: AsyncSession, rows: list[list[Any]], priority: int, now: datetime
+) -> None:
+    """Queue many sendMessage rows of one priority in one statement (rows of QUEUED_ROW, the
+    payload as its JSON text; db/bulk.py); existing dedupe keys are left alone."""
     if not rows:
         return
-    values = [
-        dict(method="sendMessage", status="pending", attempts=0, due_at=now, created_at=now,
-             participant_id=None, checkin_id=None) | row
-        for row in rows
-    ]  # fmt: skip
-    insert = upsert_insert(session)
-    # One cached statement, executed many: compiling a multi-row VALUES per batch cost more
-    # than running it.
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    connection = await session.connection()
-    await connection.execute(statement, values)
+    if priority <= URGENT_UP_TO:
+        session.info[_URGENT_QUEUED] = True
+    dialect = bulk.dialect_of(session)
+    now_param = bulk.param(dialect, "now", "timestamp")
+    await session.execute(bulk.statement(
+        "INSERT INTO outbox (dedupe_key, chat_id, method, payload, priority, status, attempts,"  # noqa: S608 - constant text
+        " due_at, participant_id, checkin_id, created_at)"
+        f" SELECT dedupe_key, chat_id, 'sendMessage', payload, :priority, 'pending', 0,"
+        f" {now_param}, participant_id, checkin_id, {now_param}"
+        f" FROM {bulk.rows_source(dialect, QUEUED_ROW)} AS r WHERE true"
+        " ON CONFLICT (dedupe_key) DO NOTHING",
+        rows=bulk.batch(rows), priority=priority, now=bulk.stored_timestamp(dialect, now),
+    ))  # fmt: skip
 
 
 async def claim(

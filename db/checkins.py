@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +16,13 @@ from db.sql import insert_ignore, lock_skip_locked
 OPEN = ("pending", "sent")
 
 
-def is_open(checkin: CheckIn, now: datetime) -> bool:
-    """Can this check-in still be answered?"""
+class HasStatus(Protocol):
+    status: str
+    expires_at: datetime
+
+
+def is_open(checkin: HasStatus, now: datetime) -> bool:
+    """Can this check-in still be answered? (A CheckIn, or a row of its status and expiry.)"""
     return checkin.status in OPEN and checkin.expires_at > now
 
 

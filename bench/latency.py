@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bench.common import TOKEN, enroll, fresh_database, percentile
+from bench.remote import RemoteTelegram
 from db.engine import create_engine, create_sessionmaker
 from db.models import Participant
 from tests.harness import BotHarness, Clock
@@ -41,26 +41,26 @@ async def rename(url: str, chats: list[int]) -> dict[int, str]:
     return names
 
 
-async def scenario_crisis(fake, kind: str, folder: Path, count: int = 2000, crises: int = 20):
+async def scenario_crisis(kind: str, folder: Path, count: int = 2000, crises: int = 20):
     """20 crisis answers at random moments of a 2,000-message broadcast under Telegram's limits:
     seconds from each answer to its counselor alert, against the wait of a FIFO queue (the
     broadcast messages still ahead of it at that moment, at 30 a second)."""
-    async with fake.FakeTelegram(token=TOKEN) as tg:
-        tg.set_rate_limits(global_per_second=LIMIT, per_chat_per_second=1, retry_after=1)
-        chats = list(range(400_000, 400_000 + count))
-        for chat in chats:
-            tg.user(chat, first_name="P")
-        tg.user(COUNSELOR, first_name="Dana")
+    async with RemoteTelegram(TOKEN) as tg:
+        await tg.set_rate_limits(global_per_second=LIMIT, per_chat_per_second=1, retry_after=1)
+        first = 400_000
+        chats = list(range(first, first + count))
+        await tg.users(first, count)
+        await tg.user(COUNSELOR, first_name="Dana")
         url, drop = await fresh_database(kind, folder)
         rng = random.Random(20261129)
         try:
-            await enroll(url, count, chats[0], utcnow())
+            await enroll(url, count, first, utcnow())
             names = await rename(url, rng.sample(chats, crises))
             settings: dict[str, Any]
             settings = dict(rate_global_per_second=LIMIT, rate_chat_interval_seconds=1,
                             send_max_retries=5, tick_interval_seconds=1)  # fmt: skip
             async with BotHarness(tg, url, utcnow, run_jobs=True, **settings):
-                delivered = lambda: sum(1 for chat in chats if tg.sent_count(chat))  # noqa: E731
+                delivered = lambda: tg.reached(first, count)  # noqa: E731
                 await tg.wait_for(delivered, timeout=30, message="the broadcast to start")
                 loop = asyncio.get_running_loop()
                 started = loop.time()
@@ -68,25 +68,19 @@ async def scenario_crisis(fake, kind: str, folder: Path, count: int = 2000, cris
 
                 async def crisis(chat: int, at: float) -> tuple[float, float]:
                     await asyncio.sleep(max(0.0, started + at - loop.time()))
-                    fifo_wait = (count - delivered()) / LIMIT
-                    pushed = time.monotonic()
-                    tg.push_message(chat, CRISIS_TEXT)
-
-                    def alert():
-                        return next((m for m in tg.sent(COUNSELOR)
-                                     if names[chat] in (m["text"] or "")), None)  # fmt: skip
-
-                    message = await tg.wait_for(alert, timeout=60, message=f"{names[chat]}")
-                    return message["sent_at"] - pushed, fifo_wait
+                    fifo_wait = (count - await delivered()) / LIMIT
+                    return await tg.push(chat, CRISIS_TEXT), fifo_wait
 
                 moments = [(chat, rng.uniform(1.0, span)) for chat in names]
-                measured = await asyncio.gather(*(crisis(chat, at) for chat, at in moments))
-                await tg.wait_for(lambda: delivered() == count, timeout=count / LIMIT * 3)
+                pushed = await asyncio.gather(*(crisis(chat, at) for chat, at in moments))
+                alerts = await alert_times(tg, [names[chat] for chat, _ in moments])
+                await tg.wait_for(lambda: reached_all(tg, first, count), timeout=count / LIMIT * 3,
+                                  message="the whole broadcast")  # fmt: skip
         finally:
             if drop:
                 await drop()
-    latencies = [latency for latency, _ in measured]
-    waits = [wait for _, wait in measured]
+    latencies = [alert - at for alert, (at, _) in zip(alerts, pushed, strict=True)]
+    waits = [wait for _, wait in pushed]
     return {
         f"crisis_alert_p50_s_{kind}": round(percentile(latencies, 0.5), 2),
         f"crisis_alert_p99_s_{kind}": round(percentile(latencies, 0.99), 2),
@@ -94,23 +88,39 @@ async def scenario_crisis(fake, kind: str, folder: Path, count: int = 2000, cris
     }
 
 
-async def push_and_time(tg, chats: list[int], text: str) -> tuple[float, float]:
+async def reached_all(tg: RemoteTelegram, first: int, count: int) -> bool:
+    """Whether every one of the chats has a message from the bot."""
+    return await tg.reached(first, count) == count
+
+
+async def alert_times(tg: RemoteTelegram, names: list[str]) -> list[float]:
+    """When the counselor's alert naming each of `names` arrived (the server's clock)."""
+    found: dict[str, float] = {}
+
+    async def all_found() -> bool:
+        found.update(await tg.find_many(COUNSELOR, [n for n in names if n not in found]))
+        return len(found) == len(names)
+
+    await tg.wait_for(all_found, timeout=60, message="every crisis alert", interval=0.2)
+    return [found[name] for name in names]
+
+
+async def push_and_time(tg: RemoteTelegram, first: int, count: int, text: str
+                        ) -> tuple[float, float]:  # fmt: skip
     """Push one message from each chat at once; wait for one more reply in each. Returns
     (replies per second, p99 seconds from push to reply)."""
-    before = {chat: tg.sent_count(chat) for chat in chats}
-    pushed = {}
-    for chat in chats:
-        pushed[chat] = time.monotonic()
-        tg.push_message(chat, text)
-    first = min(pushed.values())
+    pushed = await tg.push_many(first, count, text)
+    arrivals: list[float | None] = []
 
-    def answered() -> bool:
-        return all(tg.sent_count(chat) > before[chat] for chat in chats)
+    async def answered() -> bool:
+        nonlocal arrivals
+        arrivals = await tg.arrivals(first, count, pushed["before"])
+        return all(at is not None for at in arrivals)
 
-    await tg.wait_for(answered, timeout=len(chats), interval=0.05, message="every reply")
-    arrivals = {chat: tg.sent(chat)[before[chat]]["sent_at"] for chat in chats}
-    latencies = [arrivals[chat] - pushed[chat] for chat in chats]
-    return len(chats) / (max(arrivals.values()) - first), percentile(latencies, 0.99)
+    await tg.wait_for(answered, timeout=count, interval=0.1, message="every reply")
+    stamps = [at for at in arrivals if at is not None]
+    latencies = [at - push for at, push in zip(stamps, pushed["pushed"], strict=True)]
+    return count / (max(stamps) - min(pushed["pushed"])), percentile(latencies, 0.99)
 
 
 async def _echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,12 +128,10 @@ async def _echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.message.reply_text(update.message.text)
 
 
-async def bare_echo(fake, count: int) -> tuple[float, float]:
+async def bare_echo(count: int) -> tuple[float, float]:
     """The baseline: a python-telegram-bot echo bot with PTB's defaults."""
-    async with fake.FakeTelegram(token=TOKEN) as tg:
-        chats = list(range(500_000, 500_000 + count))
-        for chat in chats:
-            tg.user(chat, first_name="P")
+    async with RemoteTelegram(TOKEN) as tg:
+        await tg.users(500_000, count)
         app = (
             Application.builder()
             .token(TOKEN)
@@ -138,27 +146,26 @@ async def bare_echo(fake, count: int) -> tuple[float, float]:
             await app.start()
             await updater.start_polling(poll_interval=0, timeout=1)
             try:
-                return await push_and_time(tg, chats, "7")
+                return await push_and_time(tg, 500_000, count, "7")
             finally:
                 await updater.stop()
                 await app.stop()
 
 
-async def scenario_inbound(fake, kind: str, folder: Path, echo: tuple[float, float],
+async def scenario_inbound(kind: str, folder: Path, echo: tuple[float, float],
                            count: int = 2000) -> dict:  # fmt: skip
     """2,000 check-in answers (a typed mood, 4 of 5) pushed at once; the bot's rate limiter
     lifted, as the server sets no limit here: answers processed a second ÷ the echo bot's."""
-    async with fake.FakeTelegram(token=TOKEN) as tg:
+    async with RemoteTelegram(TOKEN) as tg:
         chats = list(range(600_000, 600_000 + count))
-        for chat in chats:
-            tg.user(chat, first_name="P")
+        await tg.users(chats[0], count)
         url, drop = await fresh_database(kind, folder)
         try:
             clock = Clock(utcnow())
             await enroll(url, count, chats[0], clock())
             async with BotHarness(tg, url, clock, rate_global_per_second=1_000_000) as bot:
                 await bot.tick()  # everyone has the first question
-                rate, p99 = await push_and_time(tg, chats, "4")  # a valid mood (1-5)
+                rate, p99 = await push_and_time(tg, chats[0], count, "4")  # a valid mood (1-5)
         finally:
             if drop:
                 await drop()

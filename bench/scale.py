@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.common import TOKEN, enroll, fresh_database
+from bench.latency import reached_all
+from bench.remote import RemoteTelegram
 from db.engine import create_engine, create_sessionmaker
 from messages.catalog import load_catalog
 from scheduler.checkins import run_tick
@@ -55,15 +57,14 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc (not Linux?)")
 
 
-async def bot_rss(fake, kind: str, folder: Path) -> float:
+async def bot_rss(kind: str, folder: Path) -> float:
     """`aftercare run` as its own process on 100,000 participants, 1,000 of them due now:
     its peak RSS once it has ticked and sent those check-ins."""
-    async with fake.FakeTelegram(token=TOKEN) as tg:
+    async with RemoteTelegram(TOKEN) as tg:
         url, drop = await fresh_database(kind, folder)
         try:
             chats = range(800_000, 800_000 + DUE)
-            for chat in chats:
-                tg.user(chat, first_name="P")
+            await tg.users(chats[0], DUE)
             await enroll(url, DUE, chats[0], datetime.now(UTC), not_due=ENROLLED - DUE)
             from tests.cli import operator_env
 
@@ -76,7 +77,7 @@ async def bot_rss(fake, kind: str, folder: Path) -> float:
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                await tg.wait_for(lambda: all(tg.sent_count(c) for c in chats), timeout=120,
+                await tg.wait_for(lambda: reached_all(tg, chats[0], DUE), timeout=120,
                                   interval=0.2, message="the 1,000 due check-ins")  # fmt: skip
                 await asyncio.sleep(2)  # a few more ticks and sweeps over the 100,000
                 return peak_rss_mb(process.pid)
@@ -149,12 +150,12 @@ async def tick_50k(kind: str, folder: Path, due: int = 50_000) -> dict:
     }
 
 
-async def scenario_scale(fake, kind: str, folder: Path) -> dict:
+async def scenario_scale(kind: str, folder: Path) -> dict:
     small = await tick_seconds(kind, folder, DUE)
     large = await tick_seconds(kind, folder, ENROLLED)
     return {
         f"tick_scale_ratio_{kind}": round(large / small, 2),
         f"tick_1k_of_1k_s_{kind}": round(small, 3),
         f"tick_1k_of_100k_s_{kind}": round(large, 3),
-        f"rss_100k_mb_{kind}": round(await bot_rss(fake, kind, folder), 1),
+        f"rss_100k_mb_{kind}": round(await bot_rss(kind, folder), 1),
     }

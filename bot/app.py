@@ -36,6 +36,7 @@ from bot import (
     start,
 )
 from bot.dashboard import command as dashboard_command
+from bot.http_request import AiohttpRequest
 from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
@@ -277,6 +278,8 @@ def build_application(
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.base_file_url)
+        # Every send on aiohttp's client (bot/http_request.py); getUpdates keeps PTB's own.
+        .request(AiohttpRequest())
         .rate_limiter(
             PriorityRateLimiter(
                 per_second=settings.rate_global_per_second,

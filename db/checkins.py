@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import bulk
 from db.models import Answer, CheckIn, OutboxMessage, Participant
-from db.sql import insert_ignore, lock_skip_locked, upsert_insert
+from db.sql import insert_ignore, lock_skip_locked
 
 OPEN = ("pending", "sent")
 
 
-def is_open(checkin: CheckIn, now: datetime) -> bool:
-    """Can this check-in still be answered?"""
+class HasStatus(Protocol):
+    status: str
+    expires_at: datetime
+
+
+def is_open(checkin: HasStatus, now: datetime) -> bool:
+    """Can this check-in still be answered? (A CheckIn, or a row of its status and expiry.)"""
     return checkin.status in OPEN and checkin.expires_at > now
 
 
@@ -132,24 +139,6 @@ async def due_participants(session: AsyncSession, now: datetime, limit: int) -> 
     return list((await session.execute(lock_skip_locked(session, statement))).all())
 
 
-async def advance_due(session: AsyncSession, changes: list[dict]) -> None:
-    """After a tick's batch: each participant's next check-in (`next`) and how many check-ins
-    were started for them (`started`, added). One executemany by primary key."""
-    if not changes:
-        return
-    statement = (
-        update(Participant)
-        .where(Participant.id == bindparam("pid"))
-        .values(
-            next_checkin_at=bindparam("next"),
-            checkins_started=Participant.checkins_started + bindparam("started"),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    connection = await session.connection()
-    await connection.execute(statement, changes)
-
-
 async def mark_missed(session: AsyncSession, now: datetime) -> list[int]:
     """Open check-ins past their response window become missed; unsent messages are dropped.
     Returns the participant of each check-in marked."""
@@ -230,7 +219,7 @@ async def created_since(
     """When each participant's open or completed check-ins were created, since `since`."""
     rows = await session.execute(
         select(CheckIn.participant_id, CheckIn.created_at).where(
-            CheckIn.participant_id.in_(participant_ids),
+            CheckIn.participant_id.in_(bulk.ids_in(bulk.dialect_of(session), participant_ids)),
             CheckIn.created_at >= since,
             CheckIn.status.in_((*OPEN, "completed")),
         )
@@ -241,33 +230,68 @@ async def created_since(
     return found
 
 
-async def insert_checkins(session: AsyncSession, rows: list[dict]) -> list[tuple[int, int, str]]:
-    """Insert many; a participant's slot that exists already is left alone (another tick or
-    worker made it). Returns (id, participant_id, status) of the rows inserted. An executemany
-    of one cached statement: a multi-row VALUES built per batch costs more to compile than to
-    run."""
+CHECKIN_ROW: tuple[tuple[str, bulk.Kind], ...] = (
+    ("participant_id", "int"), ("kind", "text"), ("slot_at", "timestamp"), ("status", "text"),
+    ("question_keys", "json"), ("expires_at", "timestamp"),
+)  # fmt: skip
+
+
+async def insert_checkins(
+    session: AsyncSession, rows: list[list[Any]], created_at: datetime
+) -> list[tuple[int, int, str]]:
+    """Insert many in one statement (rows of CHECKIN_ROW, as db/bulk.py carries them); a
+    participant's slot that exists already is left alone (another tick or worker made it).
+    Returns (id, participant_id, status) of the rows inserted."""
     if not rows:
         return []
-    insert = upsert_insert(session)
-    statement = (
-        insert(CheckIn)
-        .on_conflict_do_nothing(index_elements=["participant_id", "slot_at"])
-        .returning(CheckIn.id, CheckIn.participant_id, CheckIn.status)
+    dialect = bulk.dialect_of(session)
+    # Constant text (no S608 risk): every value is a bound parameter.
+    sql = (
+        "INSERT INTO checkins (participant_id, kind, slot_at, status, question_keys,"  # noqa: S608
+        " current_index, responses, created_at, expires_at)"
+        " SELECT participant_id, kind, slot_at, status, question_keys, 0,"
+        f" {bulk.param(dialect, 'responses', 'json')},"
+        f" {bulk.param(dialect, 'now', 'timestamp')},"
+        f" expires_at FROM {bulk.rows_source(dialect, CHECKIN_ROW)} AS r WHERE true"
+        " ON CONFLICT (participant_id, slot_at) DO NOTHING"
+        " RETURNING id, participant_id, status"
     )
-    connection = await session.connection()
-    return [tuple(r) for r in (await connection.execute(statement, rows)).all()]
+    result = await session.execute(bulk.statement(
+        sql, rows=bulk.batch(rows), responses="[]",
+        now=bulk.stored_timestamp(dialect, created_at),
+    ))  # fmt: skip
+    return [(int(i), int(p), str(s)) for i, p, s in result.all()]
+
+
+async def advance_due(session: AsyncSession, changes: list[list[Any]]) -> None:
+    """After a tick's batch: [participant id, next check-in (db/bulk.py's stored timestamp, or
+    None), check-ins started (added)] for each. One statement."""
+    if not changes:
+        return
+    dialect = bulk.dialect_of(session)
+    columns: tuple[tuple[str, bulk.Kind], ...] = (("pid", "int"), ("next", "timestamp"),
+                                                  ("started", "int"))  # fmt: skip
+    source = bulk.rows_source(dialect, columns)
+    await session.execute(bulk.statement(
+        "UPDATE participants SET next_checkin_at = r.next,"  # noqa: S608 - constant text
+        " checkins_started = participants.checkins_started + r.started"
+        f" FROM {source} AS r WHERE participants.id = r.pid",
+        rows=bulk.batch(changes),
+    ))  # fmt: skip
 
 
 async def close_older_open(session: AsyncSession, fresh: list[tuple[int, int]]) -> None:
     """Only one check-in is open at a time: each participant's older open one becomes missed."""
+    dialect = bulk.dialect_of(session)
     await session.execute(
         update(CheckIn)
         .where(
-            CheckIn.participant_id.in_([pid for _, pid in fresh]),
-            CheckIn.id.not_in([cid for cid, _ in fresh]),
+            CheckIn.participant_id.in_(bulk.ids_in(dialect, [pid for _, pid in fresh], "pids")),
+            CheckIn.id.not_in(bulk.ids_in(dialect, [cid for cid, _ in fresh], "cids")),
             CheckIn.status.in_(OPEN),
         )
         .values(status="missed")
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import bulk
 from db.models import Answer, CheckIn, Medication, MedicationDose, Participant
 from db.sql import dialect, insert_ignore
 
@@ -28,7 +29,7 @@ async def on_daily_medication(session: AsyncSession, participant_ids: list[int])
         return set()
     rows = await session.scalars(
         select(Medication.participant_id).where(
-            Medication.participant_id.in_(participant_ids),
+            Medication.participant_id.in_(bulk.ids_in(bulk.dialect_of(session), participant_ids)),
             Medication.status == ACTIVE,
             Medication.kind == "daily",
         )

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
+from db import bulk
 from db.models import OutboxMessage
-from db.sql import insert_ignore, lock_skip_locked, upsert_insert
+from db.sql import dialect, insert_ignore
 
 # Lower is more urgent; the dispatcher serves them in this order.
 PRIORITY_CRISIS = 0
@@ -85,22 +85,48 @@ async def enqueue(
     )
 
 
-async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
-    """Queue many sendMessage rows at once (keys: dedupe_key, chat_id, payload, priority, and
-    optionally participant_id, checkin_id); existing dedupe keys are left alone."""
+QUEUED_ROW: tuple[tuple[str, bulk.Kind], ...] = (
+    ("dedupe_key", "text"), ("chat_id", "int"), ("payload", "json"), ("participant_id", "int"),
+    ("checkin_id", "int"),
+)  # fmt: skip
+
+
+async def enqueue_many(
+    session: AsyncSession, rows: list[list[Any]], priority: int, now: datetime
+) -> None:
+    """Queue many sendMessage rows of one priority in one statement (rows of QUEUED_ROW, the
+    payload as its JSON text; db/bulk.py); existing dedupe keys are left alone."""
     if not rows:
         return
-    values = [
-        dict(method="sendMessage", status="pending", attempts=0, due_at=now, created_at=now,
-             participant_id=None, checkin_id=None) | row
-        for row in rows
-    ]  # fmt: skip
-    insert = upsert_insert(session)
-    # One cached statement, executed many: compiling a multi-row VALUES per batch cost more
-    # than running it.
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    connection = await session.connection()
-    await connection.execute(statement, values)
+    if priority <= URGENT_UP_TO:
+        session.info[_URGENT_QUEUED] = True
+    dialect = bulk.dialect_of(session)
+    now_param = bulk.param(dialect, "now", "timestamp")
+    await session.execute(bulk.statement(
+        "INSERT INTO outbox (dedupe_key, chat_id, method, payload, priority, status, attempts,"  # noqa: S608 - constant text
+        " due_at, participant_id, checkin_id, created_at)"
+        f" SELECT dedupe_key, chat_id, 'sendMessage', payload, :priority, 'pending', 0,"
+        f" {now_param}, participant_id, checkin_id, {now_param}"
+        f" FROM {bulk.rows_source(dialect, QUEUED_ROW)} AS r WHERE true"
+        " ON CONFLICT (dedupe_key) DO NOTHING",
+        rows=bulk.batch(rows), priority=priority, now=bulk.stored_timestamp(dialect, now),
+    ))  # fmt: skip
+
+
+class Claimed(NamedTuple):
+    """A claimed row: what the dispatcher needs to send it, no ORM object."""
+
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    priority: int
+    attempts: int
+    checkin_id: int | None
+
+
+_CLAIMED = (OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.payload,
+            OutboxMessage.priority, OutboxMessage.attempts, OutboxMessage.checkin_id)  # fmt: skip
 
 
 async def claim(
@@ -110,7 +136,7 @@ async def claim(
     limit: int,
     max_priority: int | None = None,
     min_priority: int | None = None,
-) -> list[OutboxMessage]:
+) -> list[Claimed]:
     """Take up to `limit` due messages, most urgent first, under a lease (only rows of
     `max_priority` or more urgent, and of `min_priority` or less, if given).
 
@@ -120,36 +146,49 @@ async def claim(
         (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
         (OutboxMessage.status == "sending") & (OutboxMessage.lease_until <= now),
     )
-    statement = (
-        select(OutboxMessage)
+    picked = (
+        select(OutboxMessage.id)
         .where(claimable)
         .order_by(OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
         .limit(limit)
     )
     if max_priority is not None:
-        statement = statement.where(OutboxMessage.priority <= max_priority)
+        picked = picked.where(OutboxMessage.priority <= max_priority)
     if min_priority is not None:
-        statement = statement.where(OutboxMessage.priority >= min_priority)
-    rows = list((await session.scalars(lock_skip_locked(session, statement))).all())
-    if not rows:
-        return rows
-    # One UPDATE for the batch that checks each row is still claimable: on SQLite the SELECT
-    # takes no lock, so two dispatchers in one process (the tick's, the interval's, the urgent
-    # lane) can pick the same rows; only the UPDATE that finds them claimable gets them.
+        picked = picked.where(OutboxMessage.priority >= min_priority)
+    if dialect(session) == "postgresql":
+        # Row locks, skipping rows another worker holds: workers never take the same row.
+        ids = list(await session.scalars(picked.with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        chosen = OutboxMessage.id.in_(ids)
+    else:
+        # One statement: the UPDATE takes SQLite's write lock before its subquery picks the
+        # rows, so two dispatchers in one process (the tick's, the interval's, the urgent and
+        # paid lanes) never pick the same ones; and no read comes first in the transaction,
+        # whose snapshot a write could then no longer be based on ("database is locked").
+        chosen = OutboxMessage.id.in_(picked.scalar_subquery())
     claimed = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_([r.id for r in rows]), claimable)
+        .where(chosen, claimable)  # still claimable when the update finds it
         .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id, OutboxMessage.attempts)
+        .returning(*_CLAIMED)
         .execution_options(synchronize_session=False)
     )
-    attempts = dict(claimed.all())
-    rows = [row for row in rows if row.id in attempts]
-    for row in rows:  # the loaded rows brought in line without a flush
-        set_committed_value(row, "status", "sending")
-        set_committed_value(row, "lease_until", now + lease)
-        set_committed_value(row, "attempts", attempts[row.id])
+    rows = [Claimed(*row) for row in claimed.all()]
+    rows.sort(key=lambda row: (row.priority, row.id))  # RETURNING keeps no order
     return rows
+
+
+async def skip(session: AsyncSession, row_ids: list[int], reason: str) -> None:
+    """Claimed rows that must not be sent after all (their check-in closed meanwhile)."""
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids))
+            .values(status="skipped", last_error=reason, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def backlog(session: AsyncSession, now: datetime, min_priority: int) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import audit, outbox, people
+from db import audit, bulk, outbox, people
 from db import checkins as checkin_db
 from db import medications as medication_db
 from db.models import CheckIn, Participant
@@ -20,6 +22,7 @@ from scheduler import alerting
 from scheduler.schedule import QuietHours, checkin_day, in_quiet_hours, next_checkin
 
 TICK_BATCH = 1000
+TICK_WORKERS_POSTGRES = 2
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def advance_schedule(participant: Participant, now: datetime) -> None:
 
 
 def _composition(catalog: Catalog, participant, slot: datetime, on_medication: bool,
-                 memo: dict | None = None) -> tuple[str, list[str]]:  # fmt: skip
+                 memo: dict | None = None):  # fmt: skip
     """The weekly check-in on the participant's chosen weekday, the daily one otherwise.
     `memo` keeps compositions already made (a tick makes the same few thousands of times)."""
     zone = participant.timezone or "UTC"
@@ -88,6 +91,27 @@ def _composition(catalog: Catalog, participant, slot: datetime, on_medication: b
     return made
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a tick does for everyone who shares a schedule: the check-in's kind and questions,
+    the stored form of its slot and expiry, and the next slot after it."""
+
+    kind: str
+    keys: list[str]
+    keys_json: str
+    slot: str | None
+    expires: str | None
+    next_at: str | None
+
+
+def _plan_key(participant, on_medication: bool) -> tuple:
+    """Everything a plan depends on (50,000 due at 09:00 share a few dozen of these)."""
+    return (participant.next_checkin_at, participant.timezone, participant.checkin_time,
+            participant.quiet_start, participant.quiet_end, participant.weekly_day,
+            participant.checkins_started, participant.status, participant.paused_until,
+            on_medication)  # fmt: skip
+
+
 async def _schedule_batch(
     session: AsyncSession,
     catalogs: Catalogs,
@@ -95,50 +119,55 @@ async def _schedule_batch(
     now: datetime,
     window: timedelta,
     questions: render.FirstQuestions,
+    plans: dict[tuple, _Plan],
 ) -> tuple[int, int]:
     """Check-ins and outbox messages for a batch of due participants (rows of
-    checkin_db.DUE_COLUMNS), in a few statements rather than a few per participant: 50,000
-    people may be due at 09:00."""
+    checkin_db.DUE_COLUMNS), in a few set-based statements (db/bulk.py): 50,000 people may be
+    due at 09:00. The schedule work is done once per distinct schedule (`plans`)."""
+    dialect = bulk.dialect_of(session)
     slots = {p.id: p.next_checkin_at for p in due}
     # A check-in they started themselves shortly before the slot stands in for it.
     recent = await checkin_db.created_since(session, list(slots), min(slots.values()) - window)
     on_medication = await medication_db.on_daily_medication(session, list(slots))
-    rows, by_participant, advanced = [], {}, {}
-    compositions: dict[tuple[bool, int | None, bool], tuple[str, list[str]]] = {}
     # Questions and their order are the same in every language (messages/catalog.py checks).
     catalog = catalogs.default
+    compositions: dict[tuple[bool, int | None, bool], tuple[str, list[str]]] = {}
+    rows, by_participant, advanced = [], {}, []
     for participant in due:
-        slot = slots[participant.id]
-        kind, keys = _composition(catalog, participant, slot, participant.id in on_medication,
-                                  compositions)  # fmt: skip
-        stands_in = any(created >= slot - window for created in recent.get(participant.id, []))
+        slot = participant.next_checkin_at
+        key = _plan_key(participant, participant.id in on_medication)
+        plan = plans.get(key)
+        if plan is None:
+            kind, keys = _composition(catalog, participant, slot, key[-1], compositions)
+            # Advance from now, not from the slot: after an outage, one check-in, not a backlog.
+            plan = plans[key] = _Plan(
+                kind, keys, json.dumps(keys), bulk.stored_timestamp(dialect, slot),
+                bulk.stored_timestamp(dialect, slot + window),
+                bulk.stored_timestamp(dialect, next_slot(participant, max(now, slot))),
+            )  # fmt: skip
+        stands_in = any(created >= slot - window for created in recent.get(participant.id, ()))
         # After an outage a slot past its window is skipped, never sent late.
         status = "skipped" if slot + window <= now or stands_in else "pending"
-        rows.append(dict(participant_id=participant.id, kind=kind, slot_at=slot, status=status,
-                         question_keys=keys, current_index=0, responses=[], created_at=now,
-                         expires_at=slot + window))  # fmt: skip
-        by_participant[participant.id] = (participant, kind, keys)
-        # Advance from now, not from the slot: after an outage, one check-in, not a backlog.
-        advanced[participant.id] = next_slot(participant, max(now, slot))
-    inserted = await checkin_db.insert_checkins(session, rows)
+        rows.append([participant.id, plan.kind, plan.slot, status, plan.keys_json, plan.expires])
+        by_participant[participant.id] = (participant, plan)
+        advanced.append([participant.id, plan.next_at, 0])
+    inserted = await checkin_db.insert_checkins(session, rows, now)
     started = {pid for _, pid, _ in inserted}
-    await checkin_db.advance_due(
-        session,
-        [dict(pid=pid, next=at, started=int(pid in started)) for pid, at in advanced.items()],
-    )
+    for change in advanced:
+        change[2] = int(change[0] in started)
+    await checkin_db.advance_due(session, advanced)
     fresh = [(checkin_id, pid) for checkin_id, pid, status in inserted if status == "pending"]
     if fresh:
         await checkin_db.close_older_open(session, fresh)
         messages = []
         for checkin_id, pid in fresh:
-            participant, kind, keys = by_participant[pid]
-            payload = questions.payload(catalogs.get(participant.language), kind, keys,
-                                        checkin_id, participant.first_name or "")  # fmt: skip
-            messages.append(dict(dedupe_key=f"checkin:{checkin_id}:q0",
-                                 chat_id=participant.chat_id, payload=payload,
-                                 priority=outbox.PRIORITY_CHECKIN, participant_id=pid,
-                                 checkin_id=checkin_id))  # fmt: skip
-        await outbox.enqueue_many(session, messages, now)
+            participant, plan = by_participant[pid]
+            words = catalogs.get(participant.language)
+            payload = questions.payload_json(words, plan.kind, plan.keys, checkin_id,
+                                             participant.first_name or "")  # fmt: skip
+            messages.append([f"checkin:{checkin_id}:q0", participant.chat_id, payload, pid,
+                             checkin_id])  # fmt: skip
+        await outbox.enqueue_many(session, messages, outbox.PRIORITY_CHECKIN, now)
     return len(fresh), len(due) - len(fresh)
 
 
@@ -170,17 +199,34 @@ async def run_tick(
     participant and slot, outbox messages per dedupe key."""
     catalogs = catalogs or Catalogs({catalog.locale: catalog}, catalog.locale)
     await end_due_pauses(sessionmaker, now)
-    created = skipped = 0
     questions = render.FirstQuestions()  # rendered once per language and composition
-    while True:
-        async with sessionmaker.begin() as session:
-            due = await checkin_db.due_participants(session, now, TICK_BATCH)
-            if due:
-                made, passed = await _schedule_batch(session, catalogs, due, now, window,
-                                                     questions)  # fmt: skip
-                created, skipped = created + made, skipped + passed
-        if len(due) < TICK_BATCH:
-            return TickResult(created, skipped)
+    plans: dict[tuple, _Plan] = {}  # the schedule math, once per distinct schedule
+
+    async def worker() -> TickResult:
+        created = skipped = 0
+        while True:
+            async with sessionmaker.begin() as session:
+                # Locked, skipping rows another worker holds (PostgreSQL): batches never overlap.
+                due = await checkin_db.due_participants(session, now, TICK_BATCH)
+                if due:
+                    made, passed = await _schedule_batch(session, catalogs, due, now, window,
+                                                         questions, plans)  # fmt: skip
+                    created, skipped = created + made, skipped + passed
+            # Fewer than a batch: every due row not locked by another worker was in it, and a
+            # locked one is that worker's to finish.
+            if len(due) < TICK_BATCH:
+                return TickResult(created, skipped)
+
+    # PostgreSQL spends most of a large tick maintaining indexes, in its own processes: two
+    # batches at once use two cores. SQLite has one writer, so one batch at a time.
+    workers = TICK_WORKERS_POSTGRES if _dialect(sessionmaker) == "postgresql" else 1
+    results = await asyncio.gather(*(worker() for _ in range(workers)))
+    return TickResult(sum(r.created for r in results), sum(r.skipped for r in results))
+
+
+def _dialect(sessionmaker: async_sessionmaker) -> str:
+    bind = sessionmaker.kw.get("bind")
+    return bind.dialect.name if bind is not None else ""
 
 
 async def start_on_demand(

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import ExtBot
@@ -158,11 +158,17 @@ class Dispatcher:
             return 0
         now = self._clock()
         day = now.astimezone(UTC).date()
-        async with self._sessionmaker.begin() as session:
+        # How many to pay for, read apart from the writes below: on SQLite a transaction that
+        # reads first cannot write once another has committed meanwhile. The reservation is
+        # conditional, so a stale count never passes the cap.
+        async with self._sessionmaker() as session:
             waiting = await outbox.backlog(session, now, FIRST_PAYABLE_PRIORITY)
             spent = await paid_db.spent(session, day)
-            allowed = paid_allowance(self._paid, waiting, self._free_per_second, spent)
-            wanted = min(allowed, self._paid_batch)
+        allowed = paid_allowance(self._paid, waiting, self._free_per_second, spent)
+        wanted = min(allowed, self._paid_batch)
+        if wanted <= 0:
+            return 0
+        async with self._sessionmaker.begin() as session:
             granted = await paid_db.reserve(session, day, wanted, self._paid.daily_messages)
             if not granted:
                 return 0
@@ -191,13 +197,12 @@ class Dispatcher:
         log.info("paid broadcasts on %s (UTC): %s messages, %s Stars (cap %s Stars a day)",
                  previous, spent_before, stars(spent_before), self._paid.daily_stars)  # fmt: skip
 
-    async def _prepare(self, session, rows: list[OutboxMessage], now: datetime) -> list[_Work]:
+    async def _prepare(
+        self, session: AsyncSession, rows: list[outbox.Claimed], now: datetime
+    ) -> list[_Work]:
         """Claimed rows as work to send; a check-in that closed meanwhile is skipped."""
         stale = await self._closed_checkins(session, rows, now)
-        for row in rows:
-            if row.id in stale:
-                row.status = "skipped"
-                row.last_error = "check-in closed before it was sent"
+        await outbox.skip(session, sorted(stale), "check-in closed before it was sent")
         return [_Work(r.id, r.chat_id, r.method, dict(r.payload), r.priority, r.attempts)
                 for r in rows if r.id not in stale]  # fmt: skip
 
@@ -237,11 +242,15 @@ class Dispatcher:
                 return total
         return total
 
-    async def _closed_checkins(self, session, rows: list[OutboxMessage], now: datetime) -> set[int]:
+    async def _closed_checkins(
+        self, session: AsyncSession, rows: list[outbox.Claimed], now: datetime
+    ) -> set[int]:
         ids = {r.checkin_id for r in rows if r.checkin_id is not None}
         if not ids:
             return set()
-        checkins = (await session.scalars(select(CheckIn).where(CheckIn.id.in_(ids)))).all()
+        checkins = await session.execute(
+            select(CheckIn.id, CheckIn.status, CheckIn.expires_at).where(CheckIn.id.in_(ids))
+        )
         closed = {c.id for c in checkins if not checkin_db.is_open(c, now)}
         return {r.id for r in rows if r.checkin_id in closed}
 

@@ -3,6 +3,8 @@ composition; every message must be exactly what rendering it on its own gives.""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,3 +45,17 @@ def test_names_with_html_are_escaped():
     payload = render.FirstQuestions().payload(CATALOG, kind, keys, 42, "<b>Ana</b> & co")
     assert "&lt;b&gt;Ana&lt;/b&gt; &amp; co" in payload["text"]
     assert "<b>Ana" not in payload["text"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    composition=st.sampled_from(COMPOSITIONS),
+    checkin_id=st.integers(min_value=1, max_value=10**11),
+    name=st.text(max_size=40) | st.sampled_from(["a:100000000000:", '"}\\', "\u2028Zoë"]),
+)
+def test_the_json_template_decodes_to_the_message_rendered_alone(composition, checkin_id, name):
+    kind, keys = composition
+    questions = render.FirstQuestions()
+    questions.payload_json(CATALOG, kind, keys, 7, "Someone else")  # the template is reused
+    encoded = questions.payload_json(CATALOG, kind, keys, checkin_id, name)
+    assert json.loads(encoded) == rendered_alone(kind, keys, checkin_id, name)

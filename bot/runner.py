@@ -136,10 +136,16 @@ async def serve(
             log.info("database upgraded from %s to revision %s", before or "empty", after)
         services = make_services(settings, catalogs=catalogs)
         app = build_application(services)
-        await startup.until_ready(
-            "the Bot API", app.initialize, budget=budget,
-            problem_of=startup.bot_api_problem(settings.telegram_api_base_url), stop=stop,
-        )  # fmt: skip
+        try:
+            await startup.until_ready(
+                "the Bot API", app.initialize, budget=budget,
+                problem_of=startup.bot_api_problem(settings.telegram_api_base_url), stop=stop,
+            )  # fmt: skip
+        except BaseException:
+            # PTB's shutdown skips a bot that never initialized: its aiohttp session (opened by
+            # the first try) is closed here, or asyncio logs an unclosed connector at exit.
+            await app.bot.request.shutdown()
+            raise
         # Trained before the first update, so the first message waits for nothing. `aftercare
         # run` started it in the background (bot/cli.py); this waits for it, or trains it now.
         waiting = time.perf_counter()

@@ -318,35 +318,39 @@ def test_dashboard_url_must_be_https_except_on_loopback(url, accepted):
 async def test_the_bot_starts_and_stops_the_dashboard_in_its_own_loop(tg, db_url, clock):
     import aiohttp
 
-    from bot.dashboard import server
+    from bot.runner import start_servers
     from tests.dashboard import free_port
     from tests.harness import BotHarness
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     harness = BotHarness(tg, db_url, clock, dashboard_url=base,
-                         dashboard_listen=f"127.0.0.1:{port}")  # fmt: skip
+                         dashboard_listen=f"127.0.0.1:{port}",
+                         status_listen=f"127.0.0.1:{free_port()}")  # fmt: skip
     app = harness.build()
-    server.attach(app)  # what `aftercare run` does
-    await app.initialize()
-    await app.post_init(app)
+    servers = await start_servers(app, app.bot_data["services"])  # what `aftercare run` does
     try:
         async with client() as http, http.get(base + "/signed-out") as page:
             assert page.status == 200 and "signed out" in await page.text()
     finally:
-        await app.shutdown()
-        await app.post_shutdown(app)
+        for started in servers:
+            await started.cleanup()
+        await app.bot_data["services"].engine.dispose()
     async with client() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(base + "/signed-out")
 
 
 async def test_with_no_dashboard_url_nothing_is_served(tg, db_url, clock):
-    from bot.dashboard import server
+    from bot.runner import start_servers
+    from tests.dashboard import free_port
     from tests.harness import BotHarness
 
-    app = BotHarness(tg, db_url, clock).build()
-    post_init = app.post_init
-    server.attach(app)
-    assert app.post_init is post_init
-    await app.bot_data["services"].engine.dispose()
+    app = BotHarness(tg, db_url, clock, status_listen=f"127.0.0.1:{free_port()}").build()
+    servers = await start_servers(app, app.bot_data["services"])
+    try:
+        assert len(servers) == 1  # the status server alone
+    finally:
+        for started in servers:
+            await started.cleanup()
+        await app.bot_data["services"].engine.dispose()

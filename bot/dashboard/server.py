@@ -1,6 +1,6 @@
 """The dashboard's aiohttp application: security headers on every response, the session
 behind the cookie, a synchronizer CSRF token on every POST, and the routes. It runs in the
-bot's own event loop (start, stop, attach)."""
+bot's own event loop (start and stop; bot/runner.start_servers starts it)."""
 
 from __future__ import annotations
 
@@ -139,26 +139,3 @@ async def start(services: Services, bot: Bot) -> web.AppRunner:
 
 async def stop(runner: web.AppRunner) -> None:
     await runner.cleanup()
-
-
-def attach(app) -> None:
-    """Start the dashboard with the bot and stop it with the bot, when DASHBOARD_URL is set.
-    `app` is the bot's telegram Application; its post_init and post_shutdown are kept."""
-    services: Services = app.bot_data["services"]
-    if not services.settings.dashboard_url:
-        return
-    post_init, post_shutdown = app.post_init, app.post_shutdown
-
-    async def started(application) -> None:
-        if post_init is not None:
-            await post_init(application)
-        application.bot_data["dashboard"] = await start(services, application.bot)
-
-    async def stopped(application) -> None:
-        runner = application.bot_data.pop("dashboard", None)
-        if runner is not None:
-            await stop(runner)
-        if post_shutdown is not None:
-            await post_shutdown(application)
-
-    app.post_init, app.post_shutdown = started, stopped

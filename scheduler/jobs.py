@@ -25,6 +25,8 @@ from scheduler.safety_asks import run_unanswered_sweep
 
 log = logging.getLogger(__name__)
 
+LONG_RUN_SECONDS = 30.0
+
 
 class FailureLog:
     """What the log says about a job that keeps failing. The dispatch job runs every second:
@@ -57,15 +59,30 @@ class FailureLog:
                      now - since, runs)  # fmt: skip
 
 
+class _SkippedRuns(logging.Filter):
+    """APScheduler warns at every interval a job is still running (max_instances=1). A drain
+    sending a morning's backlog runs for minutes as meant, and printed a line a second per job
+    (600 in one bench run); the run is logged once, when it ends, instead (JobScheduler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "skipped: maximum number of running instances" not in str(record.msg)
+
+
+SKIPPED_RUNS = _SkippedRuns()
+
+
 class JobScheduler(AsyncIOScheduler):
     """APScheduler's, with a stop that lets running jobs finish. Its own shutdown(wait=False)
     cancels them wherever they are, mid-query included: a traceback for every job running
-    (the CancelledError in the asyncpg ping) and a connection cut off mid-conversation."""
+    (the CancelledError in the asyncpg ping) and a connection cut off mid-conversation.
+    A run longer than `long_run_seconds` is one line when it ends."""
 
-    def __init__(self, **options) -> None:
+    def __init__(self, long_run_seconds: float = LONG_RUN_SECONDS, **options) -> None:
         super().__init__(**options)
         self._running: set[asyncio.Task] = set()
         self.failures = FailureLog()
+        self._long_run_seconds = long_run_seconds
+        self._logger.addFilter(SKIPPED_RUNS)  # once: addFilter ignores a filter already there
 
     def add_tracked_job(self, func, **options) -> None:
         job = options.get("id") or func.__name__
@@ -76,6 +93,7 @@ class JobScheduler(AsyncIOScheduler):
             assert task is not None  # APScheduler runs a coroutine job as a task
             self._running.add(task)
             clock = asyncio.get_running_loop().time
+            started = clock()
             try:
                 await func()
             except Exception as exc:  # the next run retries; see FailureLog
@@ -84,6 +102,10 @@ class JobScheduler(AsyncIOScheduler):
                 self.failures.succeeded(job, clock())
             finally:
                 self._running.discard(task)
+                took = clock() - started
+                if took > self._long_run_seconds:
+                    log.info("scheduled job %s ran for %.0fs; its runs meanwhile were skipped",
+                             job, took)  # fmt: skip
 
         self.add_job(tracked, **options)
 

@@ -72,3 +72,29 @@ def test_a_bug_keeps_its_traceback_once(caplog):
         "scheduled job sweep recovered after 10s (3 failed runs)"
     )
     assert len(job_records(caplog)) == 2
+
+
+async def test_a_long_run_is_one_line_not_a_warning_at_every_interval(caplog):
+    """A drain sending a backlog runs for minutes, as meant: APScheduler's "skipped: maximum
+    number of running instances" each interval is kept out of the log; the run is one line."""
+    caplog.set_level(logging.INFO)
+    done = asyncio.Event()
+
+    async def dispatch() -> None:
+        if not done.is_set():
+            await asyncio.sleep(0.6)  # a dozen intervals; the later runs are quick
+        done.set()
+
+    scheduler = JobScheduler(long_run_seconds=0.3, timezone="UTC")
+    scheduler.add_tracked_job(dispatch, trigger="interval", seconds=0.05, id="dispatch",
+                              max_instances=1, coalesce=True, misfire_grace_time=None)  # fmt: skip
+    scheduler.start()
+    try:
+        await asyncio.wait_for(done.wait(), 30)
+        await asyncio.sleep(0.2)  # the next interval skips nothing now; the run has ended
+    finally:
+        await scheduler.stop(grace_seconds=5)
+    assert not [r for r in caplog.records if "skipped" in r.getMessage()
+                and r.name.startswith("apscheduler")]  # fmt: skip
+    ran = [r.getMessage() for r in job_records(caplog) if "ran for" in r.getMessage()]
+    assert ran == ["scheduled job dispatch ran for 1s; its runs meanwhile were skipped"]

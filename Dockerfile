@@ -8,6 +8,7 @@ COPY bot ./bot
 COPY db ./db
 COPY messages ./messages
 COPY scheduler ./scheduler
+COPY delivery ./delivery
 COPY fake_telegram ./fake_telegram
 RUN python -m venv /opt/aftercare \
     && /opt/aftercare/bin/pip install --no-cache-dir --upgrade pip \

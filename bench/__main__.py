@@ -25,13 +25,14 @@ from bench.latency import bare_echo, scenario_crisis, scenario_inbound
 from bench.paid import morning, scenario_paid
 from bench.remote import RemoteTelegram
 from bench.scale import jobqueue_rss, scenario_scale, tick_50k
-from bot.http_request import AiohttpRequest
-from bot.rate_limit import PriorityRateLimiter
 from db.engine import create_engine, create_sessionmaker
+from delivery.dispatcher import Dispatcher
+from delivery.http_request import AiohttpRequest
+from delivery.markup import reply_markup_from
+from delivery.rate_limit import PriorityRateLimiter
 from messages import render
 from messages.catalog import load_catalog
 from scheduler.checkins import run_tick
-from scheduler.dispatcher import Dispatcher, reply_markup_from
 
 NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
 WINDOW = timedelta(hours=6)

@@ -2,6 +2,6 @@
 gate that stores each update and resolves who is writing, the handlers that parse, authorize,
 call one function that does the work and render the reply, and the processes around them (the
 CLI, `aftercare run`, polling and webhook intake, the status server, the demo). It may import
-every package of ours (db, messages, scheduler) and python-telegram-bot; only demo.py and
+every package of ours (db, delivery, messages, scheduler) and python-telegram-bot; only demo.py and
 cli.py import fake_telegram, and nothing here imports tests or bench. No other package of ours
 imports bot (tests/test_layout.py checks these rules)."""

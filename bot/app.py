@@ -36,14 +36,14 @@ from bot import (
     start,
 )
 from bot.dashboard import command as dashboard_command
-from bot.http_request import AiohttpRequest
-from bot.rate_limit import PriorityRateLimiter
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
 from db import outbox, state
+from delivery.dispatcher import Dispatcher
+from delivery.http_request import AiohttpRequest
+from delivery.rate_limit import PriorityRateLimiter
 from messages import callback_data as cd
 from messages.catalog import Catalogs
-from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Intervals, build_scheduler
 from scheduler.retention import Retention
 
@@ -278,7 +278,7 @@ def build_application(
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.base_file_url)
-        # Every send on aiohttp's client (bot/http_request.py); getUpdates keeps PTB's own.
+        # Every send on aiohttp's client (delivery/http_request.py); getUpdates keeps PTB's own.
         .request(AiohttpRequest())
         .rate_limiter(
             PriorityRateLimiter(

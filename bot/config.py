@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.url import DEFAULT_DATABASE_URL
-from scheduler.paid_policy import PaidPolicy
+from delivery.paid_policy import PaidPolicy
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     # When a person reads alerts (in DEFAULT_TIMEZONE); outside these, participants are told.
     monitored_hours: str = "08:00-20:00"
     monitored_days: str = "mon-fri"
-    # Telegram's limits, kept by the one rate limiter under every call (bot/rate_limit.py).
+    # Telegram's limits, kept by the one rate limiter under every call (delivery/rate_limit.py).
     rate_global_per_second: float = Field(default=30.0, gt=0)
     rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)

@@ -19,6 +19,7 @@ from db import audit, awaiting, contacts, invites, outbox, people
 from db.awaiting import Asked
 from db.models import Consent, Participant
 from db.sql import session_of
+from delivery.priority import Priority
 from messages import render
 from messages.callback_data import (
     ContactAnswerButton,
@@ -57,7 +58,7 @@ async def _tell(
     if chat_id is None:
         return
     await outbox.enqueue(
-        session, key, chat_id, Rendered(text).payload(), outbox.PRIORITY_REPLY, now,
+        session, key, chat_id, Rendered(text).payload(), Priority.REPLY, now,
         about_participant_id=about,
     )  # fmt: skip
 

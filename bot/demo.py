@@ -19,11 +19,11 @@ from bot.services import Services, utcnow
 from db import people
 from db.engine import create_engine, create_sessionmaker
 from db.poller_lock import PollerLock
+from delivery.dispatcher import Dispatcher
 from fake_telegram import FakeTelegram
 from messages.catalog import Catalogs, load_catalog
 from messages.html import strip_html
 from scheduler.checkins import run_tick
-from scheduler.dispatcher import Dispatcher
 
 DEMO_TOKEN = "123456:DEMO-local-only"  # noqa: S105 - never leaves this machine
 COUNSELOR = (1001, "Dana")

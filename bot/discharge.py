@@ -19,6 +19,7 @@ from db import audit, awaiting, outbox, people
 from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import Counselor, Participant
+from delivery.priority import Priority
 from messages import render
 from messages.callback_data import DischargeButton
 from messages.render import Rendered, fill
@@ -141,7 +142,7 @@ async def discharge(
         f"discharge:{participant.id}:goodbye",
         participant.chat_id,
         Rendered(goodbye).payload(),
-        outbox.PRIORITY_REPLY,
+        Priority.REPLY,
         now,
         participant_id=participant.id,
     )

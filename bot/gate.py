@@ -9,8 +9,8 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot import incoming
 from bot.services import services_of
 from db import awaiting, inbound, invites, people
+from delivery.dispatcher import mark_unreachable
 from scheduler import alerting
-from scheduler.dispatcher import mark_unreachable
 
 
 def is_ours(update: Update) -> bool:

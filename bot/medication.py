@@ -22,6 +22,7 @@ from bot.services import Services, services_of
 from db import audit, awaiting, conversations, outbox, people
 from db import medications as medication_db
 from db.models import Conversation, Medication, MedicationDose, Participant
+from delivery.priority import Priority
 from messages import medication as medication_text
 from messages.answers import word_list
 from messages.callback_data import DoseButton, MedicationButton, MedicationSetupButton
@@ -543,6 +544,6 @@ async def _counselor_set(
                                                 option.interval_days)  # fmt: skip
         told = Rendered(fill(theirs.text("medication", "counselor_told"), summary=their_summary))
         await outbox.enqueue(session, f"medication:{medication.id}:set:{now.isoformat()}",
-                             participant.chat_id, told.payload(), outbox.PRIORITY_REPLY, now,
+                             participant.chat_id, told.payload(), Priority.REPLY, now,
                              participant_id=participant.id)  # fmt: skip
     return fill(texts["counselor_saved"], name=participant.first_name or "", summary=summary)

@@ -14,8 +14,10 @@ from prometheus_client.core import CounterMetricFamily
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from db import health
+from delivery import metrics as delivery_metrics  # noqa: F401  (one registry: /metrics shows both)
+from delivery.priority import Priority
 
-PRIORITIES = {0: "crisis", 1: "reply", 2: "checkin", 3: "reminder"}
+PRIORITIES = {int(p): p.label for p in Priority}
 LEVELS = ("crisis", "high", "watch")
 
 OUTBOX_PENDING = Gauge(
@@ -38,15 +40,6 @@ UPDATE_HANDLING = Histogram(
     "aftercare_update_handling_seconds",
     "Time from taking an update to having handled it",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
-)
-TELEGRAM_REQUESTS = Counter(
-    "aftercare_telegram_requests",
-    "Bot API requests by method and outcome (ok, or the error's kind)",
-    ["method", "outcome"],
-)
-TELEGRAM_LAST_REACHED = Gauge(
-    "aftercare_telegram_last_reached_timestamp_seconds",
-    "When the Bot API last answered this process (Unix time)",
 )
 IS_POLLER = Gauge("aftercare_is_poller", "1 while this worker is the one polling Telegram")
 
@@ -89,20 +82,6 @@ CHECKINS = CheckinsCollector()
 REGISTRY.register(CHECKINS)
 
 
-def outcome_of(error: BaseException | None) -> str:
-    """A request's outcome label: 'ok', or the kind of error (a handful of values)."""
-    if error is None:
-        return "ok"
-    from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter, TimedOut
-
-    for kind, label in ((RetryAfter, "rate_limited"), (Forbidden, "forbidden"),
-                        (BadRequest, "bad_request"), (Conflict, "conflict"),
-                        (InvalidToken, "invalid_token"), (TimedOut, "timeout")):  # fmt: skip
-        if isinstance(error, kind):
-            return label
-    return "error"
-
-
 async def refresh(sessionmaker: async_sessionmaker, now: datetime) -> None:
     """Read the shared figures from the database (at each scrape)."""
     async with sessionmaker() as session:
@@ -122,12 +101,3 @@ async def refresh(sessionmaker: async_sessionmaker, now: datetime) -> None:
 
 def _age(now: datetime, since: datetime | None) -> float:
     return max(0.0, (now - since).total_seconds()) if since is not None else 0.0
-
-
-def count_request(method: str, error: BaseException | None) -> None:
-    """One Bot API request done; an answer from the server, even a refusal, means the Bot API
-    was reached (for /readyz)."""
-    outcome = outcome_of(error)
-    TELEGRAM_REQUESTS.labels(method, outcome).inc()
-    if outcome not in ("error", "timeout"):
-        TELEGRAM_LAST_REACHED.set_to_current_time()

@@ -20,6 +20,7 @@ from bot.services import Services
 from db import alerts as alert_db
 from db import audit, outbox, people
 from db.models import Participant
+from delivery.priority import Priority
 from messages.render import Markup, Rendered, fill
 from scheduler.checkins import advance_schedule
 
@@ -87,7 +88,7 @@ async def _tell_counselors(
             f"{key}:{participant.id}:{now.isoformat()}:counselor:{counselor.id}",
             counselor.telegram_user_id,
             Rendered(text).payload(),
-            outbox.PRIORITY_REPLY,
+            Priority.REPLY,
             now,
             about_participant_id=participant.id,
         )

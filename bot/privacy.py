@@ -25,6 +25,7 @@ from db import audit, awaiting, erasure, export, outbox, people, records
 from db import contacts as contact_db
 from db.awaiting import Asked
 from db.models import Participant
+from delivery.priority import Priority
 from messages.answers import match_choice, word_list
 from messages.callback_data import ErasureButton
 from messages.catalog import Catalog
@@ -215,7 +216,7 @@ async def delete_participant(
             left = services.catalogs.get(language).text("privacy", "contact_left")
             await outbox.enqueue(
                 session, f"erasure:{pid}:contact:{consent.id}", contact,
-                Rendered(left).payload(), outbox.PRIORITY_REPLY, now,
+                Rendered(left).payload(), Priority.REPLY, now,
             )  # fmt: skip
     erased = await erasure.erase_participant(session, participant, now)
     notice = fill(texts["counselor_left"], number=pid)
@@ -225,7 +226,7 @@ async def delete_participant(
     for counselor in counselors:
         await outbox.enqueue(
             session, f"erasure:{pid}:counselor:{counselor.id}", counselor.telegram_user_id,
-            Rendered(notice).payload(), outbox.PRIORITY_REPLY, now,
+            Rendered(notice).payload(), Priority.REPLY, now,
         )  # fmt: skip
     subject = f"participant:{pid}"
     audit.record(session, now, subject, "participant_deleted", subject,

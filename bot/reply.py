@@ -8,11 +8,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import incoming, telegram_io
-from bot.rate_limit import PRIORITY_CRISIS
 from bot.services import services_of
 from db import awaiting
 from db import checkins as checkin_db
 from db.models import CheckIn
+from delivery.priority import Priority
 from messages.render import Rendered
 
 
@@ -37,7 +37,7 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Rep
     if query is not None:
         await query.answer(reply.toast)
     for urgent in reply.urgent:
-        await telegram_io.send(context.bot, chat_id, urgent, PRIORITY_CRISIS)
+        await telegram_io.send(context.bot, chat_id, urgent, Priority.CRISIS)
     if query is not None:
         if reply.clear_pressed and query.message is not None and not reply.edit_pressed:
             await telegram_io.clear_buttons(context.bot, query.message)

@@ -17,8 +17,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
+from delivery.markup import reply_markup_from
 from messages.render import Rendered
-from scheduler.dispatcher import reply_markup_from
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ async def send(
 ) -> Message:
     """Send HTML; `priority` is the rate limiter's class (None: an interactive reply). The
     Application's ExtBot takes it as rate_limit_args (handlers' context types it ExtBot[None],
-    though bot/rate_limit.py's limiter reads an int: hence Any)."""
+    though delivery/rate_limit.py's limiter reads an int: hence Any)."""
     rendered = message if isinstance(message, Rendered) else Rendered(message)
     return await bot.send_message(
         chat_id=chat_id,

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import audit, awaiting, outbox
 from db.models import Alert, AlertNotification, Counselor, Participant
+from delivery.priority import Priority
 
 LEVELS = ("watch", "high", "crisis")
 ACTIVE = ("open", "acknowledged")
-PRIORITY = {"crisis": outbox.PRIORITY_CRISIS, "high": outbox.PRIORITY_REPLY}
+PRIORITY = {"crisis": Priority.CRISIS, "high": Priority.REPLY}
 
 # Renders the counselor's message for an alert (a sendMessage payload); it needs the row's id
 # for its buttons, so it is called after the row exists.
@@ -68,7 +69,7 @@ async def _queue(
         f"alert:{alert.id}:{reason}:{alert.signals}:{alert.escalations}:{recipient}",
         chat_id,
         payload,
-        PRIORITY.get(alert.level, outbox.PRIORITY_CHECKIN),
+        PRIORITY.get(alert.level, Priority.CHECKIN),
         now,
         about_participant_id=alert.participant_id,
     )

@@ -13,16 +13,11 @@ from sqlalchemy.orm import Session
 from db import bulk
 from db.models import OutboxMessage
 from db.sql import dialect, insert_ignore
+from delivery.priority import URGENT_UP_TO
 
-# Lower is more urgent; the dispatcher serves them in this order.
-PRIORITY_CRISIS = 0
-PRIORITY_REPLY = 1
-PRIORITY_CHECKIN = 2
-PRIORITY_REMINDER = 3
-
-# Rows at or above this urgency wake the dispatcher as soon as their transaction commits, so a
-# crisis alert never waits for the next dispatch interval or behind a claimed broadcast batch.
-URGENT_UP_TO = PRIORITY_REPLY
+# Rows at or above URGENT_UP_TO (delivery/priority.py) wake the dispatcher as soon as their
+# transaction commits, so a crisis alert never waits for the next dispatch interval or behind a
+# claimed broadcast batch.
 _URGENT_QUEUED = "outbox_urgent_queued"
 _WAKE = "outbox_wake"
 

@@ -17,6 +17,7 @@ from db import audit, outbox
 from db import checkins as checkin_db
 from db import contacts as contact_db
 from db.models import Alert, Counselor, Participant
+from delivery.priority import Priority
 from messages import render
 from messages.catalog import Catalog
 
@@ -197,7 +198,7 @@ async def tell_contacts(
             f"alert:{alert.id}:{alert.signals}:contact:{consent.id}",
             contact,
             render.Rendered(text).payload(),
-            alert_db.PRIORITY.get(level, outbox.PRIORITY_CHECKIN),
+            alert_db.PRIORITY.get(level, Priority.CHECKIN),
             now,
             about_participant_id=participant.id,
         )
@@ -262,7 +263,7 @@ async def reachable_again(
             f"reachable:{participant.id}:{now.isoformat()}:counselor:{counselor.id}",
             counselor.telegram_user_id,
             render.Rendered(text).payload(),
-            outbox.PRIORITY_REPLY,
+            Priority.REPLY,
             now,
             about_participant_id=participant.id,
         )

@@ -14,6 +14,7 @@ from db import audit, bulk, outbox, people
 from db import checkins as checkin_db
 from db import medications as medication_db
 from db.models import CheckIn, Participant
+from delivery.priority import Priority
 from messages import render
 from messages.answers import parse_clock_time
 from messages.catalog import Catalog, Catalogs
@@ -167,7 +168,7 @@ async def _schedule_batch(
                                              participant.first_name or "")  # fmt: skip
             messages.append([f"checkin:{checkin_id}:q0", participant.chat_id, payload, pid,
                              checkin_id])  # fmt: skip
-        await outbox.enqueue_many(session, messages, outbox.PRIORITY_CHECKIN, now)
+        await outbox.enqueue_many(session, messages, Priority.CHECKIN, now)
     return len(fresh), len(due) - len(fresh)
 
 

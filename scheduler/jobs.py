@@ -14,10 +14,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from delivery.dispatcher import Dispatcher
 from messages.catalog import Catalog, Catalogs
 from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
-from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
 from scheduler.reminders import run_reminders
 from scheduler.retention import Retention, RetentionSweep

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import awaiting, outbox
 from db import medications as medication_db
 from db.models import Medication, Participant
+from delivery.priority import Priority
 from messages import medication as medication_text
 from messages.answers import parse_clock_time
 from messages.catalog import Catalog, Catalogs
@@ -50,7 +51,7 @@ async def enqueue_reminder(
         dedupe_key,
         participant.chat_id,
         message.payload(),
-        outbox.PRIORITY_REMINDER,
+        Priority.REMINDER,
         now,
         participant_id=participant.id,
         asks=asks,

@@ -26,11 +26,11 @@ from bot.scripted import TrackingApplication
 from bot.services import Services
 from db.engine import create_engine, create_sessionmaker
 from db.poller_lock import poller_lock
+from delivery.dispatcher import Dispatcher
 from messages.catalog import Catalogs, load_catalogs
 from messages.html import strip_html
 from scheduler.alerting import run_escalation
 from scheduler.checkins import run_missed_sweep, run_tick
-from scheduler.dispatcher import Dispatcher
 from scheduler.meetings import run_meeting_tick
 from scheduler.reminders import run_reminders
 from scheduler.retention import Retention, run_retention

@@ -11,6 +11,7 @@ from db import bulk, outbox
 from db import checkins as checkin_db
 from db.engine import create_engine, create_sessionmaker
 from db.models import CheckIn, OutboxMessage, Participant
+from delivery.priority import Priority
 from tests.databases import add_due_participants
 
 NOW = datetime(2026, 3, 2, 14, 0, 0, 123456, tzinfo=UTC)
@@ -37,8 +38,8 @@ async def test_batches_read_back_as_the_orm_writes_them(db_url):
             checkin_ids = [cid for cid, _, _ in inserted]
             messages = [[f"t:{cid}", 4000 + n, '{"text": "h\\u00e9 <b>", "parse_mode": "HTML"}',
                          None, cid] for n, cid in enumerate(checkin_ids)]  # fmt: skip
-            await outbox.enqueue_many(session, messages, outbox.PRIORITY_CHECKIN, NOW)
-            await outbox.enqueue_many(session, messages, outbox.PRIORITY_CHECKIN, NOW)
+            await outbox.enqueue_many(session, messages, Priority.CHECKIN, NOW)
+            await outbox.enqueue_many(session, messages, Priority.CHECKIN, NOW)
         async with sessionmaker() as session:
             checkins = (await session.scalars(select(CheckIn).order_by(CheckIn.id))).all()
             assert [c.slot_at for c in checkins] == [NOW] * 3

@@ -1,4 +1,4 @@
-"""The bot's request layer on aiohttp (bot/http_request.py), against the local Bot API server:
+"""The bot's request layer on aiohttp (delivery/http_request.py), against the local Bot API server:
 the same results and errors PTB's own HTTPXRequest gives."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.http_request import AiohttpRequest
-from scheduler.dispatcher import retry_seconds
+from delivery.http_request import AiohttpRequest
+from delivery.retry import retry_seconds
 
 
 @pytest.fixture

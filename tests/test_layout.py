@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = ("bot", "db", "messages", "scheduler", "fake_telegram", "bench", "tools", "tests",
-        "scripts")  # fmt: skip
-SHIPPED = ("bot", "db", "messages", "scheduler", "fake_telegram")  # pyproject's packages
+OURS = ("bot", "db", "delivery", "messages", "scheduler", "fake_telegram", "bench", "tools",
+        "tests", "scripts")  # fmt: skip
+SHIPPED = ("bot", "db", "delivery", "messages", "scheduler", "fake_telegram")  # pyproject's
 PACKAGES = (*SHIPPED, "bench", "tools", "tests", "bot/dashboard")
 STDLIB = frozenset(sys.stdlib_module_names)
 
@@ -80,8 +80,8 @@ IO_LIBRARIES = (
     "telegram", "sqlalchemy", "alembic", "aiohttp", "aiohttp_jinja2", "apscheduler", "asyncpg",
     "aiosqlite", "httpx", "prometheus_client", "pydantic_settings",
 )  # fmt: skip
-SCHEDULE_MATH = ("scheduler/schedule.py", "scheduler/meeting_schedule.py",
-                 "scheduler/paid_policy.py")  # fmt: skip
+SCHEDULE_MATH = ("scheduler/schedule.py", "scheduler/meeting_schedule.py")
+PURE_DELIVERY = ("delivery/priority.py", "delivery/paid_policy.py")
 
 
 def test_messages_is_pure_and_imports_nothing_of_ours_but_itself():
@@ -91,9 +91,13 @@ def test_messages_is_pure_and_imports_nothing_of_ours_but_itself():
     assert offenders(paths, IO_LIBRARIES) == []
 
 
-def test_db_imports_no_telegram_no_bot_and_no_scheduler():
+def test_db_imports_no_telegram_no_bot_no_scheduler_and_of_delivery_only_the_priorities():
     forbidden = ("telegram", "bot", "scheduler", "fake_telegram", "aiohttp", "apscheduler")
     assert offenders(files("db"), forbidden) == []
+    delivery = [name for path in files("db") for name in imports(path)
+                if within(name, ("delivery",))]  # fmt: skip
+    assert set(delivery) <= {"delivery.priority", "delivery.priority.Priority",
+                             "delivery.priority.URGENT_UP_TO"}  # fmt: skip
 
 
 def test_migrations_import_only_db():
@@ -101,11 +105,21 @@ def test_migrations_import_only_db():
     assert outside(paths, ("db", "alembic", "sqlalchemy", "pydantic_settings")) == []
 
 
-def test_scheduler_imports_no_bot_and_telegram_only_in_the_dispatcher():
-    paths = files("scheduler")
-    assert offenders(paths, ("bot", "fake_telegram")) == []
-    telegram = [p for p in paths if p.name != "dispatcher.py"]
-    assert offenders(telegram, ("telegram",)) == []
+def test_scheduler_imports_no_bot_and_no_telegram():
+    """The jobs and the schedule math: sending is delivery's."""
+    assert offenders(files("scheduler"), ("bot", "fake_telegram", "telegram", "aiohttp")) == []
+
+
+def test_delivery_imports_no_bot_and_of_scheduler_only_alerting():
+    paths = files("delivery")
+    assert offenders(paths, ("bot", "fake_telegram", "apscheduler")) == []
+    scheduler = {name for path in paths for name in imports(path) if within(name, ("scheduler",))}
+    assert scheduler <= {"scheduler", "scheduler.alerting"}
+
+
+def test_the_priorities_and_the_paid_policy_are_the_standard_library_alone():
+    paths = [ROOT / p for p in PURE_DELIVERY]
+    assert outside(paths, ("delivery.priority",)) == []
 
 
 def test_the_schedule_math_is_the_standard_library_alone():
@@ -129,7 +143,8 @@ def test_nothing_shipped_imports_the_tests_the_bench_or_the_tools():
 
 
 def test_only_the_edge_imports_bot():
-    paths = [path for package in ("db", "messages", "scheduler", "fake_telegram", "tools")
+    paths = [path for package in ("db", "delivery", "messages", "scheduler", "fake_telegram",
+                                  "tools")
              for path in files(package)]  # fmt: skip
     assert offenders(paths, ("bot",)) == []
 
@@ -199,7 +214,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-@pytest.mark.parametrize("package", ["messages", "db", "scheduler", "fake_telegram"])
+@pytest.mark.parametrize("package", ["messages", "db", "delivery", "scheduler", "fake_telegram"])
 def test_no_import_cycle(package):
     """A cycle means two modules that can't be read, or typed, one without the other (it was
     messages/answers.py and catalog.py until the catalog was split)."""
@@ -214,7 +229,7 @@ for name in names:
     # Forget every module of ours (but those that register Prometheus metrics, which may be
     # defined once a process), so this one is imported as if it were the first.
     for loaded in [m for m in sys.modules if m.split(".")[0] in ours
-                   and m not in ("bot.metrics", "bot.status", "scheduler.paid_metrics")]:
+                   and m not in ("bot.metrics", "bot.status", "delivery.metrics")]:
         del sys.modules[loaded]
     try:
         importlib.import_module(name)

@@ -13,14 +13,14 @@ from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bot.rate_limit import PriorityRateLimiter
-from db import outbox
 from db import paid as paid_db
 from db.engine import create_engine, create_sessionmaker
 from db.models import OutboxMessage
+from delivery.dispatcher import Dispatcher
+from delivery.paid_policy import PaidPolicy
+from delivery.priority import Priority
+from delivery.rate_limit import PriorityRateLimiter
 from messages.catalog import load_catalog
-from scheduler.dispatcher import Dispatcher
-from scheduler.paid_policy import PaidPolicy
 
 NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
 FREE = 30
@@ -95,8 +95,8 @@ async def test_the_surplus_goes_paid_and_crisis_never_does(tg, db_url):
     tg.set_rate_limits(global_per_second=FREE, per_chat_per_second=1, paid_per_second=1000)
     broadcast = chats(tg, 400, 20_000)
     crisis = chats(tg, 5, 30_000)
-    await queue(db_url, broadcast, outbox.PRIORITY_CHECKIN, "checkin")
-    await queue(db_url, crisis, outbox.PRIORITY_CRISIS, "crisis")
+    await queue(db_url, broadcast, Priority.CHECKIN, "checkin")
+    await queue(db_url, crisis, Priority.CRISIS, "crisis")
     # 2 s at the free rate is 60 messages: the rest of the 400 may go paid.
     policy = PaidPolicy(per_second=1000, daily_stars=1000, after_seconds=2)
     await deliver(tg, db_url, policy)
@@ -132,7 +132,7 @@ async def test_the_local_server_lets_paid_messages_past_the_free_limit(tg):
 async def test_the_daily_cap_is_never_passed(tg, db_url):
     tg.set_rate_limits(global_per_second=FREE, per_chat_per_second=1, paid_per_second=1000)
     broadcast = chats(tg, 200, 40_000)
-    await queue(db_url, broadcast, outbox.PRIORITY_REMINDER, "reminder")
+    await queue(db_url, broadcast, Priority.REMINDER, "reminder")
     policy = PaidPolicy(per_second=1000, daily_stars=5, after_seconds=1)  # 50 messages a day
     counted = REGISTRY.get_sample_value("aftercare_paid_messages_total") or 0
     await deliver(tg, db_url, policy)
@@ -145,6 +145,6 @@ async def test_the_daily_cap_is_never_passed(tg, db_url):
 async def test_off_by_default_nothing_is_paid(tg, db_url):
     tg.set_rate_limits(global_per_second=FREE, per_chat_per_second=1)
     broadcast = chats(tg, 60, 50_000)
-    await queue(db_url, broadcast, outbox.PRIORITY_CHECKIN, "checkin")
+    await queue(db_url, broadcast, Priority.CHECKIN, "checkin")
     await deliver(tg, db_url, PaidPolicy())
     assert not any(paid_flags(tg, broadcast)) and await spent(db_url) == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from db import outbox
-from scheduler.paid_policy import PaidPolicy, paid_allowance, payable, stars
+from delivery.paid_policy import PaidPolicy, paid_allowance, payable, stars
+from delivery.priority import Priority
 
 ON = PaidPolicy(per_second=1000, daily_stars=500, after_seconds=120)  # cap: 5,000 messages
 
@@ -36,10 +36,10 @@ def test_paid_allowance(policy, backlog, paid_today, allowed, why):
 @pytest.mark.parametrize(
     ("priority", "paid"),
     [
-        (outbox.PRIORITY_CRISIS, False),
-        (outbox.PRIORITY_REPLY, False),
-        (outbox.PRIORITY_CHECKIN, True),
-        (outbox.PRIORITY_REMINDER, True),
+        (Priority.CRISIS, False),
+        (Priority.REPLY, False),
+        (Priority.CHECKIN, True),
+        (Priority.REMINDER, True),
     ],
 )
 def test_crisis_and_replies_are_never_paid_for(priority, paid):

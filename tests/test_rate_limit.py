@@ -9,12 +9,10 @@ import pytest
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import ExtBot
 
-from bot.rate_limit import (
+from delivery.priority import Priority
+from delivery.rate_limit import (
     CATCH_UP_SECONDS,
     FREE_IN_FLIGHT,
-    PRIORITY_CHECKIN,
-    PRIORITY_CRISIS,
-    PRIORITY_REMINDER,
     PriorityRateLimiter,
     _Budget,
 )
@@ -65,9 +63,9 @@ async def test_crisis_goes_before_queued_reminders(tg, limited):
         await bot.send_message(chat_id, "x", rate_limit_args=priority)
         order.append(chat_id)
 
-    reminders = [asyncio.create_task(send(c, PRIORITY_REMINDER)) for c in targets[:12]]
+    reminders = [asyncio.create_task(send(c, Priority.REMINDER)) for c in targets[:12]]
     await asyncio.sleep(0.05)  # the reminders are queued and the first window is used up
-    crisis = asyncio.create_task(send(targets[12], PRIORITY_CRISIS))
+    crisis = asyncio.create_task(send(targets[12], Priority.CRISIS))
     await asyncio.gather(*reminders, crisis)
     assert order.index(targets[12]) <= 5  # right after the first window, ahead of 7 reminders
 
@@ -77,7 +75,7 @@ async def test_per_chat_spacing(tg, limited):
     [chat] = chats(tg, 1)
     stamps = []
     for _ in range(3):
-        await bot.send_message(chat, "x", rate_limit_args=PRIORITY_CHECKIN)
+        await bot.send_message(chat, "x", rate_limit_args=Priority.CHECKIN)
         stamps.append(time.monotonic())
     gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
     assert all(gap >= 0.28 for gap in gaps), gaps
@@ -139,11 +137,11 @@ async def test_no_more_than_the_cap_on_the_wire_and_urgent_first(tg, limited):
             await asyncio.sleep(0.01)
 
     watcher = asyncio.create_task(watch())
-    sends = [bot.send_message(c, "hi", rate_limit_args=PRIORITY_REMINDER) for c in targets[:6]]
+    sends = [bot.send_message(c, "hi", rate_limit_args=Priority.REMINDER) for c in targets[:6]]
     tasks = [asyncio.create_task(s) for s in sends]
     await asyncio.sleep(0.05)
     crisis = asyncio.create_task(
-        bot.send_message(targets[7], "help", rate_limit_args=PRIORITY_CRISIS)
+        bot.send_message(targets[7], "help", rate_limit_args=Priority.CRISIS)
     )
     await asyncio.gather(*tasks, crisis)
     watcher.cancel()

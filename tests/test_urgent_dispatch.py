@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from db import outbox
 from db.models import OutboxMessage
+from delivery.dispatcher import Dispatcher
+from delivery.priority import Priority
 from scheduler.checkins import run_tick
-from scheduler.dispatcher import Dispatcher
 from tests.harness import enroll_participant, participant_row, register_counselor
 
 
@@ -56,4 +57,4 @@ async def test_a_check_in_broadcast_does_not_wake_the_urgent_lane(bot, clock):
             pending = await session.scalars(
                 select(OutboxMessage.priority).where(OutboxMessage.status == "pending")
             )
-            assert pending.all() == [outbox.PRIORITY_CHECKIN]
+            assert pending.all() == [Priority.CHECKIN]

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from telegram.ext import ExtBot
 
-from bot.rate_limit import PriorityRateLimiter
 from db.engine import create_engine, create_sessionmaker
 from db.models import OutboxMessage
+from delivery.dispatcher import Dispatcher
+from delivery.rate_limit import PriorityRateLimiter
 from messages.catalog import load_catalog
-from scheduler.dispatcher import Dispatcher
 
 ROWS = 1000
 NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)

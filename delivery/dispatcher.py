@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
@@ -28,18 +26,19 @@ from db import audit, awaiting, outbox
 from db import checkins as checkin_db
 from db import paid as paid_db
 from db.models import CheckIn, OutboxMessage, Participant
-from messages import render
-from messages.catalog import Catalog
-from messages.render import NO_PREVIEW
-from scheduler import alerting
-from scheduler.paid_metrics import PAID_MESSAGES, STARS_TODAY
-from scheduler.paid_policy import (
-    FIRST_PAYABLE_PRIORITY,
+from delivery.metrics import PAID_MESSAGES, STARS_TODAY
+from delivery.paid_policy import (
     PaidPolicy,
     paid_allowance,
     payable,
     stars,
 )
+from delivery.priority import FIRST_PAYABLE, URGENT_UP_TO
+from delivery.retry import backoff, retry_seconds
+from messages import render
+from messages.catalog import Catalog
+from messages.render import NO_PREVIEW
+from scheduler import alerting
 
 log = logging.getLogger(__name__)
 # do_api_request is PTB's way to send raw parameters; it warns that send_message exists, but
@@ -50,15 +49,8 @@ warnings.filterwarnings(
 
 LEASE = timedelta(seconds=60)
 BATCH = 50
-MAX_BACKOFF_SECONDS = 300
 PAID_OFF = PaidPolicy()
 PAID_IDLE_SECONDS = 1.0  # how often an idle paid lane looks at the backlog again
-
-
-def backoff(attempts: int) -> timedelta:
-    """Exponential with full jitter, capped; never zero so a failing chat can't spin."""
-    ceiling = min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 10))
-    return timedelta(seconds=max(1.0, random.uniform(0, ceiling)))
 
 
 class Dispatcher:
@@ -87,7 +79,7 @@ class Dispatcher:
         self._team_chat_id = team_chat_id
         self._closed = False
         self._stopping = asyncio.Event()
-        # Paid broadcasts (scheduler/paid_policy.py); off unless configured.
+        # Paid broadcasts (delivery/paid_policy.py); off unless configured.
         self._paid = paid
         self._free_per_second = free_per_second
         # Half a second of the paid rate per batch; two lanes overlap one's database work
@@ -120,7 +112,7 @@ class Dispatcher:
             if self._closed:
                 return
             try:
-                while await self.run_once(max_priority=outbox.URGENT_UP_TO):
+                while await self.run_once(max_priority=URGENT_UP_TO):
                     pass
             except Exception:  # the interval dispatch still covers these rows; keep serving
                 log.exception("urgent dispatch failed; the next interval will retry")
@@ -139,7 +131,7 @@ class Dispatcher:
 
     async def serve_paid(self) -> None:
         """Runs beside the others while paid broadcasts are on: sends the surplus of a large
-        backlog as paid broadcasts (scheduler/paid_policy.py decides how many)."""
+        backlog as paid broadcasts (delivery/paid_policy.py decides how many)."""
         while not self._closed:
             try:
                 claimed = await self.run_paid_once()
@@ -162,7 +154,7 @@ class Dispatcher:
         # reads first cannot write once another has committed meanwhile. The reservation is
         # conditional, so a stale count never passes the cap.
         async with self._sessionmaker() as session:
-            waiting = await outbox.backlog(session, now, FIRST_PAYABLE_PRIORITY)
+            waiting = await outbox.backlog(session, now, FIRST_PAYABLE)
             spent = await paid_db.spent(session, day)
         allowed = paid_allowance(self._paid, waiting, self._free_per_second, spent)
         wanted = min(allowed, self._paid_batch)
@@ -173,7 +165,7 @@ class Dispatcher:
             if not granted:
                 return 0
             rows = await outbox.claim(session, now, self._lease, granted,
-                                      min_priority=FIRST_PAYABLE_PRIORITY)  # fmt: skip
+                                      min_priority=FIRST_PAYABLE)  # fmt: skip
             work = await self._prepare(session, rows, now)
             await paid_db.give_back(session, day, granted - len(work))
         await self._send(work, paid_day=day)
@@ -393,23 +385,3 @@ async def mark_unreachable(
     reasons = [catalog.text("alerts", "unreachable")]
     await alerting.raise_alert(session, catalog, participant, "high", "unreachable", reasons, now,
                                team_chat_id=team_chat_id)  # fmt: skip
-
-
-def reply_markup_from(
-    data: dict | None, bot: Bot | None
-) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    """Bot API reply-markup JSON (as stored in the outbox) as PTB objects."""
-    if not data:
-        return None
-    if "keyboard" in data:
-        return ReplyKeyboardMarkup.de_json(data, bot)
-    return InlineKeyboardMarkup.de_json(data, bot)
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asked us to wait. Reads the timedelta PTB keeps, without tripping its
-    deprecation warning about the attribute's future type."""
-    value = getattr(exc, "_retry_after", None)
-    if value is None:
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -44,12 +44,12 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter
 
-from bot import metrics
-from scheduler.dispatcher import retry_seconds
+from delivery import metrics
+from delivery.priority import Priority
+from delivery.retry import retry_seconds
 
 log = logging.getLogger(__name__)
 
-PRIORITY_CRISIS, PRIORITY_REPLY, PRIORITY_CHECKIN, PRIORITY_REMINDER = 0, 1, 2, 3
 # Methods that put a new message in a chat; the per-chat spacing applies to these only.
 NEW_MESSAGE_METHODS = frozenset(
     {"sendmessage", "sendphoto", "senddocument", "sendvideo", "sendaudio", "sendvoice",
@@ -203,7 +203,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         chat = data.get("chat_id")
         if chat is None:  # getUpdates, getMe, answerCallbackQuery...: no chat, no spacing
             return await _counted(endpoint, callback, args, kwargs)
-        priority = PRIORITY_REPLY if rate_limit_args is None else int(rate_limit_args)
+        priority = Priority.REPLY if rate_limit_args is None else int(rate_limit_args)
         spaced = endpoint.lower() in NEW_MESSAGE_METHODS
         paid = self.paid_per_second > 0 and bool(data.get("allow_paid_broadcast"))
         for attempt in range(self.max_retries + 1):

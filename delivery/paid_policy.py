@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from delivery.priority import FIRST_PAYABLE
+
 STARS_PER_MESSAGE = 0.1
 MAX_PER_SECOND = 1000
-# Outbox priorities (db/outbox.py): 0 crisis and alerts, 1 replies, 2 check-ins, 3 reminders.
-FIRST_PAYABLE_PRIORITY = 2
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class PaidPolicy:
 
 def payable(priority: int) -> bool:
     """Only broadcasts (check-ins, reminders) are ever paid for."""
-    return priority >= FIRST_PAYABLE_PRIORITY
+    return priority >= FIRST_PAYABLE
 
 
 def paid_allowance(

@@ -138,6 +138,21 @@ def test_negation_spelling_and_priority(sentence, response):
     assert lexicon_response(sentence) == response
 
 
+@pytest.mark.parametrize(
+    "sentence, hints, negated",
+    [
+        # Two crisis categories' hints (suicide's "died", overdose's "overdose"), neither
+        # negated: the second is not a word set aside, or every category's bar goes up.
+        ("my uncle died of an overdose last year", {"crisis": "died"}, {}),
+        ("my uncle died, he did not overdose", {"crisis": "died"}, {"crisis": "overdose"}),
+        ("i did not overdose", {}, {"crisis": "overdose"}),
+    ],
+)
+def test_only_negated_words_are_recorded_as_negated(sentence, hints, negated):
+    found = lexicon(sentence, RULES)
+    assert (found.hints, found.negated) == (hints, negated)
+
+
 def test_normalize():
     assert normalize("I Can’t   DO this!! but, ok") == "i can not do this . ok"
 

@@ -4,6 +4,12 @@ language; then the tests/data/ tables, screened by the model trained on the whol
 
     .venv/bin/python -m bench.screen_eval           # the table, with the content's thresholds
     .venv/bin/python -m bench.screen_eval --choose  # first search thresholds (out-of-fold)
+    .venv/bin/python -m bench.screen_eval --held-out writer_g writer_h  # one fit, no LOWO
+
+--choose prints the table with the content's thresholds first, then with the chosen ones, from
+the same out-of-fold scores (the leave-one-writer-out run is the slow part). --held-out trains
+once on every writer but those named and screens theirs: for new writers, before anything is
+tuned on them, the one figure on them that nothing saw.
 
 Thresholds are chosen only on the leave-one-writer-out scores (the --choose search), so the
 figures it reports are cross-validated but not untouched: the thresholds saw them. A set that
@@ -70,19 +76,40 @@ def decided(rows: Sequence[Scored], thresholds: ScreenThresholds):
     return [(r.labels, decide(r.phrases, r.scores, thresholds, r.hints, r.negated)) for r in rows]
 
 
+def _scored(held: Sequence[Example], model, rules) -> list[Scored]:
+    rows = []
+    for example, scores in zip(held, model.scores_many([e.text for e in held]), strict=True):
+        found = lexicon(example.text, rules)
+        scores = scores if model_reads(example.text, rules) else {}
+        rows.append(Scored(example.labels, example.lang, example.writer, found.phrases,
+                           found.hints, found.negated, scores, example.text))  # fmt: skip
+    return rows
+
+
 def out_of_fold(examples: Sequence[Example], rules) -> list[Scored]:
     """Every message scored by a model that never saw its writer."""
     rows = []
-    writers = sorted({e.writer for e in examples})
-    for writer in writers:
-        held = [e for e in examples if e.writer == writer]
+    for writer in sorted({e.writer for e in examples}):
         model = train([e for e in examples if e.writer != writer])
-        for example, scores in zip(held, model.scores_many([e.text for e in held]), strict=True):
-            found = lexicon(example.text, rules)
-            scores = scores if model_reads(example.text, rules) else {}
-            rows.append(Scored(example.labels, example.lang, writer, found.phrases, found.hints,
-                               found.negated, scores, example.text))  # fmt: skip
+        rows += _scored([e for e in examples if e.writer == writer], model, rules)
     return rows
+
+
+def held_out(examples: Sequence[Example], writers: Sequence[str], rules) -> list[Scored]:
+    """The named writers' messages, scored by one model trained on all the other writers."""
+    unknown = set(writers) - {e.writer for e in examples}
+    if unknown:
+        raise SystemExit(f"no such writer in the corpus: {', '.join(sorted(unknown))}")
+    model = train([e for e in examples if e.writer not in writers])
+    return _scored([e for e in examples if e.writer in writers], model, rules)
+
+
+def by_writer(rows: Sequence[Scored], writers: Sequence[str], pooled: str):
+    groups: dict[str, Sequence[Scored]] = {w: [r for r in rows if r.writer == w] for w in writers}
+    groups[pooled] = rows
+    groups["English"] = [r for r in rows if r.lang == "en"]
+    groups["Spanish, Portuguese, mixed"] = [r for r in rows if r.lang != "en"]
+    return groups
 
 
 def table_rows(model, rules) -> dict[str, list[Scored]]:
@@ -187,22 +214,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--choose", action="store_true", help="search thresholds (slow)")
     parser.add_argument("--misses", action="store_true", help="print what the screen got wrong")
+    parser.add_argument("--held-out", nargs="+", metavar="WRITER",
+                        help="train once on the other writers and screen only these")  # fmt: skip
     args = parser.parse_args()
     rules = load_catalog().screen
     corpus = cached_corpus()
     thresholds = rules.thresholds
     print(f"corpus {corpus.digest[:12]}: {len(corpus.examples)} messages, "
           f"{len(corpus.writers)} writers; thresholds {thresholds}")  # fmt: skip
+    if args.held_out:
+        rows = held_out(corpus.examples, args.held_out, rules)
+        trained_on = sorted(set(corpus.writers) - set(args.held_out))
+        print(f"\n{', '.join(args.held_out)}, screened by one model trained on "
+              f"{', '.join(trained_on)}, with the content's thresholds:\n")  # fmt: skip
+        print_table(by_writer(rows, args.held_out, "held out, pooled"), thresholds)
+        return
     rows = out_of_fold(corpus.examples, rules)
+    heading = "\nLeave one writer out (each writer screened by a model trained on the others)"
+    groups = by_writer(rows, corpus.writers, "all writers")
     if args.choose:
+        print(f"{heading}, with the content's thresholds:\n")
+        print_table(groups, thresholds)
         thresholds = choose(rows, thresholds.negated, thresholds.model_min_words)
-        print(f"chosen on the out-of-fold scores: {thresholds}")
-    print("\nLeave one writer out (each writer screened by a model trained on the others):\n")
-    groups: dict[str, Sequence[Scored]] = {w: [r for r in rows if r.writer == w]
-                                           for w in corpus.writers}  # fmt: skip
-    groups["all writers"] = rows
-    groups["English"] = [r for r in rows if r.lang == "en"]
-    groups["Spanish, Portuguese, mixed"] = [r for r in rows if r.lang != "en"]
+        print(f"\nchosen on the out-of-fold scores: {thresholds}")
+    print(f"{heading}:\n")
     print_table(groups, thresholds)
     model = rules.trained_model()
     tables = table_rows(model, rules)

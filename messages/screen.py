@@ -202,8 +202,9 @@ def _lexicon(normalized: str, rules: ScreenRules) -> LexiconMatch:
             if hint:
                 hints[category.response] = hint
                 continue
-        else:  # the hints are not screened again, but what they match is set aside below
-            hint_set_aside = _scan(category.hints, where, rules)[1]
+        else:  # a hint is already named: only a hint here that a negation set aside counts
+            hint, first_hint = _scan(category.hints, where, rules)
+            hint_set_aside = first_hint if hint is None else None
         words = set_aside if set_aside is not None else hint_set_aside
         if category.response not in negated and words:
             negated[category.response] = words

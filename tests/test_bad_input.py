@@ -59,7 +59,9 @@ async def test_media_outside_a_checkin_is_answered_honestly(bot):
 async def test_long_message_is_kept_as_a_note(bot):
     dana = await register_counselor(bot)
     sam = await enroll_participant(bot, dana)
-    long_text = ("I had a really hard day and I want to write it all down. " * 80)[:4000]
+    # Plainly calm, so the screen adds nothing: "I had a really hard day and I want to write it
+    # all down" sat at craving 0.28 under a bar of 0.3, and the eight-writer model puts it at 0.38.
+    long_text = ("Today I cooked dinner with my sister and we watched a movie. " * 80)[:4000]
     replies = await sam.say(long_text)
     assert len(replies) == 1 and "saved it" in sam.last_text()
     async with bot.sessionmaker() as session:

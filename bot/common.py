@@ -9,10 +9,11 @@ from telegram import Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import incoming, telegram_io
+from bot import gate, incoming, telegram_io
 from bot.services import Services, services_of
 from db import contacts, people
-from db.models import Participant
+from db.models import Counselor, Participant
+from db.senders import Sender
 from messages import render
 from messages.catalog import Catalog
 from messages.render import Markup, fill
@@ -20,13 +21,26 @@ from messages.render import Markup, fill
 log = logging.getLogger(__name__)
 
 
-async def reader_catalog(session, services: Services, user: User) -> Catalog:
+async def _known(
+    session, user_id: int, sender: Sender | None
+) -> tuple[Counselor | None, Participant | None]:
+    """The counselor and the participant with this Telegram id: as the gate read them for
+    this update, when the caller knows nothing has changed them since, else read now."""
+    if sender is not None and sender.user_id == user_id:
+        return sender.counselor, sender.participant
+    counselor = await people.counselor_by_telegram(session, user_id)
+    return counselor, await people.participant_by_telegram(session, user_id)
+
+
+async def reader_catalog(
+    session, services: Services, user: User, sender: Sender | None = None
+) -> Catalog:
     """The language to answer this person in: a counselor the program's, a participant their
     own, a support contact the one they chose (else their participant's), anyone else their
     Telegram's when we ship it."""
-    if await people.counselor_by_telegram(session, user.id) is not None:
+    counselor, participant = await _known(session, user.id, sender)
+    if counselor is not None:
         return services.program_catalog
-    participant = await people.participant_by_telegram(session, user.id)
     if participant is not None:
         return services.catalogs.get(participant.language)
     supporting = await contacts.as_contact(session, user.id, services.now())
@@ -36,15 +50,18 @@ async def reader_catalog(session, services: Services, user: User) -> Catalog:
     return services.catalogs.get(services.catalogs.match(user.language_code))
 
 
-async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The help that fits who is asking, in their language."""
+async def help_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, sender: Sender | None = None
+) -> str:
+    """The help that fits who is asking, in their language. `sender`: the gate's reading
+    (gate.sender_of), for a caller that has changed nothing about who they are."""
     services = services_of(context)
     user_id = incoming.sender_id(update)
     async with services.sessionmaker() as session:
-        catalog = await reader_catalog(session, services, incoming.sender(update))
-        if await people.counselor_by_telegram(session, user_id) is not None:
+        catalog = await reader_catalog(session, services, incoming.sender(update), sender)
+        counselor, participant = await _known(session, user_id, sender)
+        if counselor is not None:
             return catalog.text("general", "counselor_help")
-        participant = await people.participant_by_telegram(session, user_id)
         supporting = await contacts.as_contact(session, user_id, services.now())
     if participant is None and supporting:
         return catalog.text("contact", "contact_help")
@@ -69,16 +86,18 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 async def _reader(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Catalog:
     services = services_of(context)
     async with services.sessionmaker() as session:
-        return await reader_catalog(session, services, incoming.sender(update))
+        return await reader_catalog(session, services, incoming.sender(update),
+                                    gate.sender_of(context))  # fmt: skip
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await telegram_io.send(context.bot, incoming.chat_id(update), await help_text(update, context))
+    text = await help_text(update, context, gate.sender_of(context))
+    await telegram_io.send(context.bot, incoming.chat_id(update), text)
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     catalog = await _reader(update, context)
-    text = await help_text(update, context)
+    text = await help_text(update, context, gate.sender_of(context))
     if text != catalog.text("general", "not_enrolled"):
         text = Markup(catalog.text("general", "unknown_command") + "\n\n" + text)
     await telegram_io.send(context.bot, incoming.chat_id(update), text)

@@ -17,6 +17,7 @@ from bot import (
     contacts,
     counselor,
     discharge,
+    gate,
     incoming,
     medication,
     meetings,
@@ -30,7 +31,7 @@ from bot.common import reply_to_non_participant
 from bot.reply import Reply
 from bot.reply import deliver as _deliver
 from bot.services import Services, services_of
-from db import awaiting, conversations, notes, people
+from db import awaiting, conversations, notes, senders
 from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import CheckIn, Participant
@@ -45,9 +46,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     text = incoming.message(update).text or ""
     user_id = incoming.sender_id(update)
+    sender = gate.sender_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, user_id)
-        asked = await awaiting.of(session, user_id)
+        if sender is None:  # not through the gate (it always is in the routing table)
+            sender = await senders.resolve(session, user_id, update.update_id)
+        # Merged, not read again: the check-in asked about is then in the session's identity
+        # map, where _open_checkin's session.get finds it.
+        participant = await senders.attach(session, sender)
+        asked = sender.asked
         if participant is not None:
             speaking = services.speaking(participant.language)
             reply = await _from_participant(session, speaking, participant, asked, text,

@@ -1,4 +1,5 @@
-"""The first handlers every update meets: ignore group chats, then store the update durably."""
+"""The first handlers every update meets: ignore group chats, then store the update durably
+and resolve who is writing (once per update: handlers read it with `sender_of`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import incoming
 from bot.services import services_of
-from db import awaiting, inbound, invites, people
+from db import awaiting, inbound, invites, people, senders
 from delivery.dispatcher import mark_unreachable
 from scheduler import alerting
 
@@ -27,18 +28,65 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Keep the update before handling it; a duplicate delivery is handled once."""
+    """Keep the update before handling it (the poller and the webhook have stored it
+    already; a replay too); a duplicate delivery is handled once. Who is writing, and what
+    they were asked last, is read in the same query and kept for the handlers (`sender_of`)."""
     services = services_of(context)
-    now = services.now()
-    async with services.sessionmaker.begin() as session:
-        fresh = await inbound.store(session, update.update_id, update.to_dict(), now)
-        if fresh and update.my_chat_member is None:
-            # Writing to us means they can be reached again (they had blocked the bot).
-            participant = await people.participant_by_telegram(session, incoming.sender_id(update))
-            if participant is not None and participant.status == "unreachable":
-                await alerting.reachable_again(session, services.catalog, participant, now)
-    if not fresh:
+    user_id = incoming.sender_id(update)
+    async with services.sessionmaker() as session:
+        sender = await senders.resolve(session, user_id, update.update_id)
+    if sender.processed:
         raise ApplicationHandlerStop
+    participant = sender.participant
+    # Writing to us means they can be reached again (they had blocked the bot).
+    welcome_back = (participant is not None and participant.status == "unreachable"
+                    and update.my_chat_member is None)  # fmt: skip
+    if not sender.stored or welcome_back:
+        now = services.now()
+        async with services.sessionmaker.begin() as session:
+            if not sender.stored and not await inbound.store(
+                session, update.update_id, update.to_dict(), now
+            ):
+                raise ApplicationHandlerStop  # handled meanwhile, elsewhere
+            if welcome_back:
+                participant = await people.participant_by_telegram(session, user_id)
+                if participant is not None and participant.status == "unreachable":
+                    await alerting.reachable_again(session, services.catalog, participant, now)
+        if welcome_back:  # read again: the participant's status changed
+            async with services.sessionmaker() as session:
+                sender = await senders.resolve(session, user_id, update.update_id)
+    setattr(context, _SENDER, sender)
+
+
+_SENDER = "aftercare_sender"
+_FINISHED = "aftercare_finished"
+
+
+def sender_of(context: ContextTypes.DEFAULT_TYPE) -> senders.Sender | None:
+    """Who sent the update being handled, as the gate read them (None before the gate, and
+    in the error handler, which PTB gives a context of its own)."""
+    return getattr(context, _SENDER, None)
+
+
+async def finish(session, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Mark the update handled within a handler's last unit of work (after its replies were
+    sent), so the closing handler (`mark_processed`) need not open another. Only once that
+    unit of work has committed (`finished`) does the closing handler skip its own."""
+    await inbound.mark_processed(session, update.update_id, services_of(context).now(),
+                                 _scrubbed(update))  # fmt: skip
+
+
+def finished(context: ContextTypes.DEFAULT_TYPE) -> None:
+    setattr(context, _FINISHED, True)
+
+
+def _scrubbed(update: Update):
+    """The stored copy without its invite token, or None when it has none to remove: only a
+    /start can carry one (checked first, as turning the update into a dict costs more)."""
+    message = update.message or update.edited_message
+    if message is None or not message.text or "start" not in message.text.lower():
+        return None
+    return invites.without_token(update.to_dict())
 
 
 async def set_aside_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -51,10 +99,12 @@ async def set_aside_question(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def mark_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handled. An invite token in the stored copy is replaced by its hash now: it was kept
     as sent only so that a restart mid-update could handle it again."""
+    if getattr(context, _FINISHED, False):
+        return
     services = services_of(context)
-    scrubbed = invites.without_token(update.to_dict())
     async with services.sessionmaker.begin() as session:
-        await inbound.mark_processed(session, update.update_id, services.now(), scrubbed)
+        await inbound.mark_processed(session, update.update_id, services.now(),
+                                     _scrubbed(update))  # fmt: skip
 
 
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import incoming, telegram_io
+from bot import gate, incoming, telegram_io
 from bot.services import services_of
 from db import awaiting
 from db import checkins as checkin_db
-from db.models import CheckIn
 from delivery.priority import Priority
 from messages.render import Rendered
 
@@ -54,13 +53,14 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Rep
         sent = await telegram_io.send(context.bot, chat_id, message)
     if reply.ask_checkin_id is not None and sent is not None:
         # Asked now that it has arrived: their next typed message answers it.
+        # The update is marked handled in the same unit of work (its replies are sent).
         async with services.sessionmaker.begin() as session:
-            checkin = await session.get(CheckIn, reply.ask_checkin_id)
-            if checkin is not None:
-                now = services.now()
-                checkin_db.set_question_message(checkin, sent.message_id, now)
+            now = services.now()
+            if await checkin_db.question_sent(session, reply.ask_checkin_id, sent.message_id, now):
                 await awaiting.ask(session, incoming.sender_id(update), awaiting.CHECKIN, now,
-                                   ref_id=checkin.id)  # fmt: skip
+                                   ref_id=reply.ask_checkin_id)  # fmt: skip
+            await gate.finish(session, update, context)
+        gate.finished(context)
 
 
 def as_typed(reply: Reply) -> Reply:

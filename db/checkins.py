@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, case, func, select, update
+from sqlalchemy import Row, bindparam, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import bulk
 from db.models import Answer, CheckIn, OutboxMessage, Participant
-from db.sql import insert_ignore, lock_skip_locked
+from db.sql import changed, insert_ignore, lock_skip_locked
 
 OPEN = ("pending", "sent")
 
@@ -110,11 +110,24 @@ async def answers_of(session: AsyncSession, checkin: CheckIn) -> list[tuple[str,
     return [(k, by_key[k]) for k in checkin.question_keys if k in by_key]
 
 
-def set_question_message(checkin: CheckIn, message_id: int, now: datetime) -> None:
-    checkin.question_message_id = message_id
-    checkin.sent_at = checkin.sent_at or now
-    if checkin.status == "pending":
-        checkin.status = "sent"
+async def question_sent(
+    session: AsyncSession, checkin_id: int, message_id: int, now: datetime
+) -> bool:
+    """The check-in's current question went out as `message_id`; False when the check-in is
+    gone (erased meanwhile). One UPDATE, not a read and a flush: it runs after every answer."""
+    return bool(
+        await changed(
+            session,
+            update(CheckIn)
+            .where(CheckIn.id == checkin_id)
+            .values(
+                question_message_id=message_id,
+                sent_at=func.coalesce(CheckIn.sent_at, literal(now, CheckIn.sent_at.type)),
+                status=case((CheckIn.status == "pending", "sent"), else_=CheckIn.status),
+            )
+            .execution_options(synchronize_session=False),
+        )
+    )
 
 
 # What the tick reads of a due participant: plain rows, not ORM objects (50,000 are due at

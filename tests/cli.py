@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 WAIT = 30.0
 # Start-up: imports, migrations and the screen's training, on a machine that may be busy. How
@@ -20,10 +24,39 @@ def operator_env(**values: str) -> dict[str, str]:
     return env
 
 
+SITE = Path(__file__).resolve().parent / "subprocess_site"
+_model_file: list[Path] = []
+
+
+def _screen_model_file() -> Path:
+    """The screen's model as JSON, trained once in this process (model_for, as the harness
+    does), for the processes this one starts."""
+    if not _model_file:
+        from messages.screen_model import model_for
+
+        folder = Path(tempfile.mkdtemp(prefix="aftercare-test-model-"))
+        path = folder / "model.json"
+        path.write_text(model_for().to_json(), encoding="utf-8")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _model_file.append(path)
+    return _model_file[0]
+
+
+def with_test_shortcuts(env: dict[str, str]) -> dict[str, str]:
+    """`env` for an `aftercare` process a test starts: the model trained once by this process
+    instead of in a child per process, and SQLite commits without waiting for the disk
+    (tests/subprocess_site/sitecustomize.py). A test of the real start-up passes env as it is
+    to its own create_subprocess_exec (tests/test_cli_end_to_end.py does)."""
+    path = os.pathsep.join(filter(None, (str(SITE), env.get("PYTHONPATH"))))
+    return env | {"PYTHONPATH": path, "AFTERCARE_TEST_SQLITE_NO_SYNC": "1",
+                  "AFTERCARE_TEST_SCREEN_MODEL": str(_screen_model_file())}  # fmt: skip
+
+
 async def aftercare(env, cwd, *args: str, wait: float = WAIT) -> tuple[int, str, str]:
-    """Run `aftercare ARGS` to the end; its exit code, stdout and stderr."""
+    """Run `aftercare ARGS` to the end (with_test_shortcuts); its exit code, stdout and
+    stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
+        sys.executable, "-m", "bot.cli", *args, env=with_test_shortcuts(env), cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), wait)
@@ -40,8 +73,9 @@ def free_port() -> int:
 
 
 async def start_bot(env, cwd, log_path, *args: str) -> asyncio.subprocess.Process:
-    """`aftercare run` (or ARGS) in the background, its output appended to `log_path`: a
-    file, not a pipe, which an unread pipe would fill and block."""
+    """`aftercare run` (or ARGS) in the background (with_test_shortcuts), its output appended
+    to `log_path`: a file, not a pipe, which an unread pipe would fill and block."""
+    env = with_test_shortcuts(env)
     with open(log_path, "ab") as log:  # noqa: ASYNC230 - a local file, opened once
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", *(args or ("run",)), env=env, cwd=cwd,

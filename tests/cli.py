@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import random
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 WAIT = 30.0
@@ -64,12 +66,40 @@ async def aftercare(env, cwd, *args: str, wait: float = WAIT) -> tuple[int, str,
     return process.returncode, out.decode(), err.decode()
 
 
+def _ports() -> Iterator[int]:
+    """Ports below the kernel's ephemeral range, a share of them for each xdist worker, each
+    handed out once. A port bound to 0 and closed comes from the ephemeral range, where any
+    outgoing connection (a database's, an HTTP client's) may take it as its own end in the
+    seconds before a starting `aftercare` binds it: "address already in use" at start-up on a
+    busy machine. Below that range only a listener takes a port, and the two workers' shares
+    never meet."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index, share = (int(worker) if worker.isdigit() else 0), 2000
+    start = max(1024, low - (index % 8 + 1) * share)
+    offset = random.randrange(share)  # a fresh start each run: a lingering port is unlikely
+    for step in range(share):
+        yield start + (offset + step) % share
+
+
+_free = _ports()
+
+
 def free_port() -> int:
+    """A port nothing listens on now, never handed out before in this process."""
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    for port in _free:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # someone else's
+            return port
+    raise RuntimeError("no free port left in this worker's share")
 
 
 async def start_bot(env, cwd, log_path, *args: str) -> asyncio.subprocess.Process:

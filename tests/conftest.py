@@ -121,9 +121,9 @@ async def bot(tg, db_url, clock):
 
 
 # Files whose tests run real processes, a browser, or real time, longest first. They go to
-# the front of the run: with the Makefile's --maxschedchunk 1 the two workers take them one at
-# a time from the start, and the run ends on short tests instead of one worker on a minute-long
-# test while the other waits. Order only: every test still runs.
+# the front of the run: with the Makefile's --maxschedchunk 1 the workers take them one at a
+# time from the start, and the run ends on short tests instead of one worker on a minute-long
+# test while the others wait. Order only: every test still runs.
 LONG_FIRST = (
     "test_poller.py", "test_faults.py", "test_cli_end_to_end.py", "test_log_privacy.py",
     "test_operator_errors.py", "test_dashboard_browser.py", "test_interleaving.py",

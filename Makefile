@@ -31,13 +31,15 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Types first ([tool.mypy] in pyproject.toml; incremental, cached in .mypy_cache), then the
-# suite in two worker processes, one a core. Each takes the next test when it is free
-# (--maxschedchunk 1), and the long tests come first (tests/conftest.py), so neither ends up
-# alone on them.
+# suite in three worker processes on two cores: the real-process tests spend most of their
+# time waiting (a minute of two workers and a takeover, a broadcast killed midway, an outage),
+# and the third worker keeps both cores busy meanwhile. Each takes the next test when it is
+# free (--maxschedchunk 1), and the long tests come first (tests/conftest.py), so none ends up
+# alone on them at the end.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2 --maxschedchunk 1
+	$(BIN)/pytest -q -n 3 --maxschedchunk 1
 
 # By hand, never in the suite: delivery figures on SQLite and PostgreSQL (a few minutes).
 bench: $(STAMP)

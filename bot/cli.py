@@ -123,30 +123,32 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from messages.screen_model import train_in_background
 
         train_in_background()
-    from bot import runner  # imported here so `aftercare --help` stays instant
-
     if args.command == "run":
+        from bot import runner  # here, not above: the bot's modules and PTB are for `run` alone
+
         return runner.run(settings)
     if args.command == "demo":
         from bot.demo import run_demo
 
         return asyncio.run(run_demo())
+    # The rest maintain the database and never import PTB (but to ask Telegram who we are).
+    from bot import commands
     if args.command == "db":
-        before, after = asyncio.run(runner.migrate_and_report(settings.database_url))
+        before, after = asyncio.run(commands.migrate_and_report(settings.database_url))
         if before == after:
             print(f"database is up to date (revision {after})")
         else:
             print(f"database upgraded from {before or 'empty'} to revision {after}")
         return 0
     if args.command == "invite-counselor":
-        link = asyncio.run(runner.invite_counselor(settings, args.name, args.admin))
+        link = asyncio.run(commands.invite_counselor(settings, args.name, args.admin))
         print(f"Send this one-time link to {args.name}. It expires in "
               f"{settings.counselor_invite_ttl_days:g} days.")  # fmt: skip
         print(link)
         return 0
     if args.command == "meetings":
-        feed = runner.read_feed(args.file, args.timezone or settings.default_timezone)
-        report = asyncio.run(runner.import_meetings(settings, feed, args.file.name))
+        feed = commands.read_feed(args.file, args.timezone or settings.default_timezone)
+        report = asyncio.run(commands.import_meetings(settings, feed, args.file.name))
         _print_import(report)
         return 0
     if args.command == "audit":
@@ -154,10 +156,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print("aftercare: --until must come after --since", file=sys.stderr)
             return 2
         try:
-            asyncio.run(runner.export_audit(settings, args.since, args.until))
+            asyncio.run(commands.export_audit(settings, args.since, args.until))
         except BrokenPipeError:
             # `... | head` closed the pipe: the reader has what it wanted. The export was
-            # recorded in the audit log all the same (runner.export_audit).
+            # recorded in the audit log all the same (commands.export_audit).
             _silence_stdout()
         return 0
     raise AssertionError(args.command)

@@ -765,6 +765,10 @@ class FakeTelegram:
         self._delays: dict[str, deque[float]] = {}
         self._outages: dict[str, tuple[float, int]] = {}  # method -> (until, status)
         self._rate_limits: tuple[int | None, int | None, int] | None = None
+        # The rate windows' clock. A test of the limits themselves may stop it (every send in
+        # one instant), so that how fast a loaded machine gets the sends here cannot decide
+        # which of them fall within the same second.
+        self.rate_clock: Callable[[], float] = time.monotonic
         self._recent_sends: deque[float] = deque()
         self._recent_sends_by_chat: dict[Any, deque[float]] = {}
         self._paid_limit: int | None = PAID_BROADCAST_PER_SECOND
@@ -1276,7 +1280,7 @@ class FakeTelegram:
         recent = self._recent_paid_sends if paid else self._recent_sends
         if paid:
             global_limit = self._paid_limit
-        now = time.monotonic()
+        now = self.rate_clock()
         chat_window = self._recent_sends_by_chat.setdefault(params.get("chat_id"), deque())
         for window in (recent, chat_window):
             while window and window[0] <= now - 1.0:

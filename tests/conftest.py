@@ -10,6 +10,7 @@ import pytest
 
 from tests import databases
 from tests.harness import BotHarness, Clock
+from tests.subprocess_site.no_fsync import commit_without_waiting_for_the_disk
 
 POSTGRES_URL = databases.postgres_url_from_env()
 
@@ -37,6 +38,9 @@ def _one_tls_context_for_all_clients() -> None:
 
 
 _one_tls_context_for_all_clients()
+# Test databases commit without waiting for the disk: SQLite here (and in the processes tests
+# start, tests/cli.py), PostgreSQL for the run's database (postgres_database below).
+commit_without_waiting_for_the_disk()
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
@@ -65,6 +69,7 @@ def postgres_database():
         if databases.postgres_required():
             pytest.fail(message + " (CI=true requires it)", pytrace=False)
         pytest.skip(message)
+    asyncio.run(databases.commit_without_waiting(url))
     asyncio.run(databases.migrate(url))
     yield url
     asyncio.run(databases.drop_postgres_database(POSTGRES_URL, url))
@@ -116,9 +121,9 @@ async def bot(tg, db_url, clock):
 
 
 # Files whose tests run real processes, a browser, or real time, longest first. They go to
-# the front of the run: with the Makefile's --maxschedchunk 1 the two workers take them one at
-# a time from the start, and the run ends on short tests instead of one worker on a minute-long
-# test while the other waits. Order only: every test still runs.
+# the front of the run: with the Makefile's --maxschedchunk 1 the workers take them one at a
+# time from the start, and the run ends on short tests instead of one worker on a minute-long
+# test while the others wait. Order only: every test still runs.
 LONG_FIRST = (
     "test_poller.py", "test_faults.py", "test_cli_end_to_end.py", "test_log_privacy.py",
     "test_operator_errors.py", "test_dashboard_browser.py", "test_interleaving.py",

@@ -10,23 +10,19 @@ async with dashboard_bot(tg, db_url, clock) as (bot, base):
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
 
 from bot.dashboard import server
+from tests.cli import free_port
 from tests.harness import BotHarness, Person
 
 LINK = re.compile(r"https?://\S+/login/[A-Za-z0-9_-]+")
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @asynccontextmanager

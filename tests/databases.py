@@ -54,6 +54,19 @@ async def create_postgres_database(url: str, prefix: str = "aftercare_t") -> str
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+async def commit_without_waiting(url: str) -> None:
+    """The database's commits return before the WAL reaches the disk (synchronous_commit=off
+    for every connection to it, the bot's processes' too). For the test session's database
+    only, never the bench's (its figures are the product's) nor the product's defaults: a crash
+    could lose the last commits of a database that is thrown away anyway."""
+    name = make_url(url).database
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    finally:
+        await connection.close()
+
+
 async def drop_postgres_database(admin_url: str, url: str) -> None:
     name = make_url(url).database
     connection = await asyncpg.connect(asyncpg_dsn(admin_url))

@@ -23,7 +23,7 @@ import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, get_args
 
@@ -52,10 +52,12 @@ from tests.snapshots import (
     describe,
     differences,
     errors_logged,
+    fingerprint,
     participant_rows,
     participant_tables,
     restore,
     snapshot,
+    snapshot_unless_same,
 )
 from tests.test_contacts import add_contact
 
@@ -76,6 +78,7 @@ class World:
     people: dict[str, Person]
     ids: dict[str, Any]
     base: Snapshot = field(default_factory=dict)
+    base_print: tuple = ()  # fingerprint() of base: most cells change nothing
     # The dashboard: its base URL, and an HTTP client (with its CSRF token) per web role.
     dashboard: str = ""
     web: dict[str, tuple[Any, str]] = field(default_factory=dict)
@@ -171,6 +174,7 @@ async def world(matrix_db_url):
                     csrf = "" if role == "signed_out" else await dashboard.csrf_of(http, base)
                     built.web[role] = (http, csrf)
                 built.base = await snapshot(bot.sessionmaker)
+                built.base_print = await fingerprint(bot.sessionmaker)
                 yield built
             finally:
                 for http, _ in built.web.values():
@@ -602,6 +606,25 @@ def test_every_kind_of_button_has_a_row():
         cd.encode(build(ids))  # each is a button we really make
 
 
+@in_world
+async def test_the_fingerprint_sees_a_microsecond_and_comes_back_after_a_restore(world):
+    """The cells trust fingerprint() to say "nothing changed" (then they skip the snapshot):
+    the smallest change to any row must change it, and a restore must give it back."""
+    from sqlalchemy import update
+
+    bot = world.bot
+    assert await fingerprint(bot.sessionmaker) == world.base_print
+    sam = world.base["participants"][(world.ids["sam"],)]
+    async with bot.sessionmaker.begin() as session:
+        await session.execute(update(Participant).where(Participant.id == world.ids["sam"])
+                              .values(created_at=sam["created_at"] + timedelta(microseconds=1)))
+    try:
+        assert await fingerprint(bot.sessionmaker) != world.base_print
+    finally:
+        await restore(bot.sessionmaker, world.base)
+    assert await fingerprint(bot.sessionmaker) == world.base_print
+
+
 def test_every_table_is_someones_or_said_to_be_nobodys():
     # "Nobody else's rows changed" is only as good as knowing whose rows are whose.
     theirs = participant_tables()
@@ -635,7 +658,7 @@ async def run_cell(world: World, role: str, act: Callable[[Person], Awaitable[li
             replies = await act(person)
         answer = getattr(person, "last_callback_answer", None)
         toast = (answer or {}).get("text")
-        after = await snapshot(bot.sessionmaker)
+        after = await snapshot_unless_same(bot.sessionmaker, before, world.base_print)
         assert not errors, describe(errors)
         result = Result(world, person, replies, toast, answer is not None, before, after)
         if expect.allowed:
@@ -666,7 +689,9 @@ async def run_cell(world: World, role: str, act: Callable[[Person], Awaitable[li
                 changed = differences(mine_before, mine_after)
                 assert not changed, f"{who}'s rows changed:\n" + "\n".join(changed)
     finally:
-        if (after if after is not None else await snapshot(bot.sessionmaker)) != before:
+        if after is None:
+            after = await snapshot_unless_same(bot.sessionmaker, before, world.base_print)
+        if after != before:
             await restore(bot.sessionmaker, before)
 
 
@@ -798,7 +823,7 @@ async def test_dashboard_route(world, route, role):
             assert word in text, word
         for word in expect.hides:
             assert word not in text, word
-        after = await snapshot(world.bot.sessionmaker)
+        after = await snapshot_unless_same(world.bot.sessionmaker, before, world.base_print)
         changed = differences(before, after)
         if expect.check is not None:
             expect.check(before, after, world.ids)
@@ -815,5 +840,7 @@ async def test_dashboard_route(world, route, role):
             )
     finally:
         http.cookie_jar.update_cookies(cookies, response_url=URL(world.dashboard))
-        if (after if after is not None else await snapshot(world.bot.sessionmaker)) != before:
+        if after is None:
+            after = await snapshot_unless_same(world.bot.sessionmaker, before, world.base_print)
+        if after != before:
             await restore(world.bot.sessionmaker, before)

@@ -27,6 +27,10 @@ def cli_env(tg: FakeTelegram, tmp_path, **extra: str) -> dict[str, str]:
         LOG_LEVEL="DEBUG",
         TICK_INTERVAL_SECONDS="1",
         STATUS_LISTEN=f"127.0.0.1:{free_port()}",
+        # The test taps and types faster than any person: without this each reply to the same
+        # chat waited a second behind the last (tests/harness.py does the same; the spacing is
+        # tested on its own, in tests/test_rate_limit.py).
+        RATE_CHAT_INTERVAL_SECONDS="0",
     )
     return operator_env(**(values | extra))
 

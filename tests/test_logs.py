@@ -19,14 +19,14 @@ async def test_info_is_quiet_json_and_starts_with_one_line_saying_what_runs(tmp_
             TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'logs.db'}",
             STATUS_LISTEN=f"127.0.0.1:{free_port()}", LOG_LEVEL="INFO", LOG_FORMAT="json",
-            TICK_INTERVAL_SECONDS="0.5", DISPATCH_INTERVAL_SECONDS="0.5",
-            SWEEP_INTERVAL_SECONDS="0.5",
+            TICK_INTERVAL_SECONDS="0.25", DISPATCH_INTERVAL_SECONDS="0.25",
+            SWEEP_INTERVAL_SECONDS="0.25",
         )  # fmt: skip
         log = tmp_path / "bot.log"
         bot = await start_bot(env, tmp_path, log)
         try:
             await until_started(bot, log)
-            await asyncio.sleep(4)  # some two dozen scheduler runs
+            await asyncio.sleep(2)  # some two dozen scheduler runs
         finally:
             bot.send_signal(signal.SIGTERM)
             await asyncio.wait_for(bot.wait(), 30)

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from tests.cli import WAIT, operator_env
+from tests.cli import WAIT, operator_env, with_test_shortcuts
 
 KEYS = {"text", "response", "categories", "scores", "why"}
 RESPONSES = {"crisis", "ask", "lapse", "craving", None}
@@ -15,10 +15,12 @@ RESPONSES = {"crisis", "ask", "lapse", "craving", None}
 
 def screen(tmp_path, *lines: str, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     # No token, no database setting, and a working directory with no .env or database in it.
+    # The model this process trained (with_test_shortcuts): its training in a child is
+    # tests/test_screen_rules.py's, and test_cli_end_to_end's `aftercare run` trains it too.
     return subprocess.run(  # noqa: S603 - our own command
         [sys.executable, "-m", "bot.cli", "screen", *args],
         input="\n".join(lines) + "\n", capture_output=True, text=True, encoding="utf-8",
-        env=operator_env(), cwd=tmp_path, timeout=4 * WAIT, check=False,  # trains the model
+        env=with_test_shortcuts(operator_env()), cwd=tmp_path, timeout=4 * WAIT, check=False,
     )  # fmt: skip
 
 

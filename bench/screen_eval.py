@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from messages.catalog import ScreenThresholds, load_catalog
-from messages.screen import ScreenResult, decide, lexicon, model_reads
+from messages.screen import ScreenResult, decide, is_short, lexicon, model_reads
 from messages.screen_corpus import Example, cached_corpus
 from messages.screen_model import train
 
@@ -50,6 +50,7 @@ class Scored:
     negated: dict[str, str]
     scores: dict[str, float]
     text: str
+    short: bool = False  # fewer than model_short_words words (messages/screen.py's decide)
 
 
 def figures(rows: Sequence[tuple[tuple[str, ...], ScreenResult]]) -> dict[str, tuple[int, int]]:
@@ -73,7 +74,8 @@ def figures(rows: Sequence[tuple[tuple[str, ...], ScreenResult]]) -> dict[str, t
 
 
 def decided(rows: Sequence[Scored], thresholds: ScreenThresholds):
-    return [(r.labels, decide(r.phrases, r.scores, thresholds, r.hints, r.negated)) for r in rows]
+    return [(r.labels, decide(r.phrases, r.scores, thresholds, r.hints, r.negated, r.short))
+            for r in rows]  # fmt: skip
 
 
 def _scored(held: Sequence[Example], model, rules) -> list[Scored]:
@@ -82,7 +84,8 @@ def _scored(held: Sequence[Example], model, rules) -> list[Scored]:
         found = lexicon(example.text, rules)
         scores = scores if model_reads(example.text, rules) else {}
         rows.append(Scored(example.labels, example.lang, example.writer, found.phrases,
-                           found.hints, found.negated, scores, example.text))  # fmt: skip
+                           found.hints, found.negated, scores, example.text,
+                           is_short(example.text, rules)))  # fmt: skip
     return rows
 
 
@@ -123,7 +126,7 @@ def table_rows(model, rules) -> dict[str, list[Scored]]:
                 found = lexicon(text, rules)
                 scores = model.scores(text) if model_reads(text, rules) else {}
                 rows.append(Scored(labels, "en", name, found.phrases, found.hints, found.negated,
-                                   scores, text))  # fmt: skip
+                                   scores, text, is_short(text, rules)))  # fmt: skip
         tables[name] = rows
     return tables
 
@@ -152,15 +155,17 @@ def meets(result: dict[str, tuple[int, int]], margin: float = 0.0) -> bool:
     return True
 
 
-def choose(rows: Sequence[Scored], negated_at: float, min_words: int) -> ScreenThresholds:
+def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThresholds:
     """The thresholds that catch the most risk on the out-of-fold scores while the calm
     messages stay within their goals, with a margin of one point (unseen writers differ):
     lapse first, with half the calm budget for false alarms; then crisis, the question and the
     hinted question together (most crises answered by the response or the question, then the
     most by the response); craving last, the lowest that leaves 95 calm messages in 100
     without a coping prompt (its false alarms count against no goal, but they tire people).
-    The bar for negated words stays the content's."""
+    The bar for negated words and the short-message rule stay the content's."""
     import numpy
+
+    negated_at = content.negated
 
     def column(get) -> numpy.ndarray:
         return numpy.array([get(r) for r in rows])
@@ -174,8 +179,14 @@ def choose(rows: Sequence[Scored], negated_at: float, min_words: int) -> ScreenT
                         and c not in r.hints)
               for c in ("crisis", "lapse", "craving")}  # fmt: skip
 
+    short = column(lambda r: r.short)
+
     def fired(category: str, at: float) -> numpy.ndarray:
         bar = numpy.where(denied[category], max(at, negated_at), at)
+        # decide()'s short messages: the model alone never gives the crisis response, and
+        # lapse and craving need at least `short`.
+        bar = numpy.where(short, 2.0 if category == "crisis" else numpy.maximum(bar, content.short),
+                          bar)  # fmt: skip
         return phrase[category] | (score[category] >= bar)
     grid = numpy.round(numpy.arange(0.05, 0.975, 0.025), 3)
     margin = 0.01
@@ -206,8 +217,8 @@ def choose(rows: Sequence[Scored], negated_at: float, min_words: int) -> ScreenT
                     best_key, best = key, (t_crisis, t_ask, t_hinted)
     t_crisis, t_ask, t_hinted = best if best else (0.95, 0.95, 1.0)
     t_craving = next((t for t in grid if rate(fired("craving", t), calm) <= 0.05), 0.95)
-    return ScreenThresholds(float(t_crisis), float(t_ask), float(t_lapse), float(t_craving),
-                            float(t_hinted), negated_at, min_words)  # fmt: skip
+    return replace(content, crisis=float(t_crisis), ask=float(t_ask), lapse=float(t_lapse),
+                   craving=float(t_craving), hinted=float(t_hinted))  # fmt: skip
 
 
 def main() -> None:
@@ -235,7 +246,7 @@ def main() -> None:
     if args.choose:
         print(f"{heading}, with the content's thresholds:\n")
         print_table(groups, thresholds)
-        thresholds = choose(rows, thresholds.negated, thresholds.model_min_words)
+        thresholds = choose(rows, thresholds)
         print(f"\nchosen on the out-of-fold scores: {thresholds}")
     print(f"{heading}:\n")
     print_table(groups, thresholds)
@@ -252,7 +263,7 @@ def main() -> None:
     print_table(lexicon_only, no_model)
     if args.misses:
         for r in rows:
-            result = decide(r.phrases, r.scores, thresholds, r.hints, r.negated)
+            result = decide(r.phrases, r.scores, thresholds, r.hints, r.negated, r.short)
             wrong = (("crisis" in r.labels and result.response not in ("crisis", "ask"))
                      or (not r.labels and (result.response or result.categories)))  # fmt: skip
             if wrong:

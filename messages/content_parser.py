@@ -436,9 +436,15 @@ def parse_screen(data: dict[str, Any]) -> ScreenRules:
         if not isinstance(value, int | float) or not 0 < value <= 1:
             raise ContentError(f"[screen_thresholds] {key}: a model score between 0 and 1")
         values[key] = float(value)
-    min_words = raw_thresholds.get("model_min_words", 1)
-    if not isinstance(min_words, int) or not 1 <= min_words <= 20:
-        raise ContentError("[screen_thresholds] model_min_words: a whole number from 1 to 20")
+    words = {}
+    for key in ("model_min_words", "model_short_words"):
+        count = raw_thresholds.get(key, 1)
+        if not isinstance(count, int) or not 1 <= count <= 20:
+            raise ContentError(f"[screen_thresholds] {key}: a whole number from 1 to 20")
+        words[key] = count
+    short = raw_thresholds.get("short", 1.0)
+    if not isinstance(short, int | float) or not 0 < short <= 1:
+        raise ContentError("[screen_thresholds] short: a model score between 0 and 1")
     if values["ask"] > values["crisis"]:
         raise ContentError("[screen_thresholds] ask must not be above crisis")
     languages = require(data, "screen_languages", "content")
@@ -452,7 +458,10 @@ def parse_screen(data: dict[str, Any]) -> ScreenRules:
         negations=frozenset(require(rules, "negations", "[screen_rules]")),
         fillers=frozenset(require(rules, "negation_fillers", "[screen_rules]")),
         categories=tuple(categories),
-        thresholds=ScreenThresholds(**values, model_min_words=min_words),
+        thresholds=ScreenThresholds(
+            values["crisis"], values["ask"], values["lapse"], values["craving"], values["hinted"],
+            values["negated"], words["model_min_words"], words["model_short_words"], float(short),
+        ),
         languages={lang: frozenset(words) for lang, words in languages.items()},
         model=screen_model.model_for,
     )

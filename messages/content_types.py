@@ -114,6 +114,10 @@ class ScreenThresholds:
     hinted: float = 1.0  # the ask threshold when a broad word of danger (a hint) is in the text
     negated: float = 1.0  # the bar when the lexicon found the category's words negated
     model_min_words: int = 1  # shorter messages are the lexicon's alone
+    # Shorter messages than this (words with letters): the model alone may ask, never give the
+    # crisis response, and its lapse and craving bars are at least `short`.
+    model_short_words: int = 1
+    short: float = 1.0
 
 
 @dataclass(frozen=True)

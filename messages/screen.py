@@ -80,14 +80,21 @@ def decide(
     thresholds: ScreenThresholds,
     hints: dict[str, str] | None = None,
     negated: dict[str, str] | None = None,
+    short: bool = False,
 ) -> ScreenResult:
     """The outcome from the lexicon's explicit phrases, broad hints and negated phrases
     (category -> the words that matched) and the model's scores (category -> 0..1; empty without
     a model). A phrase always fires; a hint lowers the bar for the direct question; words the
     lexicon found negated ("i do not want to die") raise the model's bar to `negated`, with no
     question below it, for that category, and for every category when the message has no
-    explicit phrase at all: the model reads words, and barely reads "not"."""
+    explicit phrase at all: the model reads words, and barely reads "not". A `short` message
+    (fewer than `model_short_words` words) is one the corpus has few of and the model reads
+    poorly ("I don't know the time" scored 0.56 for crisis): its score alone may bring the
+    question, never the crisis response, and lapse and craving need at least `short`."""
     hints, negated = hints or {}, negated or {}
+    if short:
+        thresholds = replace(thresholds, crisis=2.0, lapse=max(thresholds.lapse, thresholds.short),
+                             craving=max(thresholds.craving, thresholds.short))  # fmt: skip
     why: dict[str, str] = {}
     flagged: list[str] = []
     crisis_outcome = None
@@ -218,16 +225,26 @@ def model_reads(text: str, rules: ScreenRules) -> bool:
     return _model_reads(normalize(text), rules)
 
 
+def _words(normalized: str) -> int:
+    return sum(1 for w in normalized.split() if any(c.isalpha() for c in w))
+
+
 def _model_reads(normalized: str, rules: ScreenRules) -> bool:
-    words = [w for w in normalized.split() if any(c.isalpha() for c in w)]
-    return rules.model is not None and len(words) >= rules.thresholds.model_min_words
+    return rules.model is not None and _words(normalized) >= rules.thresholds.model_min_words
+
+
+def is_short(text: str, rules: ScreenRules) -> bool:
+    """Fewer words than `model_short_words`: the model's score alone gives at most the
+    question (decide)."""
+    return _words(normalize(text)) < rules.thresholds.model_short_words
 
 
 def screen(text: str, rules: ScreenRules) -> ScreenResult:
     normalized = normalize(text)
     found = _lexicon(normalized, rules)
     scores = rules.trained_model().scores(text) if _model_reads(normalized, rules) else {}
-    result = decide(found.phrases, scores, rules.thresholds, found.hints, found.negated)
+    short = _words(normalized) < rules.thresholds.model_short_words
+    result = decide(found.phrases, scores, rules.thresholds, found.hints, found.negated, short)
     return replace(result, topics=found.topics)
 
 

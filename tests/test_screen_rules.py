@@ -88,6 +88,47 @@ def test_negated_words_raise_the_bar(phrases, model, negated, response):
     assert decide(phrases, model, thresholds, {}, negated).response == response
 
 
+@pytest.mark.parametrize(
+    "phrases, model, response, categories",
+    [
+        # a short message's crisis score alone brings the question, never the crisis response
+        ({}, scores(crisis=0.95), "ask", ("crisis",)),
+        ({}, scores(crisis=0.29), None, ()),
+        # lapse and craving need `short` (0.8 here), not their own bars (0.5)
+        ({}, scores(lapse=0.7), None, ()),
+        ({}, scores(lapse=0.85), "lapse", ("lapse",)),
+        ({}, scores(craving=0.7), None, ()),
+        ({}, scores(craving=0.81), "craving", ("craving",)),
+        # an explicit phrase fires as ever
+        ({"crisis": "kill myself"}, scores(crisis=0.1), "crisis", ("crisis",)),
+        ({"lapse": "day 1 again"}, scores(), "lapse", ("lapse",)),
+    ],
+)  # fmt: skip
+def test_a_short_message_gets_at_most_the_question_from_the_model(
+    phrases, model, response, categories
+):
+    thresholds = ScreenThresholds(0.6, 0.3, 0.5, 0.5, 0.15, short=0.8)
+    result = decide(phrases, model, thresholds, short=True)
+    assert (result.response, result.categories) == (response, categories)
+
+
+@pytest.mark.parametrize(
+    "text, response",
+    [
+        # short calm sentences the model once flagged (docs/screen.md): no alarm now
+        ("I don't know the time", {None, "ask"}),
+        ("I slept well last night", {None}),
+        ("shot some hoops with my nephew", {None, "ask"}),
+        # short risk in street words, by the lexicon
+        ("day 1 again", {"lapse"}),
+        ("did a bag this morning", {"lapse"}),
+        ("I want to kill myself", {"crisis"}),
+    ],
+)
+def test_short_messages_through_the_screen(text, response):
+    assert screen(text, RULES).response in response
+
+
 def test_explain_names_each_flag():
     result = decide({"crisis": "want to die"}, scores(lapse=0.91), T)
     assert result.explain() == "crisis: the words “want to die”; lapse: model score 0.91"

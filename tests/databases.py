@@ -46,11 +46,7 @@ def asyncpg_dsn(url: str, database: str | None = None) -> str:
 async def create_postgres_database(url: str, prefix: str = "aftercare_t") -> str:
     """A fresh, empty database beside the one in `url`; returns its SQLAlchemy URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    await _execute(url, f'CREATE DATABASE "{name}"')
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
@@ -60,18 +56,19 @@ async def commit_without_waiting(url: str) -> None:
     only, never the bench's (its figures are the product's) nor the product's defaults: a crash
     could lose the last commits of a database that is thrown away anyway."""
     name = make_url(url).database
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-    finally:
-        await connection.close()
+    await _execute(url, f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
 
 async def drop_postgres_database(admin_url: str, url: str) -> None:
     name = make_url(url).database
-    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    await _execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _execute(url: str, statement: str) -> None:
+    """SQL on a connection of its own (CREATE and DROP DATABASE can't run in a transaction)."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(statement)
     finally:
         await connection.close()
 
@@ -99,11 +96,7 @@ async def empty_all(url: str) -> None:
         "SELECT setval(c.oid, 1, false) FROM pg_class c "
         "WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace;"
     )
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await connection.execute(f"BEGIN;{deletes}{restart}COMMIT;")
-    finally:
-        await connection.close()
+    await _execute(url, f"BEGIN;{deletes}{restart}COMMIT;")
 
 
 async def truncate_all_sqlite(url: str) -> None:

@@ -31,7 +31,7 @@ from bot.common import reply_to_non_participant
 from bot.reply import Reply
 from bot.reply import deliver as _deliver
 from bot.services import Services, services_of
-from db import awaiting, conversations, notes, senders
+from db import awaiting, conversations, inbound, notes, senders
 from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import CheckIn, Participant
@@ -54,10 +54,17 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # map, where _open_checkin's session.get finds it.
         participant = await senders.attach(session, sender)
         asked = sender.asked
-        if participant is not None:
+        if participant is not None and sender.applied:
+            reply = await _applied_before(session, services.speaking(participant.language),
+                                          participant, asked, text)  # fmt: skip
+        elif participant is not None:
             speaking = services.speaking(participant.language)
             reply = await _from_participant(session, speaking, participant, asked, text,
                                             context.bot.username)  # fmt: skip
+            # With the answer, in its transaction: a replay of this update (its replies failed
+            # to go, or the process died before it was marked handled) must not answer the
+            # question after it with the same words.
+            await inbound.mark_applied(session, update.update_id, services.now())
         else:
             reply = None
     if reply is not None:
@@ -70,6 +77,28 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await contacts.typed(update, context, asked):
         return
     await _from_stranger(update, context, text)
+
+
+async def _applied_before(
+    session: AsyncSession,
+    services: Services,
+    participant: Participant,
+    asked: Asked | None,
+    text: str,
+) -> Reply:
+    """A replay of typed text whose answer, note and alerts were committed, but whose replies did
+    not all go: the crisis resources again if it spoke of a crisis (the counselor was alerted
+    the first time), then the question open now, which is the one after it. Nothing is
+    recorded again."""
+    if participant.status == "enrolling":
+        from bot.participant import enrollment_prompt
+
+        reply = Reply([enrollment_prompt(services.catalog, participant)])
+    else:
+        reply = await _ask_again(session, services, participant, asked)
+    if screen(text, services.catalog.screen).crisis:
+        reply.urgent = [render.crisis(services.catalog, True), *reply.urgent]
+    return reply
 
 
 async def _from_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:

@@ -57,6 +57,13 @@ async def mark_processed(
     )
 
 
+async def mark_applied(session: AsyncSession, update_id: int, now: datetime) -> None:
+    """Its effect is committed with this transaction (its replies may still fail to go)."""
+    await session.execute(
+        update(InboundUpdate).where(InboundUpdate.update_id == update_id).values(applied_at=now)
+    )
+
+
 async def unprocessed(session: AsyncSession) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(InboundUpdate.payload)

@@ -499,6 +499,9 @@ class InboundUpdate(Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+    # When its effect (an answer, a note) was committed: a replay after a failed send or a
+    # crash, before processed_at, must not apply it again (to the question after it).
+    applied_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):

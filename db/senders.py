@@ -31,6 +31,9 @@ class Sender:
     checkin: CheckIn | None
     stored: bool  # the update is in inbound_updates (the poller or the webhook put it there)
     processed: bool  # and it was handled already: a duplicate delivery or a finished replay
+    # Its effect was committed but it was not marked handled: its replies did not all go (a
+    # failed send, a crash), and this is the replay. Default: a Sender not read from a row.
+    applied: bool = False
 
 
 async def resolve(session: AsyncSession, user_id: int, update_id: int) -> Sender:
@@ -47,6 +50,7 @@ async def resolve(session: AsyncSession, user_id: int, update_id: int) -> Sender
             Awaiting.asked_at,
             exists().where(update).label("stored"),
             exists().where(update, InboundUpdate.processed_at.is_not(None)).label("processed"),
+            exists().where(update, InboundUpdate.applied_at.is_not(None)).label("applied"),
         )
         .select_from(me)
         .outerjoin(Participant, Participant.telegram_user_id == me.c.user_id)
@@ -62,9 +66,10 @@ async def resolve(session: AsyncSession, user_id: int, update_id: int) -> Sender
         )
     )
     row = (await session.execute(statement)).one()
-    participant, counselor, checkin, kind, ref_id, step, asked_at, stored, processed = row
+    participant, counselor, checkin, kind, ref_id, step, asked_at, stored, processed, applied = row
     asked = Asked(kind, ref_id, step, asked_at) if kind is not None else None
-    return Sender(user_id, participant, counselor, asked, checkin, bool(stored), bool(processed))
+    return Sender(user_id, participant, counselor, asked, checkin, bool(stored), bool(processed),
+                  bool(applied))  # fmt: skip
 
 
 async def attach(session: AsyncSession, sender: Sender) -> Participant | None:

@@ -9,9 +9,13 @@ answers the slowest thing the bot does (bench: inbound_ratio).
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select, update
 
+from db import inbound
+from db.models import Alert, Answer, InboundUpdate
 from tests.harness import enroll_participant, participant_row, register_counselor
+
+RESOURCES = "988"
 
 
 async def test_a_typed_answer_costs_few_statements_and_transactions(bot, clock):
@@ -47,3 +51,56 @@ async def test_a_typed_answer_costs_few_statements_and_transactions(bot, clock):
     assert statements.count("SELECT") <= 3, statements
     # The poller's (shared by a batch of updates), the handler's, and the one after the send.
     assert len(commits) <= 3, statements
+
+
+async def _crashed_before_marked(bot) -> None:
+    """The state a crash leaves between the handler's commit and the update's being marked
+    handled (its replies may or may not have gone): the last update stored, not processed."""
+    async with bot.sessionmaker.begin() as session:
+        last = await session.scalar(select(func.max(InboundUpdate.update_id)))
+        await session.execute(
+            update(InboundUpdate).where(InboundUpdate.update_id == last).values(processed_at=None)
+        )
+
+
+async def test_a_replay_after_a_crash_does_not_answer_the_next_question(bot, clock):
+    """The answer was committed, then the process died before the update was marked handled:
+    at takeover it is replayed. The replay must not take "4" again, as the answer to the
+    cravings question now open: it asks that question again and records nothing."""
+    dana = await register_counselor(bot)
+    sam = await enroll_participant(bot, dana, at="10:00")
+    clock.set((await participant_row(bot)).next_checkin_at)
+    await bot.tick()
+    await sam.say("4")
+    assert "cravings" in sam.last_text()
+    async with bot.sessionmaker() as session:
+        answers = (await session.scalars(select(Answer.question_key))).all()
+    assert len(answers) == 1
+    await _crashed_before_marked(bot)
+
+    before = len(sam.messages())
+    assert await bot.intake.replay(stale_only=False) == 1
+    assert len(sam.messages()) == before + 1 and "cravings" in sam.last_text()  # asked again
+    async with bot.sessionmaker() as session:
+        assert (await session.scalars(select(Answer.question_key))).all() == answers
+        assert await inbound.unprocessed(session) == []  # handled now
+
+    await sam.say("2")  # and the next answer goes where it should
+    async with bot.sessionmaker() as session:
+        assert len((await session.scalars(select(Answer.question_key))).all()) == 2
+
+
+async def test_a_replayed_crisis_gets_the_resources_again_and_no_second_alert(bot):
+    dana = await register_counselor(bot)
+    sam = await enroll_participant(bot, dana)
+    await sam.say("I want to kill myself")
+    async with bot.sessionmaker() as session:
+        alerts = (await session.scalars(select(Alert.id))).all()
+    assert len(alerts) == 1
+    await _crashed_before_marked(bot)
+
+    before = len(sam.messages())
+    assert await bot.intake.replay(stale_only=False) == 1
+    assert any(RESOURCES in m["text"] for m in sam.messages()[before:])
+    async with bot.sessionmaker() as session:
+        assert (await session.scalars(select(Alert.id))).all() == alerts

@@ -45,7 +45,8 @@ async def test_a_typed_answer_costs_few_statements_and_transactions(bot, clock):
     assert "cravings" in sam.last_text()  # the answer was taken and the next question asked
 
     # The poller's INSERT of the update; the gate's one SELECT; the handler's check-in
-    # history, answers so far, the answer and the check-in's progress; after the send, the
+    # history, answers so far, the answer, the check-in's progress and the update marked
+    # applied (so a replay never answers the next question with it); after the send, the
     # question's message id, what is asked now, and the update marked handled.
     assert len(statements) <= 10, statements
     assert statements.count("SELECT") <= 3, statements

@@ -90,12 +90,7 @@ async def _applied_before(
     not all go: the crisis resources again if it spoke of a crisis (the counselor was alerted
     the first time), then the question open now, which is the one after it. Nothing is
     recorded again."""
-    if participant.status == "enrolling":
-        from bot.participant import enrollment_prompt
-
-        reply = Reply([enrollment_prompt(services.catalog, participant)])
-    else:
-        reply = await _ask_again(session, services, participant, asked)
+    reply = await _open_question(session, services, participant, asked)
     if screen(text, services.catalog.screen).crisis:
         reply.urgent = [render.crisis(services.catalog, True), *reply.urgent]
     return reply
@@ -149,16 +144,10 @@ async def _a_label_typed(
     counts (no label holds one); so does anything more or less than a whole label."""
     if result.response is None or result.topics:
         return False
+    shown = (await _open_question(session, services, participant, asked)).messages
     if participant.status == "enrolling":
-        from bot.participant import enrollment_prompt
-
         others = services.catalogs.others(services.catalog.locale)
-        shown: list[Rendered | str] = [enrollment_prompt(services.catalog, participant),
-                 render.consent(services.catalog, "", others)]  # fmt: skip
-    elif asked is not None:
-        shown = (await _ask_again(session, services, participant, asked)).messages
-    else:
-        return False
+        shown.append(render.consent(services.catalog, "", others))
     labels = [label for message in shown if isinstance(message, Rendered)
               for row in message.buttons for label, _ in row]  # fmt: skip
     return is_label(text, labels)
@@ -178,16 +167,24 @@ async def _crisis_first(
     checkin_id = asked.ref_id if awaiting.is_(asked, awaiting.CHECKIN) else None
     note = notes.save_note(session, participant.id, text, services.now(), checkin_id)
     if participant.status == "enrolling":
-        from bot.participant import enrollment_prompt
-
-        urgent = await safety.on_free_text(session, services, participant, result, text, None,
-                                           note)  # fmt: skip
-        return Reply([enrollment_prompt(services.catalog, participant)], urgent=urgent)
+        checkin_id = None  # the note keeps it; enrollment has no check-in to alert about
     urgent = await safety.on_free_text(session, services, participant, result, text, checkin_id,
                                        note)  # fmt: skip
-    reply = await _ask_again(session, services, participant, asked)
+    reply = await _open_question(session, services, participant, asked)
     reply.urgent = urgent + reply.urgent
     return reply
+
+
+async def _open_question(
+    session: AsyncSession, services: Services, participant: Participant, asked: Asked | None
+) -> Reply:
+    """The question open now, asked again: enrollment's while enrolling, else the one asked
+    last (nothing when none is open)."""
+    if participant.status == "enrolling":
+        from bot.participant import enrollment_prompt
+
+        return Reply([enrollment_prompt(services.catalog, participant)])
+    return await _ask_again(session, services, participant, asked)
 
 
 async def _open_checkin(

@@ -222,15 +222,16 @@ def model_reads(text: str, rules: ScreenRules) -> bool:
     """Whether the model has enough to go on: at least `model_min_words` words with letters.
     A bare number, "thanks" or "ok" carries no evidence, and its score is the model's prior;
     those are the lexicon's alone."""
-    return _model_reads(normalize(text), rules)
+    return _reads(_words(normalize(text)), rules)
 
 
 def _words(normalized: str) -> int:
+    """Words with letters: numbers and emoji alone carry nothing the model reads."""
     return sum(1 for w in normalized.split() if any(c.isalpha() for c in w))
 
 
-def _model_reads(normalized: str, rules: ScreenRules) -> bool:
-    return rules.model is not None and _words(normalized) >= rules.thresholds.model_min_words
+def _reads(words: int, rules: ScreenRules) -> bool:
+    return rules.model is not None and words >= rules.thresholds.model_min_words
 
 
 def is_short(text: str, rules: ScreenRules) -> bool:
@@ -242,8 +243,9 @@ def is_short(text: str, rules: ScreenRules) -> bool:
 def screen(text: str, rules: ScreenRules) -> ScreenResult:
     normalized = normalize(text)
     found = _lexicon(normalized, rules)
-    scores = rules.trained_model().scores(text) if _model_reads(normalized, rules) else {}
-    short = _words(normalized) < rules.thresholds.model_short_words
+    words = _words(normalized)  # once: the model's floor and the short-message rule both read it
+    scores = rules.trained_model().scores(text) if _reads(words, rules) else {}
+    short = words < rules.thresholds.model_short_words
     result = decide(found.phrases, scores, rules.thresholds, found.hints, found.negated, short)
     return replace(result, topics=found.topics)
 

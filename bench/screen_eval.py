@@ -183,10 +183,8 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
 
     def fired(category: str, at: float) -> numpy.ndarray:
         bar = numpy.where(denied[category], max(at, negated_at), at)
-        # decide()'s short messages: the model alone never gives the crisis response, and
-        # lapse and craving need at least `short`.
-        bar = numpy.where(short, 2.0 if category == "crisis" else numpy.maximum(bar, content.short),
-                          bar)  # fmt: skip
+        # decide()'s short messages: every category needs at least `short`.
+        bar = numpy.where(short, numpy.maximum(bar, content.short), bar)
         return phrase[category] | (score[category] >= bar)
     grid = numpy.round(numpy.arange(0.05, 0.975, 0.025), 3)
     margin = 0.01

@@ -89,12 +89,14 @@ def decide(
     question below it, for that category, and for every category when the message has no
     explicit phrase at all: the model reads words, and barely reads "not". A `short` message
     (fewer than `model_short_words` words) is one the corpus has few of and the model reads
-    poorly ("I don't know the time" scored 0.56 for crisis): its score alone may bring the
-    question, never the crisis response, and lapse and craving need at least `short`."""
+    poorly ("I don't know the time" scored 0.56 for crisis): its score brings the question
+    as ever, but crisis, lapse and craving need at least `short`."""
     hints, negated = hints or {}, negated or {}
     if short:
-        thresholds = replace(thresholds, crisis=2.0, lapse=max(thresholds.lapse, thresholds.short),
-                             craving=max(thresholds.craving, thresholds.short))  # fmt: skip
+        bar = thresholds.short
+        thresholds = replace(thresholds, crisis=max(thresholds.crisis, bar),
+                             lapse=max(thresholds.lapse, bar),
+                             craving=max(thresholds.craving, bar))  # fmt: skip
     why: dict[str, str] = {}
     flagged: list[str] = []
     crisis_outcome = None
@@ -235,8 +237,8 @@ def _reads(words: int, rules: ScreenRules) -> bool:
 
 
 def is_short(text: str, rules: ScreenRules) -> bool:
-    """Fewer words than `model_short_words`: the model's score alone gives at most the
-    question (decide)."""
+    """Fewer words than `model_short_words`: the model's score alone needs at least `short`
+    for anything but the question (decide)."""
     return _words(normalize(text)) < rules.thresholds.model_short_words
 
 

@@ -91,8 +91,10 @@ def test_negated_words_raise_the_bar(phrases, model, negated, response):
 @pytest.mark.parametrize(
     "phrases, model, response, categories",
     [
-        # a short message's crisis score alone brings the question, never the crisis response
-        ({}, scores(crisis=0.95), "ask", ("crisis",)),
+        # a short message's crisis score brings the question at `ask` (0.3), and the crisis
+        # response only at `short` (0.8), not at `crisis` (0.6)
+        ({}, scores(crisis=0.7), "ask", ("crisis",)),
+        ({}, scores(crisis=0.85), "crisis", ("crisis",)),
         ({}, scores(crisis=0.29), None, ()),
         # lapse and craving need `short` (0.8 here), not their own bars (0.5)
         ({}, scores(lapse=0.7), None, ()),
@@ -104,7 +106,7 @@ def test_negated_words_raise_the_bar(phrases, model, negated, response):
         ({"lapse": "day 1 again"}, scores(), "lapse", ("lapse",)),
     ],
 )  # fmt: skip
-def test_a_short_message_gets_at_most_the_question_from_the_model(
+def test_a_short_message_needs_a_higher_score_from_the_model(
     phrases, model, response, categories
 ):
     thresholds = ScreenThresholds(0.6, 0.3, 0.5, 0.5, 0.15, short=0.8)
@@ -215,12 +217,12 @@ def test_training_is_deterministic_and_matches_scikit_learn():
 
 def test_the_analyzers_are_scikit_learns_term_for_term():
     """The model's own analyzers, which score in the bot without scikit-learn, give the terms
-    scikit-learn's char_wb and word analyzers give."""
+    scikit-learn's char and word analyzers give."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from messages.screen_model import CHAR_NGRAMS, WORD_NGRAMS, WORDS
 
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
+    chars = TfidfVectorizer(analyzer="char", ngram_range=CHAR_NGRAMS).build_analyzer()
     words = TfidfVectorizer(analyzer="word", ngram_range=WORD_NGRAMS,
                             token_pattern=WORDS.pattern).build_analyzer()  # fmt: skip
     texts = [prepare(e.text) for e in cached_corpus().examples[::3]]

@@ -155,6 +155,48 @@ def meets(result: dict[str, tuple[int, int]], margin: float = 0.0) -> bool:
     return True
 
 
+class Columns:
+    """The rows' labels, scores and lexicon findings as numpy columns, and decide()'s rules on
+    them, vectorized: the search below tries thousands of thresholds, and decide() message by
+    message would take minutes. A test checks these give decide()'s outcomes."""
+
+    def __init__(self, rows: Sequence[Scored], content: ScreenThresholds) -> None:
+        import numpy
+
+        def column(get) -> numpy.ndarray:
+            return numpy.array([get(r) for r in rows])
+
+        self.content = content
+        self.crisis = column(lambda r: "crisis" in r.labels)
+        self.calm = column(lambda r: not r.labels)
+        self.score = {c: column(lambda r, c=c: r.scores.get(c, -1.0)) for c in CATEGORIES}
+        self.phrase = {c: column(lambda r, c=c: c in r.phrases) for c in CATEGORIES}
+        self.hinted = column(lambda r: "crisis" in r.hints)
+        # decide()'s denial: negated words, for that category or (no phrase at all) for all.
+        self.denied = {c: column(lambda r, c=c: c not in r.hints and (
+                           c in r.negated or bool(r.negated and not r.phrases)))
+                       for c in CATEGORIES}  # fmt: skip
+        self.short = column(lambda r: r.short)
+
+    def fired(self, category: str, at: float):
+        """decide()'s flag for `category` at the bar `at`: negated words raise the bar to
+        `negated`, and a short message's to at least `short`."""
+        import numpy
+
+        bar = numpy.where(self.denied[category], max(at, self.content.negated), at)
+        bar = numpy.where(self.short, numpy.maximum(bar, self.content.short), bar)
+        return self.phrase[category] | (self.score[category] >= bar)
+
+    def asked(self, is_crisis, t_ask: float, t_hinted: float):
+        """decide()'s direct question, given who got the crisis response."""
+        score = self.score["crisis"]
+        return ~is_crisis & ~self.denied["crisis"] & (
+            (score >= t_ask) | (self.hinted & (score >= min(t_ask, t_hinted))))
+
+
+CATEGORIES = ("crisis", "lapse", "craving")
+
+
 def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThresholds:
     """The thresholds that catch the most risk on the out-of-fold scores while the calm
     messages stay within their goals, with a margin of one point (unseen writers differ):
@@ -165,27 +207,8 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     The bar for negated words and the short-message rule stay the content's."""
     import numpy
 
-    negated_at = content.negated
-
-    def column(get) -> numpy.ndarray:
-        return numpy.array([get(r) for r in rows])
-
-    crisis = column(lambda r: "crisis" in r.labels)
-    calm = column(lambda r: not r.labels)
-    score = {c: column(lambda r, c=c: r.scores.get(c, -1.0)) for c in ("crisis", "lapse", "craving")}  # noqa: E501
-    phrase = {c: column(lambda r, c=c: c in r.phrases) for c in ("crisis", "lapse", "craving")}
-    hinted = column(lambda r: "crisis" in r.hints)
-    denied = {c: column(lambda r, c=c: (c in r.negated or bool(r.negated and not r.phrases))
-                        and c not in r.hints)
-              for c in ("crisis", "lapse", "craving")}  # fmt: skip
-
-    short = column(lambda r: r.short)
-
-    def fired(category: str, at: float) -> numpy.ndarray:
-        bar = numpy.where(denied[category], max(at, negated_at), at)
-        # decide()'s short messages: every category needs at least `short`.
-        bar = numpy.where(short, numpy.maximum(bar, content.short), bar)
-        return phrase[category] | (score[category] >= bar)
+    cols = Columns(rows, content)
+    calm, crisis = cols.calm, cols.crisis
     grid = numpy.round(numpy.arange(0.05, 0.975, 0.025), 3)
     margin = 0.01
     alarms_budget = GOALS["calm→crisis/lapse"][1] - margin
@@ -194,27 +217,24 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     def rate(hit, group) -> float:
         return float((hit & group).sum() / max(1, group.sum()))
 
-    def lapse_flag(at):
-        return fired("lapse", at)
-
-    t_lapse = next((t for t in grid if rate(lapse_flag(t), calm) <= alarms_budget / 2), 0.95)
-    flagged_lapse = lapse_flag(t_lapse)
+    t_lapse = next((t for t in grid if rate(cols.fired("lapse", t), calm) <= alarms_budget / 2),
+                   0.95)  # fmt: skip
+    flagged_lapse = cols.fired("lapse", t_lapse)
     best, best_key = None, None
     for t_crisis in grid:
-        is_crisis = fired("crisis", t_crisis)
+        is_crisis = cols.fired("crisis", t_crisis)
         if rate(is_crisis | flagged_lapse, calm) > alarms_budget:
             continue
         for t_ask in grid[grid <= t_crisis]:
             for t_hinted in [*grid[grid <= t_ask], 1.0]:
-                asked = ~is_crisis & ~denied["crisis"] & (
-                    (score["crisis"] >= t_ask) | (hinted & (score["crisis"] >= t_hinted)))
+                asked = cols.asked(is_crisis, t_ask, t_hinted)
                 if rate(asked, calm) > ask_budget:
                     continue
                 key = (rate(is_crisis | asked, crisis), rate(is_crisis, crisis), t_ask)
                 if best_key is None or key > best_key:
                     best_key, best = key, (t_crisis, t_ask, t_hinted)
     t_crisis, t_ask, t_hinted = best if best else (0.95, 0.95, 1.0)
-    t_craving = next((t for t in grid if rate(fired("craving", t), calm) <= 0.05), 0.95)
+    t_craving = next((t for t in grid if rate(cols.fired("craving", t), calm) <= 0.05), 0.95)
     return replace(content, crisis=float(t_crisis), ask=float(t_ask), lapse=float(t_lapse),
                    craving=float(t_craving), hinted=float(t_hinted))  # fmt: skip
 

@@ -199,12 +199,16 @@ CATEGORIES = ("crisis", "lapse", "craving")
 
 def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThresholds:
     """The thresholds that catch the most risk on the out-of-fold scores while the calm
-    messages stay within their goals, with a margin of one point (unseen writers differ):
-    lapse first, with half the calm budget for false alarms; then crisis, the question and the
-    hinted question together (most crises answered by the response or the question, then the
-    most by the response); craving last, the lowest that leaves 95 calm messages in 100
-    without a coping prompt (its false alarms count against no goal, but they tire people).
-    The bar for negated words and the short-message rule stay the content's."""
+    messages stay within their goals, with a margin of one point (unseen writers differ).
+    Lapse, crisis, the question and the hinted question are searched together (a greedy
+    lapse-first choice once cost 18 crisis responses for one calm alarm): most crises answered
+    by the response or the question; then the larger of the two smaller margins above their
+    goals, crisis→crisis's and lapse→lapse's, so that neither is bought with the other; then
+    the most crisis responses. Lapse bars run from the one that spends half the calm budget
+    on false alarms up to the last that keeps lapse→lapse a point above its goal. Craving
+    last, the lowest that leaves 95 calm messages in 100 without a coping prompt (its false
+    alarms count against no goal, but they tire people). The bar for negated words and the
+    short-message rule stay the content's."""
     import numpy
 
     cols = Columns(rows, content)
@@ -217,23 +221,32 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     def rate(hit, group) -> float:
         return float((hit & group).sum() / max(1, group.sum()))
 
-    t_lapse = next((t for t in grid if rate(cols.fired("lapse", t), calm) <= alarms_budget / 2),
-                   0.95)  # fmt: skip
-    flagged_lapse = cols.fired("lapse", t_lapse)
+    lapse = numpy.array([("lapse" in r.labels) for r in rows])
+    lapse_goal = GOALS["lapse→lapse"][1] + margin
+    first = next((t for t in grid if rate(cols.fired("lapse", t), calm) <= alarms_budget / 2),
+                 0.95)  # fmt: skip
+    lapse_bars = [t for t in grid
+                  if t >= first and rate(cols.fired("lapse", t), lapse) >= lapse_goal]  # fmt: skip
     best, best_key = None, None
-    for t_crisis in grid:
-        is_crisis = cols.fired("crisis", t_crisis)
-        if rate(is_crisis | flagged_lapse, calm) > alarms_budget:
-            continue
-        for t_ask in grid[grid <= t_crisis]:
-            for t_hinted in [*grid[grid <= t_ask], 1.0]:
-                asked = cols.asked(is_crisis, t_ask, t_hinted)
-                if rate(asked, calm) > ask_budget:
-                    continue
-                key = (rate(is_crisis | asked, crisis), rate(is_crisis, crisis), t_ask)
-                if best_key is None or key > best_key:
-                    best_key, best = key, (t_crisis, t_ask, t_hinted)
-    t_crisis, t_ask, t_hinted = best if best else (0.95, 0.95, 1.0)
+    for t_lapse in lapse_bars or [first]:
+        flagged_lapse = cols.fired("lapse", t_lapse)
+        caught_lapses = rate(flagged_lapse, lapse)
+        for t_crisis in grid:
+            is_crisis = cols.fired("crisis", t_crisis)
+            if rate(is_crisis | flagged_lapse, calm) > alarms_budget:
+                continue
+            for t_ask in grid[grid <= t_crisis]:
+                for t_hinted in [*grid[grid <= t_ask], 1.0]:
+                    asked = cols.asked(is_crisis, t_ask, t_hinted)
+                    if rate(asked, calm) > ask_budget:
+                        continue
+                    caught = rate(is_crisis, crisis)
+                    balance = min(caught - GOALS["crisis→crisis"][1],
+                                  caught_lapses - GOALS["lapse→lapse"][1])  # fmt: skip
+                    key = (rate(is_crisis | asked, crisis), round(balance, 4), caught, t_ask)
+                    if best_key is None or key > best_key:
+                        best_key, best = key, (t_lapse, t_crisis, t_ask, t_hinted)
+    t_lapse, t_crisis, t_ask, t_hinted = best if best else (first, 0.95, 0.95, 1.0)
     t_craving = next((t for t in grid if rate(cols.fired("craving", t), calm) <= 0.05), 0.95)
     return replace(content, crisis=float(t_crisis), ask=float(t_ask), lapse=float(t_lapse),
                    craving=float(t_craving), hinted=float(t_hinted))  # fmt: skip

@@ -168,6 +168,7 @@ class Columns:
 
         self.content = content
         self.crisis = column(lambda r: "crisis" in r.labels)
+        self.lapse = column(lambda r: "lapse" in r.labels)
         self.calm = column(lambda r: not r.labels)
         self.score = {c: column(lambda r, c=c: r.scores.get(c, -1.0)) for c in CATEGORIES}
         self.phrase = {c: column(lambda r, c=c: c in r.phrases) for c in CATEGORIES}
@@ -212,7 +213,7 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     import numpy
 
     cols = Columns(rows, content)
-    calm, crisis = cols.calm, cols.crisis
+    calm, crisis, lapse = cols.calm, cols.crisis, cols.lapse
     grid = numpy.round(numpy.arange(0.05, 0.975, 0.025), 3)
     margin = 0.01
     alarms_budget = GOALS["calm→crisis/lapse"][1] - margin
@@ -221,7 +222,6 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     def rate(hit, group) -> float:
         return float((hit & group).sum() / max(1, group.sum()))
 
-    lapse = numpy.array([("lapse" in r.labels) for r in rows])
     lapse_goal = GOALS["lapse→lapse"][1] + margin
     first = next((t for t in grid if rate(cols.fired("lapse", t), calm) <= alarms_budget / 2),
                  0.95)  # fmt: skip

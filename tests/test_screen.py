@@ -138,6 +138,45 @@ def test_negation_spelling_and_priority(sentence, response):
 
 
 @pytest.mark.parametrize(
+    "sentence, response",
+    [
+        # Spanish and Portuguese ways of saying what the English floor says
+        ("me quiero matar", "crisis"),
+        ("no me quiero matar", None),
+        ("ya no quiero vivir más", "crisis"),
+        ("não quero mais acordar", "crisis"),
+        ("mañana me voy a aventar al tren", "crisis"),
+        ("me tragué el frasco entero de quetiapina", "crisis"),
+        ("mi nieto echa espuma por la boca", "crisis"),
+        ("me corté las muñecas otra vez", "crisis"),
+        ("tired of being alive man", "crisis"),
+        ("bye everyone", "crisis"),
+        ("the truck is running in the garage with the windows up", "crisis"),
+        # ...and of use
+        ("anoche me emborraché", "lapse"),
+        ("no me emborraché", None),
+        ("he vuelto a meterme farlopa", "lapse"),
+        ("enchi a cara ontem", "lapse"),
+        ("dia 1 de novo", "lapse"),
+        ("pissed hot for coke", "lapse"),
+        ("slipped.", "lapse"),
+        # idioms and other tests stay calm
+        ("me muero de risa", None),
+        ("con la soga al cuello con las deudas", None),
+        ("mi prueba de covid salió positiva", None),
+        ("the covid test came back positive", None),
+        ("I failed my test at school", None),
+        ("mi hijo volvió a tomar clases de guitarra", None),
+        ("se me volvió a caer el celular", None),
+        ("bye, see you at group tomorrow", None),
+        ("me aventé a cantar en el karaoke", None),
+    ],
+)
+def test_explicit_phrases_in_three_languages(sentence, response):
+    assert lexicon_response(sentence) == response
+
+
+@pytest.mark.parametrize(
     "sentence, hints, negated",
     [
         # Two crisis categories' hints (suicide's "died", overdose's "overdose"), neither

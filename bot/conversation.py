@@ -17,13 +17,13 @@ from bot import (
     contacts,
     counselor,
     discharge,
-    gate,
     incoming,
     medication,
     meetings,
     participant_settings,
     plan,
     privacy,
+    resolved,
     safety,
     safety_ask,
 )
@@ -46,7 +46,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     text = incoming.message(update).text or ""
     user_id = incoming.sender_id(update)
-    sender = gate.sender_of(context)
+    sender = resolved.sender(context)
     async with services.sessionmaker.begin() as session:
         if sender is None:  # not through the gate (it always is in the routing table)
             sender = await senders.resolve(session, user_id, update.update_id)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, telegram_io
+from bot import choices, incoming, resolved, telegram_io
 from bot.common import help_text
 from bot.counselor import choose, look_up
 from bot.services import Services, services_of
@@ -38,7 +38,7 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
     catalog = services.catalog
     texts = catalog.texts["discharge"]
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is None:
             message = None
         else:
@@ -52,7 +52,7 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
                 name = participant.first_name or ""
                 message = render.discharge_confirm(catalog, participant.id, name)
                 awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
-    if message is None:  # participants and strangers get what fits them
+    if message is None:  # participants and strangers get what fits them (unchanged)
         message = await help_text(update, context)
     await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
@@ -70,7 +70,7 @@ async def on_button(
     services = services_of(context)
     query = incoming.button(update)
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, query.from_user.id)
+        counselor = await resolved.counselor(session, update, context)
         toast, reply = await _confirmed(session, services, counselor, data)
     await query.answer(toast)
     if reply is not None:
@@ -107,7 +107,7 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
     text = incoming.message(update).text or ""
     reply: Rendered | str
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         participant = await session.get(Participant, asked.ref_id)
         if counselor is None or participant is None or not _may_discharge(counselor, participant):
             return False

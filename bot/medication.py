@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, safety, telegram_io
+from bot import choices, incoming, resolved, safety, telegram_io
 from bot.counselor import choose, look_up
 from bot.reply import Reply, as_typed
 from bot.services import Services, services_of
-from db import audit, awaiting, conversations, outbox, people
+from db import audit, awaiting, conversations, outbox
 from db import medications as medication_db
 from db.models import Conversation, Medication, MedicationDose, Participant
 from delivery.priority import Priority
@@ -473,7 +473,7 @@ async def counselor_set(
     usage = fill(texts["counselor_usage"], keys=keys)
     wanted, entry = split_entry(catalog, words)
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is None:
             return False
         found = await look_up(session, counselor, wanted)

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, safety, telegram_io
+from bot import choices, incoming, resolved, safety, telegram_io
 from bot.common import help_text
 from bot.reply import Reply
 from bot.services import Services, services_of
-from db import awaiting, notes, people
+from db import awaiting, notes
 from db import meetings as meeting_db
 from db.awaiting import Asked
 from db.models import Meeting, MeetingAttendance, Participant, ParticipantMeeting
@@ -66,8 +66,10 @@ def _shown(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-async def _participant(session: AsyncSession, user_id: int) -> Participant | None:
-    participant = await people.participant_by_telegram(session, user_id)
+async def _participant(
+    session: AsyncSession, update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> Participant | None:
+    participant = await resolved.participant(session, update, context)
     if participant is None or participant.status == "enrolling":
         return None
     return participant
@@ -89,13 +91,13 @@ async def on_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     meeting: the participant has moved on."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await _participant(session, incoming.sender_id(update))
+        participant = await _participant(session, update, context)
         message = None
         if participant is not None:
             await meeting_db.discard_drafts(session, participant.id)
             message = await _list_view(services.speaking(participant.language), session,
                                        participant)  # fmt: skip
-    if message is None:
+    if message is None:  # not a participant, or enrolling: nothing changed about them
         message = await help_text(update, context)
     await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
@@ -106,7 +108,7 @@ async def on_button(
     services = services_of(context)
     query = incoming.button(update)
     async with services.sessionmaker.begin() as session:
-        participant = await _participant(session, query.from_user.id)
+        participant = await _participant(session, update, context)
         if participant is None:
             outcome = Outcome(toast=services.catalog.text("general", "expired_button"))
         else:

@@ -21,6 +21,7 @@ from bot import (
     participant_settings,
     pause,
     plan,
+    resolved,
     safety,
     safety_ask,
     telegram_io,
@@ -118,15 +119,16 @@ async def _finish_enrollment(
 
 
 async def _step_button(
-    services: Services,
-    user_id: int,
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
     data: ConsentButton | participant_settings.SettingsPress,
 ) -> Reply:
     """A set-up button: an enrollment step, or (after enrollment) a change in /settings,
     which reuses the same time zone, time and weekday buttons."""
+    services = services_of(context)
     expired = Reply(toast=services.catalog.text("general", "expired_button"))
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, user_id)
+        participant = await resolved.participant(session, update, context)
         if participant is None or participant.status == "discharged":
             return expired
         services = services.speaking(participant.language)
@@ -134,7 +136,7 @@ async def _step_button(
             return await _enrollment_button(session, services, participant, data) or expired
         if isinstance(data, ConsentButton):
             return expired
-        asked = await awaiting.of(session, user_id)
+        asked = await resolved.asked(session, update, context)
         changed = await participant_settings.pressed(session, services, participant, data, asked)
         return Reply([changed]) if changed is not None else expired
 
@@ -274,10 +276,13 @@ async def _after_answer(
     )
 
 
-async def _answer_button(services: Services, user_id: int, data: AnswerButton) -> Reply:
+async def _answer_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: AnswerButton
+) -> Reply:
+    services = services_of(context)
     now = services.now()
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, user_id)
+        participant = await resolved.participant(session, update, context)
         checkin = await session.get(CheckIn, data.checkin_id)
         if participant is None or checkin is None or checkin.participant_id != participant.id:
             return Reply(toast=services.catalog.text("general", "not_for_you"))
@@ -322,7 +327,7 @@ async def checkin_text(
 
 
 async def on_answer_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
-    reply = await _answer_button(services_of(context), incoming.button(update).from_user.id, data)
+    reply = await _answer_button(update, context, data)
     await _deliver(context, update, reply)
 
 
@@ -342,7 +347,7 @@ async def on_setup_press(update: Update, context: ContextTypes.DEFAULT_TYPE, dat
 async def on_step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
     """Enrollment's and /settings' buttons."""
     query = incoming.button(update)
-    reply = await _step_button(services_of(context), query.from_user.id, data)
+    reply = await _step_button(update, context, data)
     shown = query.message if isinstance(query.message, Message) else None
     if reply.messages and shown is not None and shown.reply_markup is not None:
         # Set-up and settings buttons are one-shot: remove them so the chat reads as a clean
@@ -384,7 +389,7 @@ async def _as_participant(
     Counselors and strangers get the reply that fits them instead."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
+        participant = await resolved.participant(session, update, context)
         if participant is None:
             reply = None
         elif participant.status == "enrolling":

@@ -10,7 +10,8 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import incoming, resolved, telegram_io
-from bot.services import Services, services_of
+from bot.services import services_of
+from care.services import Services
 from db import contacts, people
 from db.models import Counselor, Participant
 from db.senders import Sender

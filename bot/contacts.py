@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, resolved, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text, reader_catalog
-from bot.links import deep_link
-from bot.reply import Reply
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices, safety
+from care.links import deep_link
+from care.reply import Reply
+from care.services import Services
 from db import audit, awaiting, contacts, invites, outbox
 from db.awaiting import Asked
 from db.models import Consent, Participant

@@ -10,10 +10,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import incoming, resolved, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
-from bot.links import deep_link, local_stamp
 from bot.services import services_of
+from care import safety
+from care.links import deep_link, local_stamp
 from db import alerts as alert_db
 from db import audit, awaiting, invites, people, plans
 from db import checkins as checkin_db

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, resolved, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
 from bot.counselor import choose, look_up
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices
+from care.services import Services
 from db import audit, awaiting, outbox, people
 from db import checkins as checkin_db
 from db.awaiting import Asked

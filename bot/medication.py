@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, resolved, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.counselor import choose, look_up
-from bot.reply import Reply, as_typed
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices, safety
+from care.reply import Reply, as_typed
+from care.services import Services
 from db import audit, awaiting, conversations, outbox
 from db import medications as medication_db
 from db.models import Conversation, Medication, MedicationDose, Participant

@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, resolved, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
-from bot.reply import Reply
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices, safety
+from care.reply import Reply
+from care.services import Services
 from db import awaiting, notes
 from db import meetings as meeting_db
 from db.awaiting import Asked

@@ -14,22 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import (
-    choices,
-    incoming,
-    medication,
-    participant_settings,
-    pause,
-    plan,
-    resolved,
-    safety,
-    safety_ask,
-    telegram_io,
-)
+from bot import incoming, medication, resolved, telegram_io
 from bot.common import reply_to_non_participant
-from bot.reply import Reply, as_typed
 from bot.reply import deliver as _deliver
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices, participant_settings, pause, plan, safety, safety_ask
+from care.reply import Reply, as_typed
+from care.services import Services
 from db import audit, awaiting, conversations, notes, people
 from db import checkins as checkin_db
 from db.models import CheckIn, Participant

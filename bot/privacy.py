@@ -16,10 +16,12 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, resolved, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import reply_to_non_participant
-from bot.reply import Reply
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices, safety
+from care.reply import Reply
+from care.services import Services
 from db import alerts as alert_db
 from db import audit, awaiting, erasure, export, outbox, records
 from db import contacts as contact_db

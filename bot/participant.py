@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import incoming, medication, resolved, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import reply_to_non_participant
+from bot.medication import counselor_command
 from bot.reply import deliver as _deliver
 from bot.services import services_of
-from care import choices, participant_settings, pause, plan, safety, safety_ask
+from care import choices, medication, participant_settings, pause, plan, safety, safety_ask
 from care.reply import Reply, as_typed
 from care.services import Services
 from db import audit, awaiting, conversations, notes, people
@@ -502,7 +503,7 @@ async def on_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_medication(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/medication: a participant's medication and reminders; a counselor's set-up for one."""
-    if await medication.counselor_command(update, context):
+    if await counselor_command(update, context):
         return
     await _as_participant(update, context, medication.command)
 

@@ -5,6 +5,8 @@ WORKDIR /src
 # Only what the package is built from (pyproject's packages): no tests, no .env, no database.
 COPY pyproject.toml README.md ./
 COPY bot ./bot
+COPY care ./care
+COPY config ./config
 COPY db ./db
 COPY messages ./messages
 COPY scheduler ./scheduler

@@ -36,8 +36,8 @@ from bot import (
     start,
 )
 from bot.dashboard import command as dashboard_command
-from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
+from care.services import Services
 from db import outbox, state
 from delivery.dispatcher import Dispatcher
 from delivery.http_request import AiohttpRequest

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import redact
-from bot.config import Settings, describe_error
 from bot.logs import configure_logging
+from config import redact
+from config.settings import Settings, describe_error
 from messages.catalog import ContentError
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import audit_export
-from bot.config import Settings
-from bot.links import deep_link
+from care.links import deep_link
+from config.settings import Settings
 from db import audit, invites, state
 from db import meetings as meeting_db
 from db.engine import create_engine, create_sessionmaker

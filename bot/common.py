@@ -9,8 +9,9 @@ from telegram import Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import gate, incoming, telegram_io
-from bot.services import Services, services_of
+from bot import incoming, resolved, telegram_io
+from bot.services import services_of
+from care.services import Services
 from db import contacts, people
 from db.models import Counselor, Participant
 from db.senders import Sender
@@ -25,7 +26,7 @@ async def _known(
     session, user_id: int, sender: Sender | None
 ) -> tuple[Counselor | None, Participant | None]:
     """The counselor and the participant with this Telegram id: as the gate read them for
-    this update, when the caller knows nothing has changed them since, else read now."""
+    this update, else (no gate ran: the error handler) read now."""
     if sender is not None and sender.user_id == user_id:
         return sender.counselor, sender.participant
     counselor = await people.counselor_by_telegram(session, user_id)
@@ -50,11 +51,10 @@ async def reader_catalog(
     return services.catalogs.get(services.catalogs.match(user.language_code))
 
 
-async def help_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sender: Sender | None = None
-) -> str:
-    """The help that fits who is asking, in their language. `sender`: the gate's reading
-    (gate.sender_of), for a caller that has changed nothing about who they are."""
+async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The help that fits who is asking, in their language, as the gate read who they are:
+    every caller has changed nothing about that (none enrolls or deletes them first)."""
+    sender = resolved.sender(context)
     services = services_of(context)
     user_id = incoming.sender_id(update)
     async with services.sessionmaker() as session:
@@ -87,17 +87,17 @@ async def _reader(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Catalog
     services = services_of(context)
     async with services.sessionmaker() as session:
         return await reader_catalog(session, services, incoming.sender(update),
-                                    gate.sender_of(context))  # fmt: skip
+                                    resolved.sender(context))  # fmt: skip
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    text = await help_text(update, context, gate.sender_of(context))
+    text = await help_text(update, context)
     await telegram_io.send(context.bot, incoming.chat_id(update), text)
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     catalog = await _reader(update, context)
-    text = await help_text(update, context, gate.sender_of(context))
+    text = await help_text(update, context)
     if text != catalog.text("general", "not_enrolled"):
         text = Markup(catalog.text("general", "unknown_command") + "\n\n" + text)
     await telegram_io.send(context.bot, incoming.chat_id(update), text)
@@ -113,7 +113,8 @@ async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 async def reply_to_non_participant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A counselor gets their help; a stranger learns kindly how to join."""
-    await telegram_io.send(context.bot, incoming.chat_id(update), await help_text(update, context))
+    text = await help_text(update, context)
+    await telegram_io.send(context.bot, incoming.chat_id(update), text)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text, reader_catalog
-from bot.links import deep_link
-from bot.reply import Reply
-from bot.services import Services, services_of
-from db import audit, awaiting, contacts, invites, outbox, people
+from bot.services import services_of
+from care import choices, safety
+from care.links import deep_link
+from care.reply import Reply
+from care.services import Services
+from db import audit, awaiting, contacts, invites, outbox
 from db.awaiting import Asked
 from db.models import Consent, Participant
 from db.sql import session_of
@@ -88,7 +90,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     args = context.args or []
     remove = bool(args) and args[0].lower() in words
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
+        participant = await resolved.participant(session, update, context)
         if participant is None or participant.status == "enrolling":
             message = None
         else:
@@ -104,7 +106,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             else:
                 levels = _levels_text(services.catalog, consent.levels)
                 message = fill(texts["status"], contact=consent.recipient_name, levels=levels)
-    if message is None:
+    if message is None:  # not a participant, or enrolling: nothing changed about them
         message = await help_text(update, context)
     await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
@@ -129,10 +131,9 @@ async def on_offer_button(
 ) -> None:
     """The participant chose when a contact hears from us: make the consent and the link."""
     services = services_of(context)
-    query = incoming.button(update)
     message = None
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, query.from_user.id)
+        participant = await resolved.participant(session, update, context)
         if participant is not None:
             services = services.speaking(participant.language)
             message = await _offer_choice(session, services, participant, data.levels,
@@ -365,7 +366,8 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = services.now()
     replies: list[str] = []
     async with services.sessionmaker.begin() as session:
-        catalog = await reader_catalog(session, services, incoming.sender(update))
+        catalog = await reader_catalog(session, services, incoming.sender(update),
+                                       resolved.sender(context))  # fmt: skip
         for consent in await contacts.as_contact(session, incoming.sender_id(update), now):
             participant = await session.get_one(Participant, consent.participant_id)
             contacts.revoke(session, consent, "contact", now)

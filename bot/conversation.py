@@ -13,24 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import (
-    contacts,
-    counselor,
-    discharge,
-    gate,
-    incoming,
-    medication,
-    meetings,
-    participant_settings,
-    plan,
-    privacy,
-    safety,
-    safety_ask,
-)
+from bot import contacts, counselor, discharge, incoming, privacy, resolved
 from bot.common import reply_to_non_participant
-from bot.reply import Reply
 from bot.reply import deliver as _deliver
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import medication, meetings, participant_settings, plan, safety, safety_ask
+from care.reply import Reply
+from care.services import Services
 from db import awaiting, conversations, inbound, notes, senders
 from db import checkins as checkin_db
 from db.awaiting import Asked
@@ -46,7 +35,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     text = incoming.message(update).text or ""
     user_id = incoming.sender_id(update)
-    sender = gate.sender_of(context)
+    sender = resolved.sender(context)
     async with services.sessionmaker.begin() as session:
         if sender is None:  # not through the gate (it always is in the routing table)
             sender = await senders.resolve(session, user_id, update.update_id)

@@ -10,10 +10,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import incoming, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
-from bot.links import deep_link, local_stamp
 from bot.services import services_of
+from care import safety
+from care.links import deep_link, local_stamp
 from db import alerts as alert_db
 from db import audit, awaiting, invites, people, plans
 from db import checkins as checkin_db
@@ -36,7 +37,7 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     catalog, settings, now = services.catalog, services.settings, services.now()
     label = " ".join(context.args or [])[:MAX_LABEL] or None
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is not None:
             ttl = timedelta(days=settings.participant_invite_ttl_days)
             token, invite = await invites.create_invite(
@@ -48,9 +49,8 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )  # fmt: skip
     if counselor is None:
         # Participants and strangers get what fits them; nothing about invites leaks.
-        await telegram_io.send(
-            context.bot, incoming.chat_id(update), await help_text(update, context)
-        )
+        text = await help_text(update, context)
+        await telegram_io.send(context.bot, incoming.chat_id(update), text)
         return
     texts = catalog.texts["invites"]
     for_label = fill(texts["for_label"], label=label) if label else Markup("")
@@ -82,7 +82,7 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, da
     send: Rendered | str | None = None
     updated: Rendered | None = None  # the pressed message, acknowledged
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, query.from_user.id)
+        counselor = await resolved.counselor(session, update, context)
         alert = await session.get(Alert, data.alert_id)
         if counselor is None or alert is None or not alert_db.can_act(counselor, alert):
             toast = texts["not_yours"]
@@ -124,7 +124,7 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
     texts = services.catalog.texts["alerts"]
     note = (incoming.message(update).text or "").strip()
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is None or not note:
             return False
         alert = await session.get(Alert, asked.ref_id)
@@ -144,7 +144,7 @@ async def on_flags(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = incoming.chat_id(update)
     messages: list[render.Rendered | str] = []
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is not None:
             visible = await alert_db.visible_to(session, counselor)
             shown = visible[:FLAGS_SHOWN]
@@ -164,7 +164,8 @@ async def on_flags(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             audit.record(session, services.now(), f"counselor:{counselor.id}", "flags_viewed",
                          None, seen)  # fmt: skip
     if counselor is None:
-        await telegram_io.send(context.bot, chat_id, await help_text(update, context))
+        text = await help_text(update, context)
+        await telegram_io.send(context.bot, chat_id, text)
         return
     for message in messages:
         await telegram_io.send(context.bot, chat_id, message)
@@ -193,7 +194,7 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     catalog, now = services.catalog, services.now()
     texts = catalog.texts["caseload"]
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is None:
             message = await help_text(update, context)
         else:
@@ -273,8 +274,8 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, data: Pick
         await history(update, context, str(data.participant_id))
     elif data.command == "m":
         if not await counselor_set(update, context, [str(data.participant_id)]):
-            await telegram_io.send(context.bot, incoming.chat_id(update),
-                                   await help_text(update, context))  # fmt: skip
+            text = await help_text(update, context)
+            await telegram_io.send(context.bot, incoming.chat_id(update), text)
     else:
         await ask_discharge(update, context, str(data.participant_id))
 
@@ -295,7 +296,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: st
     chat_id = incoming.chat_id(update)
     photo = shared_plan = None
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is None:
             message = await help_text(update, context)
         else:

@@ -11,11 +11,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.app import build_application, stop_application
-from bot.config import Settings
 from bot.polling import Intake
 from bot.runner import invite_counselor, migrate
 from bot.scripted import SettableClock, TrackingApplication
-from bot.services import Services, utcnow
+from care.services import Services, utcnow
+from config.settings import Settings
 from db import people
 from db.engine import create_engine, create_sessionmaker
 from db.poller_lock import PollerLock

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
 from bot.counselor import choose, look_up
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices
+from care.services import Services
 from db import audit, awaiting, outbox, people
 from db import checkins as checkin_db
 from db.awaiting import Asked
@@ -38,7 +40,7 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
     catalog = services.catalog
     texts = catalog.texts["discharge"]
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is None:
             message = None
         else:
@@ -52,7 +54,7 @@ async def ask_discharge(update: Update, context: ContextTypes.DEFAULT_TYPE, want
                 name = participant.first_name or ""
                 message = render.discharge_confirm(catalog, participant.id, name)
                 awaiting.asking(session, awaiting.DISCHARGE, services.now(), participant.id)
-    if message is None:  # participants and strangers get what fits them
+    if message is None:  # participants and strangers get what fits them (unchanged)
         message = await help_text(update, context)
     await telegram_io.send(context.bot, incoming.chat_id(update), message)
 
@@ -70,7 +72,7 @@ async def on_button(
     services = services_of(context)
     query = incoming.button(update)
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, query.from_user.id)
+        counselor = await resolved.counselor(session, update, context)
         toast, reply = await _confirmed(session, services, counselor, data)
     await query.answer(toast)
     if reply is not None:
@@ -107,7 +109,7 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked
     text = incoming.message(update).text or ""
     reply: Rendered | str
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         participant = await session.get(Participant, asked.ref_id)
         if counselor is None or participant is None or not _may_discharge(counselor, participant):
             return False

@@ -1,5 +1,5 @@
 """The first handlers every update meets: ignore group chats, then store the update durably
-and resolve who is writing (once per update: handlers read it with `sender_of`)."""
+and resolve who is writing (once per update: handlers read it through bot/resolved.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import incoming
+from bot import incoming, resolved
 from bot.services import services_of
 from db import awaiting, inbound, invites, people, senders
 from delivery.dispatcher import mark_unreachable
@@ -30,7 +30,7 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Keep the update before handling it (the poller and the webhook have stored it
     already; a replay too); a duplicate delivery is handled once. Who is writing, and what
-    they were asked last, is read in the same query and kept for the handlers (`sender_of`)."""
+    they were asked last, is read in the same query and kept for the handlers (bot/resolved.py)."""
     services = services_of(context)
     user_id = incoming.sender_id(update)
     async with services.sessionmaker() as session:
@@ -55,17 +55,10 @@ async def store_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if welcome_back:  # read again: the participant's status changed
             async with services.sessionmaker() as session:
                 sender = await senders.resolve(session, user_id, update.update_id)
-    setattr(context, _SENDER, sender)
+    resolved.keep(context, sender)
 
 
-_SENDER = "aftercare_sender"
 _FINISHED = "aftercare_finished"
-
-
-def sender_of(context: ContextTypes.DEFAULT_TYPE) -> senders.Sender | None:
-    """Who sent the update being handled, as the gate read them (None before the gate, and
-    in the error handler, which PTB gives a context of its own)."""
-    return getattr(context, _SENDER, None)
 
 
 async def finish(session, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,7 +111,9 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     )
     now = services.now()
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, change.from_user.id)
+        # The gate's reading: it does not read again for a change of membership (no welcome
+        # back), so nothing has changed them since.
+        participant = await resolved.participant(session, update, context)
         if participant is None:
             return
         if blocked and participant.status == "active":

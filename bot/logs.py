@@ -18,7 +18,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.redact import Redactor
+from config.redact import Redactor
 
 # The libraries whose records may carry Telegram payloads or request URLs.
 BODY_LOGGERS = ("telegram", "httpx", "httpcore")

@@ -14,21 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot import (
-    choices,
-    incoming,
-    medication,
-    participant_settings,
-    pause,
-    plan,
-    safety,
-    safety_ask,
-    telegram_io,
-)
+from bot import incoming, resolved, telegram_io
 from bot.common import reply_to_non_participant
-from bot.reply import Reply, as_typed
+from bot.medication import counselor_command
 from bot.reply import deliver as _deliver
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices, medication, participant_settings, pause, plan, safety, safety_ask
+from care.reply import Reply, as_typed
+from care.services import Services
 from db import audit, awaiting, conversations, notes, people
 from db import checkins as checkin_db
 from db.models import CheckIn, Participant
@@ -118,15 +111,16 @@ async def _finish_enrollment(
 
 
 async def _step_button(
-    services: Services,
-    user_id: int,
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
     data: ConsentButton | participant_settings.SettingsPress,
 ) -> Reply:
     """A set-up button: an enrollment step, or (after enrollment) a change in /settings,
     which reuses the same time zone, time and weekday buttons."""
+    services = services_of(context)
     expired = Reply(toast=services.catalog.text("general", "expired_button"))
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, user_id)
+        participant = await resolved.participant(session, update, context)
         if participant is None or participant.status == "discharged":
             return expired
         services = services.speaking(participant.language)
@@ -134,7 +128,7 @@ async def _step_button(
             return await _enrollment_button(session, services, participant, data) or expired
         if isinstance(data, ConsentButton):
             return expired
-        asked = await awaiting.of(session, user_id)
+        asked = await resolved.asked(session, update, context)
         changed = await participant_settings.pressed(session, services, participant, data, asked)
         return Reply([changed]) if changed is not None else expired
 
@@ -274,10 +268,13 @@ async def _after_answer(
     )
 
 
-async def _answer_button(services: Services, user_id: int, data: AnswerButton) -> Reply:
+async def _answer_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: AnswerButton
+) -> Reply:
+    services = services_of(context)
     now = services.now()
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, user_id)
+        participant = await resolved.participant(session, update, context)
         checkin = await session.get(CheckIn, data.checkin_id)
         if participant is None or checkin is None or checkin.participant_id != participant.id:
             return Reply(toast=services.catalog.text("general", "not_for_you"))
@@ -322,7 +319,7 @@ async def checkin_text(
 
 
 async def on_answer_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
-    reply = await _answer_button(services_of(context), incoming.button(update).from_user.id, data)
+    reply = await _answer_button(update, context, data)
     await _deliver(context, update, reply)
 
 
@@ -342,7 +339,7 @@ async def on_setup_press(update: Update, context: ContextTypes.DEFAULT_TYPE, dat
 async def on_step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
     """Enrollment's and /settings' buttons."""
     query = incoming.button(update)
-    reply = await _step_button(services_of(context), query.from_user.id, data)
+    reply = await _step_button(update, context, data)
     shown = query.message if isinstance(query.message, Message) else None
     if reply.messages and shown is not None and shown.reply_markup is not None:
         # Set-up and settings buttons are one-shot: remove them so the chat reads as a clean
@@ -384,7 +381,7 @@ async def _as_participant(
     Counselors and strangers get the reply that fits them instead."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
+        participant = await resolved.participant(session, update, context)
         if participant is None:
             reply = None
         elif participant.status == "enrolling":
@@ -506,7 +503,7 @@ async def on_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_medication(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/medication: a participant's medication and reminders; a counselor's set-up for one."""
-    if await medication.counselor_command(update, context):
+    if await counselor_command(update, context):
         return
     await _as_participant(update, context, medication.command)
 

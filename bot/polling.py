@@ -26,7 +26,7 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.gate import is_ours
-from bot.services import Services
+from care.services import Services
 from db import inbound
 from db.poller_lock import LOST, PollerLock
 

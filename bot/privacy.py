@@ -16,12 +16,14 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import choices, incoming, safety, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import reply_to_non_participant
-from bot.reply import Reply
-from bot.services import Services, services_of
+from bot.services import services_of
+from care import choices, safety
+from care.reply import Reply
+from care.services import Services
 from db import alerts as alert_db
-from db import audit, awaiting, erasure, export, outbox, people, records
+from db import audit, awaiting, erasure, export, outbox, records
 from db import contacts as contact_db
 from db.awaiting import Asked
 from db.models import Participant
@@ -53,7 +55,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     now = services.now()
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
+        participant = await resolved.participant(session, update, context)
         if participant is not None:
             catalog = services.speaking(participant.language).catalog
             loaded = await records.load(session, participant)
@@ -95,7 +97,7 @@ async def on_deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """/deleteme: explains what goes and what stays, and asks the first time."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, incoming.sender_id(update))
+        participant = await resolved.participant(session, update, context)
         if participant is not None:
             nonce = secrets.token_urlsafe(9)
             # A new request: any earlier /deleteme buttons stop working.
@@ -117,7 +119,7 @@ async def on_erasure_button(
     query = incoming.button(update)
     reply: Rendered | str | None = None
     async with services.sessionmaker.begin() as session:
-        participant = await people.participant_by_telegram(session, query.from_user.id)
+        participant = await resolved.participant(session, update, context)
         services = services.speaking(participant.language if participant else None)
         if participant is not None:
             reply = await _erasure_step(session, services, participant, data)

@@ -26,11 +26,11 @@ from bot.commands import invite_counselor as invite_counselor
 from bot.commands import migrate as migrate
 from bot.commands import migrate_and_report
 from bot.commands import read_feed as read_feed
-from bot.config import Settings
 from bot.dashboard import server as dashboard
 from bot.polling import Intake
-from bot.redact import safe_url
-from bot.services import Services
+from care.services import Services
+from config.redact import safe_url
+from config.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.poller_lock import poller_lock
 from db.single_process import AlreadyRunning, hold_lock

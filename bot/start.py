@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, incoming, telegram_io
+from bot import contacts, incoming, resolved, telegram_io
 from bot.common import help_text
 from bot.participant import enrollment_prompt
 from bot.services import services_of
-from db import enrollment, people
+from db import enrollment
 from messages import render
 from messages.render import Rendered, fill
 
@@ -24,7 +24,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message: Rendered | str | None
     async with services.sessionmaker.begin() as session:
         if not token:
-            participant = await people.participant_by_telegram(session, user.id)
+            participant = await resolved.participant(session, update, context)
             if participant is not None and participant.status == "enrolling":
                 theirs = services.speaking(participant.language).catalog
                 message = enrollment_prompt(theirs, participant)
@@ -57,6 +57,6 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     message = fill(texts[key or outcome.result], name=outcome.name)
                 case other:
                     message = texts[other]
-    if message is None:
+    if message is None:  # no token: nothing about who is writing changed
         message = await help_text(update, context)
     await telegram_io.send(context.bot, chat_id, message)

@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import metrics
-from bot.services import Services
+from care.services import Services
 from db import health
 
 log = logging.getLogger(__name__)

@@ -83,3 +83,12 @@ async def attach(session: AsyncSession, sender: Sender) -> Participant | None:
     if sender.participant is None:
         return None
     return await session.merge(sender.participant, load=False)
+
+
+async def attach_counselor(session: AsyncSession, sender: Sender) -> Counselor | None:
+    """The sender's counselor (active) as an object of `session`, without reading it again;
+    the session serves this sender, as with `attach`."""
+    awaiting.serving(session, sender.user_id)
+    if sender.counselor is None:
+        return None
+    return await session.merge(sender.counselor, load=False)

@@ -8,7 +8,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./aftercare.db"
 
 def database_url_from_environment() -> str:
     """DATABASE_URL from the environment, else from a .env file in the working directory, else
-    the default (an SQLite file there), as bot/config.py's Settings reads it."""
+    the default (an SQLite file there), as config/settings.py's Settings reads it."""
     from pydantic_settings import BaseSettings, SettingsConfigDict
 
     class _Database(BaseSettings):

@@ -19,11 +19,11 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.app import build_application, stop_application
-from bot.config import Settings
 from bot.polling import Intake
 from bot.scripted import SettableClock as Clock  # noqa: F401  (tests import Clock from here)
 from bot.scripted import TrackingApplication
-from bot.services import Services
+from care.services import Services
+from config.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.poller_lock import poller_lock
 from delivery.dispatcher import Dispatcher

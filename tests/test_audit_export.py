@@ -14,7 +14,7 @@ import pytest
 
 from bot import runner
 from bot.audit_export import HEADER, fields, parse_bound, write_csv
-from bot.config import Settings
+from config.settings import Settings
 from db import audit
 from db.engine import create_engine, create_sessionmaker
 from tests import cli, databases

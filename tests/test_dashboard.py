@@ -304,7 +304,7 @@ async def test_dashboard_command_when_off_and_for_non_counselors(bot):
 def test_dashboard_url_must_be_https_except_on_loopback(url, accepted):
     from pydantic import ValidationError
 
-    from bot.config import Settings
+    from config.settings import Settings
 
     if accepted is False:
         with pytest.raises(ValidationError, match="DASHBOARD_URL"):

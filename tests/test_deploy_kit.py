@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import Settings
+from config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

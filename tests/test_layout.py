@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = ("bot", "db", "delivery", "messages", "scheduler", "fake_telegram", "bench", "tools",
-        "tests", "scripts")  # fmt: skip
-SHIPPED = ("bot", "db", "delivery", "messages", "scheduler", "fake_telegram")  # pyproject's
+OURS = ("bot", "care", "config", "db", "delivery", "messages", "scheduler", "fake_telegram",
+        "bench", "tools", "tests", "scripts")  # fmt: skip
+SHIPPED = ("bot", "care", "config", "db", "delivery", "messages", "scheduler",
+           "fake_telegram")  # pyproject's  # fmt: skip
 PACKAGES = (*SHIPPED, "bench", "tools", "tests", "bot/dashboard")
 STDLIB = frozenset(sys.stdlib_module_names)
 
@@ -105,6 +106,18 @@ def test_migrations_import_only_db():
     assert outside(paths, ("db", "alembic", "sqlalchemy", "pydantic_settings")) == []
 
 
+def test_care_imports_no_telegram_no_bot_and_no_aiohttp():
+    """The domain services: what a handler calls, runnable without the Telegram edge."""
+    assert offenders(files("care"), ("telegram", "bot", "fake_telegram", "aiohttp")) == []
+
+
+def test_config_imports_no_bot_and_no_telegram():
+    """The settings: read by the edge, the services and the migrations alike."""
+    allowed = ("config", "db.url", "delivery.paid_policy", "scheduler.schedule", "pydantic",
+               "pydantic_settings", "dotenv", "sqlalchemy")  # fmt: skip
+    assert outside(files("config"), allowed) == []
+
+
 def test_scheduler_imports_no_bot_and_no_telegram():
     """The jobs and the schedule math: sending is delivery's."""
     assert offenders(files("scheduler"), ("bot", "fake_telegram", "telegram", "aiohttp")) == []
@@ -143,8 +156,8 @@ def test_nothing_shipped_imports_the_tests_the_bench_or_the_tools():
 
 
 def test_only_the_edge_imports_bot():
-    paths = [path for package in ("db", "delivery", "messages", "scheduler", "fake_telegram",
-                                  "tools")
+    paths = [path for package in ("care", "config", "db", "delivery", "messages", "scheduler",
+                                  "fake_telegram", "tools")
              for path in files(package)]  # fmt: skip
     assert offenders(paths, ("bot",)) == []
 
@@ -157,8 +170,8 @@ def test_tools_import_messages_only():
 def test_the_dashboard_uses_shared_pieces_of_the_bot_not_its_handlers():
     wiring = ("app", "runner", "cli", "demo", "polling", "webhook", "gate")
     handlers = (
-        "participant", "counselor", "contacts", "start", "conversation", "meetings", "plan",
-        "medication", "pause", "privacy", "discharge", "participant_settings",
+        "participant", "counselor", "contacts", "start", "conversation", "meetings", "medication",
+        "privacy", "discharge",
     )  # fmt: skip
     forbidden = tuple(f"bot.{name}" for name in (*wiring, *handlers))
     assert offenders(files("bot/dashboard"), forbidden) == []
@@ -214,7 +227,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-@pytest.mark.parametrize("package", ["messages", "db", "delivery", "scheduler", "fake_telegram"])
+@pytest.mark.parametrize(
+    "package", ["messages", "db", "delivery", "scheduler", "fake_telegram", "care", "config"]
+)
 def test_no_import_cycle(package):
     """A cycle means two modules that can't be read, or typed, one without the other (it was
     messages/answers.py and catalog.py until the catalog was split)."""

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
 from bot.runner import import_meetings, read_feed
+from config.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.models import AuditEvent, Meeting
 from messages.meeting_guide import day_mask

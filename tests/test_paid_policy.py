@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import Settings
+from config.settings import Settings
 from delivery.paid_policy import PaidPolicy, paid_allowance, payable, stars
 from delivery.priority import Priority
 

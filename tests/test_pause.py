@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.pause import parse_days
+from care.pause import parse_days
 from db.models import AuditEvent, CheckIn, OutboxMessage
 from tests.harness import enroll_participant, participant_row, register_counselor
 

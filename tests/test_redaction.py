@@ -11,9 +11,9 @@ import pytest
 from pydantic import ValidationError
 from telegram import Chat, Message, Update, User
 
-from bot.config import Settings, describe_error
 from bot.logs import BodyFilter, JsonFormatter, RedactingFilter, install_excepthooks
-from bot.redact import MASK, Redactor, safe_url
+from config.redact import MASK, Redactor, safe_url
+from config.settings import Settings, describe_error
 
 TOKEN = "7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -44,7 +44,7 @@ def test_a_url_password_is_masked_and_safe_url_keeps_the_rest():
 
 
 def test_secrets_come_from_the_environment_before_settings_are_read(monkeypatch, tmp_path):
-    from bot import redact
+    from config import redact
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WEBHOOK_SECRET", "env-secret-value")

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.config import Settings
+from config.settings import Settings
 from db.models import (
     Alert,
     Answer,

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
 
-from bot.config import Settings
+from config.settings import Settings
 from db.models import AlertNotification, InboundUpdate, Participant
 from messages.html import strip_html
 from tests.harness import BotHarness, enroll_participant, participant_row, register_counselor

@@ -10,7 +10,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import select
 
 from bot import cli, webhook
-from bot.config import Settings
+from config.settings import Settings
 from db.models import InboundUpdate
 from tests.cli import free_port
 from tests.harness import BotHarness, raw_message

@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import telegram_io
-from bot.services import Services
+from care.services import Services
 from db import alerts as alert_db
 from db import dashboard_reads as reads
 from db.models import Alert, Counselor

@@ -7,10 +7,10 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import incoming, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
 from bot.services import services_of
-from db import audit, people
+from db import audit
 from db import dashboard as dashboard_db
 from messages.render import Rendered, fill
 
@@ -26,7 +26,7 @@ async def on_dashboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     args = [a.casefold() for a in context.args or []]
     message: Rendered | str
     async with services.sessionmaker.begin() as session:
-        counselor = await people.counselor_by_telegram(session, incoming.sender_id(update))
+        counselor = await resolved.counselor(session, update, context)
         if counselor is None:
             message = ""
         elif args == ["logout"]:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot import safety
 from bot.dashboard import actions
 from bot.dashboard.server import (
     BOT,
@@ -21,8 +20,9 @@ from bot.dashboard.server import (
     not_found,
     page,
 )
-from bot.links import local_stamp
-from bot.services import Services
+from care import safety
+from care.links import local_stamp
+from care.services import Services
 from db import alerts as alert_db
 from db import audit, people, plans, records
 from db import dashboard as dashboard_db

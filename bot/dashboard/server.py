@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 from telegram import Bot
 
-from bot.services import Services
+from care.services import Services
 from db import dashboard as dashboard_db
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import safety
-from bot.reply import Reply
-from bot.services import Services
+from care import safety
+from care.reply import Reply
+from care.services import Services
 from db import safety_asks
 from db.models import Note, Participant, SafetyAsk
 from messages.callback_data import SafetyAskButton

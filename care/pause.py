@@ -14,9 +14,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.links import local_stamp
-from bot.participant_settings import next_checkin_text, stamp_for
-from bot.services import Services
+from care.links import local_stamp
+from care.participant_settings import next_checkin_text, stamp_for
+from care.services import Services
 from db import alerts as alert_db
 from db import audit, outbox, people
 from db.models import Participant

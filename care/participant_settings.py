@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import choices, safety
-from bot.reply import Reply
-from bot.services import Services
+from care import choices, safety
+from care.reply import Reply
+from care.services import Services
 from db import audit, awaiting
 from db.awaiting import Asked
 from db.models import Participant

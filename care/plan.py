@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import choices, safety
-from bot.reply import Reply, as_typed
-from bot.services import Services
+from care import choices, safety
+from care.reply import Reply, as_typed
+from care.services import Services
 from db import audit, awaiting, conversations, plans
 from db.awaiting import Asked
 from db.models import Conversation, Participant, RecoveryPlan

@@ -34,7 +34,7 @@ def check_database_url(value: str) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from bot.redact import safe_url
+    from config.redact import safe_url
 
     try:
         url = make_url(value)

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.reply import Reply
-from bot.services import Services
+from care.reply import Reply
+from care.services import Services
 from db import audit, notes, plans, safety_asks
 from db import checkins as checkin_db
 from db import medications as medication_db

@@ -1,7 +1,7 @@
 """The screen's learned layer: for each of crisis, lapse and craving, a logistic regression over
 TF-IDF character n-grams (which survive typos, voice-to-text and Spanish or Portuguese accents,
-and span short phrases) and word n-grams. Trained deterministically from the corpus when first needed, once per process;
-no pickled model is ever loaded.
+and span short phrases) and word n-grams. Trained deterministically from the corpus when first
+needed, once per process; no pickled model is ever loaded.
 
 scikit-learn fits the model, in a child process (`python -m messages.screen_model`): importing
 scikit-learn alone (it imports scipy.stats) holds about 90 MB for the life of a process, and the

@@ -203,9 +203,10 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     messages stay within their goals, with a margin of one point (unseen writers differ).
     Lapse, crisis, the question and the hinted question are searched together (a greedy
     lapse-first choice once cost 18 crisis responses for one calm alarm): most crises answered
-    by the response or the question; then the larger of the two smaller margins above their
-    goals, crisis→crisis's and lapse→lapse's, so that neither is bought with the other; then
-    the most crisis responses. Lapse bars run from the one that spends half the calm budget
+    by the response or the question, up to a point and a half above that goal; then the
+    larger of the two smaller margins above their goals, crisis→crisis's and lapse→lapse's,
+    so that neither is bought with the other; then the most crisis responses; then the fewest
+    calm people asked. Lapse bars run from the one that spends half the calm budget
     on false alarms up to the last that keeps lapse→lapse a point above its goal. Craving
     last, the lowest that leaves 95 calm messages in 100 without a coping prompt (its false
     alarms count against no goal, but they tire people). The bar for negated words and the
@@ -218,6 +219,9 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     margin = 0.01
     alarms_budget = GOALS["calm→crisis/lapse"][1] - margin
     ask_budget = GOALS["calm→ask"][1] - margin
+    # Beyond its goal and a point, more crises answered by the question is not worth more
+    # calm people asked whether they are safe.
+    answered_enough = GOALS["crisis→crisis/ask"][1] + 1.5 * margin
 
     def rate(hit, group) -> float:
         return float((hit & group).sum() / max(1, group.sum()))
@@ -243,7 +247,8 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
                     caught = rate(is_crisis, crisis)
                     balance = min(caught - GOALS["crisis→crisis"][1],
                                   caught_lapses - GOALS["lapse→lapse"][1])  # fmt: skip
-                    key = (rate(is_crisis | asked, crisis), round(balance, 4), caught, t_ask)
+                    answered = min(rate(is_crisis | asked, crisis), answered_enough)
+                    key = (answered, round(balance, 4), caught, -rate(asked, calm))
                     if best_key is None or key > best_key:
                         best_key, best = key, (t_lapse, t_crisis, t_ask, t_hinted)
     t_lapse, t_crisis, t_ask, t_hinted = best if best else (first, 0.95, 0.95, 1.0)

@@ -274,7 +274,7 @@ async def test_dose_buttons_are_for_their_owner_and_close_after_a_day(bot, clock
 async def test_typed_name_bad_times_and_a_restart_mid_set_up(bot):
     _, sam = await setup(bot)
     await sam.say("/medication")
-    await sam.say("honestly I have not been sleeping at all this week")
+    await sam.say("honestly I would rather talk about my week first, it was busy")
     assert "saved what you wrote" in sam.last_text() and "name in a few words" in sam.last_text()
     await sam.say("Lofexidine")
     assert "When do you take your Lofexidine" in sam.last_text()

@@ -17,7 +17,8 @@ from bot import contacts, counselor, discharge, incoming, privacy, resolved
 from bot.common import reply_to_non_participant
 from bot.reply import deliver as _deliver
 from bot.services import services_of
-from care import medication, meetings, participant_settings, plan, safety, safety_ask
+from care import checkin as checkin_flow
+from care import enrollment, medication, meetings, participant_settings, plan, safety, safety_ask
 from care.reply import Reply
 from care.services import Services
 from db import awaiting, conversations, inbound, notes, senders
@@ -110,9 +111,7 @@ async def _from_participant(
     if result.crisis:
         return await _crisis_first(session, services, participant, asked, text, result)
     if participant.status == "enrolling":
-        from bot.participant import enrollment_text
-
-        return await enrollment_text(session, services, participant, text)
+        return await enrollment.typed(session, services, participant, text)
     reply = await _answer(session, services, participant, asked, text, bot_username)
     if reply is not None:
         return reply
@@ -170,9 +169,7 @@ async def _open_question(
     """The question open now, asked again: enrollment's while enrolling, else the one asked
     last (nothing when none is open)."""
     if participant.status == "enrolling":
-        from bot.participant import enrollment_prompt
-
-        return Reply([enrollment_prompt(services.catalog, participant)])
+        return Reply([enrollment.prompt(services.catalog, participant)])
     return await _ask_again(session, services, participant, asked)
 
 
@@ -209,13 +206,11 @@ async def _answer(
         return answered
     if asked is None:
         return None
-    from bot.participant import checkin_text
-
     kind = asked.kind
     if kind == awaiting.CHECKIN:
         checkin = await _open_checkin(session, services, participant, asked)
         if checkin is not None:
-            return await checkin_text(services, session, participant, checkin, text)
+            return await checkin_flow.typed(services, session, participant, checkin, text)
         awaiting.answered(session, awaiting.CHECKIN)  # closed meanwhile (missed, or done)
     elif kind == awaiting.SETTINGS:
         return await participant_settings.typed(session, services, participant, asked, text)

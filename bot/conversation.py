@@ -18,6 +18,7 @@ from bot.common import reply_to_non_participant
 from bot.reply import deliver as _deliver
 from bot.services import services_of
 from care import checkin as checkin_flow
+from care import contacts as contact_offer
 from care import enrollment, medication, meetings, participant_settings, plan, safety, safety_ask
 from care.reply import Reply
 from care.services import Services
@@ -225,7 +226,7 @@ async def _answer(
     elif kind == awaiting.DOSE:
         return await medication.dose_text(services, session, participant, asked.ref_id, text)
     elif kind == awaiting.CONTACT_OFFER:
-        return await contacts.offer_text(session, services, participant, text, bot_username)
+        return await contact_offer.offer_text(session, services, participant, text, bot_username)
     elif kind == awaiting.PLAN:
         return await plan.menu_text(services, session, participant, asked, text)
     elif kind == awaiting.MEDICATIONS:
@@ -264,7 +265,7 @@ async def _ask_again(
         if again is not None:
             return Reply([again])
     elif kind == awaiting.CONTACT_OFFER:
-        return Reply([contacts.offer_question(services, participant)])
+        return Reply([contact_offer.offer_question(services, participant)])
     elif kind == awaiting.PLAN:
         question = await plan.menu_question(services, session, participant, asked)
         if question is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, incoming, resolved, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
 from bot.services import services_of
+from care import contacts
 from care.enrollment import prompt as enrollment_prompt
 from db import enrollment
 from messages import render

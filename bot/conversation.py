@@ -13,13 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, counselor, discharge, incoming, privacy, resolved
+from bot import contacts, counselor, discharge, incoming, resolved
 from bot.common import reply_to_non_participant
 from bot.reply import deliver as _deliver
 from bot.services import services_of
 from care import checkin as checkin_flow
 from care import contacts as contact_offer
-from care import enrollment, medication, meetings, participant_settings, plan, safety, safety_ask
+from care import (
+    enrollment,
+    medication,
+    meetings,
+    participant_settings,
+    plan,
+    privacy,
+    safety,
+    safety_ask,
+)
 from care.reply import Reply
 from care.services import Services
 from db import awaiting, conversations, inbound, notes, senders

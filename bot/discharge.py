@@ -13,9 +13,9 @@ from telegram.ext import ContextTypes
 
 from bot import incoming, resolved, telegram_io
 from bot.common import help_text
-from bot.counselor import choose, look_up
 from bot.services import services_of
 from care import choices
+from care.caseload import choose, look_up
 from care.services import Services
 from db import audit, awaiting, outbox, people
 from db import checkins as checkin_db

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,14 +13,15 @@ from bot import incoming, resolved, telegram_io
 from bot.common import help_text
 from bot.services import services_of
 from care import safety
+from care.caseload import choose, look_up
 from care.links import deep_link, local_stamp
 from db import alerts as alert_db
 from db import audit, awaiting, invites, people, plans
 from db import checkins as checkin_db
 from db.awaiting import Asked
 from db.models import Alert, Participant
-from messages import lookup, render
 from messages import plan as plan_text
+from messages import render
 from messages.callback_data import PickButton
 from messages.render import Markup, Rendered, fill
 from messages.trend_points import points_from
@@ -227,40 +227,6 @@ async def on_caseload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             audit.record(session, now, f"counselor:{counselor.id}", "caseload_viewed", None,
                          {"participants": [p.id for p in participants]})  # fmt: skip
     await telegram_io.send(context.bot, incoming.chat_id(update), message)
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """Who a counselor's words name within what they may see: one participant, or the
-    candidates (all of them when nothing was typed) and why there is no single one."""
-
-    participant: Participant | None
-    problem: str | None = None  # usage | not_found | ambiguous
-    candidates: tuple[Participant, ...] = ()
-
-
-async def look_up(session, counselor, text: str) -> Lookup:
-    visible = await people.caseload(session, counselor)
-    if not text.strip():
-        return Lookup(None, "usage", tuple(visible))
-    ids = lookup.matching(text, [(p.id, p.first_name or "") for p in visible])
-    found = [p for p in visible if p.id in ids]
-    if len(found) == 1:
-        return Lookup(found[0])
-    return Lookup(None, "ambiguous" if found else "not_found", tuple(found))
-
-
-def choose(catalog, command: str, found: Lookup, wanted: str, usage: str | None = None):
-    """No single participant: say why, with a button for each candidate (at most a screenful)."""
-    texts = catalog.texts["history"]
-    if found.problem == "usage":
-        message = usage or texts["usage"]
-    else:
-        message = fill(texts[found.problem], text=wanted[:40])
-    if not found.candidates:
-        return message
-    return render.participant_choice(catalog, message, command,
-                                     [(p.id, p.first_name or "") for p in found.candidates])
 
 
 async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, data: PickButton) -> None:

@@ -7,9 +7,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import incoming, resolved, telegram_io
-from bot.counselor import choose, look_up
 from bot.services import services_of
 from care import medication
+from care.caseload import choose, look_up
 from messages.render import Markup, fill
 
 

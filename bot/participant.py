@@ -1,14 +1,12 @@
-"""Participant handlers: enrollment steps, check-ins (tapped or typed), free text and media.
-
-Each handler parses, authorizes against the sender, does its work in one transaction, then
-replies. Nothing a participant writes is dropped: if it is not an answer it is kept as a note.
+"""Participant handlers: commands, buttons and media from participants (typed text is
+bot/conversation.py's). Each reads the sender (bot/resolved.py), authorizes, calls one service
+of care/ in one transaction, then sends its Reply. Nothing a participant writes is dropped: if
+it is not an answer it is kept as a note.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
@@ -19,95 +17,18 @@ from bot.common import reply_to_non_participant
 from bot.medication import counselor_command
 from bot.reply import deliver as _deliver
 from bot.services import services_of
-from care import choices, medication, participant_settings, pause, plan, safety, safety_ask
-from care.reply import Reply, as_typed
+from care import checkin, enrollment, medication, participant_settings, pause, plan, safety_ask
+from care.reply import Reply
 from care.services import Services
-from db import audit, awaiting, conversations, notes, people
-from db import checkins as checkin_db
-from db.models import CheckIn, Participant
-from messages import render
-from messages.answers import (
-    is_valid_button_value,
-    parse_answer,
-    parse_clock_time,
-    parse_timezone,
-)
+from db.models import Participant
 from messages.callback_data import (
     AnswerButton,
     ConsentButton,
     DoseButton,
-    LanguageButton,
     MedicationButton,
     MedicationSetupButton,
     PlanButton,
-    TimeButton,
-    TimezoneButton,
-    WeekdayButton,
 )
-from messages.catalog import Catalog
-from messages.render import Markup, Rendered, fill
-from messages.risk import assess
-from messages.screen import screen
-from scheduler.checkins import advance_schedule, current_question, start_on_demand
-
-# A reply to a bad answer also keeps the text as a note once it reads like more than a slip.
-NOTE_MIN_WORDS = safety.NOTE_MIN_WORDS
-
-
-def _name(participant: Participant) -> str:
-    return participant.first_name or ""
-
-
-# --- enrollment -------------------------------------------------------------------------------
-
-
-def enrollment_prompt(catalog: Catalog, participant: Participant) -> Rendered:
-    """The question for the step enrollment stands at, so anyone can pick up where they were."""
-    if participant.enroll_step == "timezone":
-        return render.timezone_prompt(catalog)
-    if participant.enroll_step == "time":
-        return render.time_prompt(catalog, participant.timezone or "")
-    if participant.enroll_step == "weekly":
-        return render.weekday_prompt(catalog, participant.checkin_time or "")
-    return render.consent(catalog, _name(participant))
-
-
-def _choose_time(services: Services, participant: Participant, hhmm: str) -> Rendered:
-    participant.checkin_time = hhmm
-    participant.enroll_step = "weekly"
-    return render.weekday_prompt(services.catalog, hhmm)
-
-
-async def _finish_enrollment(
-    session: AsyncSession,
-    services: Services,
-    participant: Participant,
-    weekday: int,
-    now: datetime,
-) -> list[Rendered | str]:
-    catalog = services.catalog
-    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-    today = now.astimezone(zone).date()
-    hhmm = participant.checkin_time or ""
-    participant.weekly_day = weekday
-    advance_schedule(participant, now)
-    assert participant.next_checkin_at is not None
-    people.activate(participant, hhmm, participant.next_checkin_at, today, now)
-    subject = f"participant:{participant.id}"
-    audit.record(session, now, subject, "participant_enrolled", subject,
-                 {"counselor_id": participant.counselor_id})  # fmt: skip
-    first = render.when(catalog, participant.next_checkin_at.astimezone(zone), today)
-    text = fill(
-        catalog.text("enrollment", "done"),
-        name=_name(participant),
-        time=hhmm,
-        timezone=participant.timezone,
-        first=first,
-        weekday=render.every(catalog, weekday),
-    )
-    # A medication their counselor set up meanwhile can be scheduled now their zone is known.
-    told = await medication.after_enrollment(services, session, participant)
-    return [render.help_keyboard(catalog, text), *told]
 
 
 async def _step_button(
@@ -125,7 +46,7 @@ async def _step_button(
             return expired
         services = services.speaking(participant.language)
         if participant.status == "enrolling":
-            return await _enrollment_button(session, services, participant, data) or expired
+            return await enrollment.pressed(session, services, participant, data) or expired
         if isinstance(data, ConsentButton):
             return expired
         asked = await resolved.asked(session, update, context)
@@ -133,186 +54,15 @@ async def _step_button(
         return Reply([changed]) if changed is not None else expired
 
 
-async def _enrollment_button(
-    session: AsyncSession,
-    services: Services,
-    participant: Participant,
-    data: ConsentButton | participant_settings.SettingsPress,
-) -> Reply | None:
-    catalog, now = services.catalog, services.now()
-    step = participant.enroll_step
-    subject = f"participant:{participant.id}"
-    match data:
-        case ConsentButton(agree=True) if step == "consent":
-            people.give_consent(participant, catalog.consent_version, now)
-            audit.record(session, now, subject, "consent_given", subject,
-                         {"version": catalog.consent_version})  # fmt: skip
-            pressed = f"✓ {catalog.text('consent', 'agree')}"
-            return Reply([render.timezone_prompt(catalog)], edit_pressed=None, toast=pressed)
-        case ConsentButton(agree=False) if step == "consent":
-            audit.record(session, now, subject, "consent_declined", subject,
-                         {"version": catalog.consent_version})  # fmt: skip
-            return Reply([catalog.text("consent", "declined")])
-        case LanguageButton(code) if step == "consent" and code in services.catalogs.by_locale:
-            # The first message again, in the language they chose; kept for all that follows.
-            participant.language = code
-            catalog = services.speaking(code).catalog
-            others = services.catalogs.others(code)
-            return Reply([render.consent(catalog, _name(participant), others)])
-        case TimezoneButton(zone) if step == "timezone" and parse_timezone(zone) == zone:
-            people.set_timezone(participant, zone)
-            return Reply([render.time_prompt(catalog, zone)])
-        case TimeButton(hhmm) if step == "time" and parse_clock_time(hhmm) is not None:
-            return Reply([_choose_time(services, participant, hhmm)])
-        case WeekdayButton(day) if step == "weekly":
-            return Reply(await _finish_enrollment(session, services, participant, day, now))
-    return None
-
-
-async def enrollment_text(
-    session: AsyncSession, services: Services, participant: Participant, text: str
-) -> Reply:
-    """A typed answer at the step enrollment stands at: what the button it stands for would
-    do (a zone, a time or a day, or a button's label), or the question again."""
-    catalog = services.catalog
-    step = participant.enroll_step
-    if step not in ("timezone", "time", "weekly"):
-        return await _consent_text(session, services, participant, text)
-    press = participant_settings.typed_press(services, step, text)
-    if press is not None:
-        reply = await _enrollment_button(session, services, participant, press)
-        if reply is not None:
-            return reply
-    shown = text if len(text) <= 40 else text[:40] + "…"
-    message = fill(catalog.text("enrollment", f"{step}_invalid"), text=shown)
-    buttons = enrollment_prompt(catalog, participant).buttons
-    if len(text.split()) >= NOTE_MIN_WORDS:  # reads like a message: kept as one too
-        notes.save_note(session, participant.id, text, services.now())
-        message = Markup(catalog.text("checkin", "note_saved_during") + "\n\n" + message)
-    return Reply([Rendered(message, buttons)])
-
-
-async def _consent_text(
-    session: AsyncSession, services: Services, participant: Participant, text: str
-) -> Reply:
-    """Consent in words: "I agree", "yes", a part of either button, no, or a language."""
-    catalog = services.catalog
-    others = services.catalogs.others(catalog.locale)
-    question = render.consent(catalog, _name(participant), others)
-    read = choices.read(catalog, text, question, yes=ConsentButton(True), no=ConsentButton(False))
-    if read.button is None:
-        if len(text.split()) >= NOTE_MIN_WORDS:
-            notes.save_note(session, participant.id, text, services.now())
-        return Reply([read.again])
-    reply = await _enrollment_button(session, services, participant, read.button)
-    if reply is None:
-        return Reply([enrollment_prompt(catalog, participant)])
-    return as_typed(reply)
-
-
-# --- check-ins --------------------------------------------------------------------------------
-
-
-async def _progress(
-    services: Services, session: AsyncSession, participant: Participant
-) -> render.Progress:
-    now = services.now()
-    zone = ZoneInfo(participant.timezone or services.settings.default_timezone)
-    completed = await checkin_db.completed_dates(session, participant.id)
-    checked = len({c.astimezone(zone).date() for c in completed})
-    days = safety.days_in_recovery(services, participant, now)
-    reached = [m for m in services.catalog.milestones if m <= days]
-    milestone = max(reached) if reached else None
-    if milestone is not None and milestone > participant.last_milestone:
-        participant.last_milestone = milestone
-    else:
-        milestone = None
-    return render.Progress(days=days, checked_in_days=checked, milestone=milestone)
-
-
-async def _after_answer(
-    services: Services,
-    session: AsyncSession,
-    participant: Participant,
-    checkin: CheckIn,
-    value: str,
-    source: str,
-) -> Reply:
-    """Record the answer to the current question, respond at once to what it means, then ask
-    the next question or close the check-in."""
-    catalog = services.catalog
-    key = checkin.question_keys[checkin.current_index]
-    previous_message = checkin.question_message_id
-    follow_ups = catalog.questions[key].follow_ups_for(value)
-    done = await checkin_db.record_answer(session, checkin, value, source, services.now(),
-                                          follow_ups)  # fmt: skip
-    answers = dict(await checkin_db.answers_of(session, checkin))
-    answers[key] = value
-    urgent, assessment = await safety.on_answer(
-        session, services, participant, checkin, answers, key, value
-    )
-    line = render.answered(catalog, key, value)
-    if done:
-        awaiting.answered(session, awaiting.CHECKIN, checkin.id)
-        await safety.on_complete(session, services, participant, checkin, assessment)
-        progress = await _progress(services, session, participant)
-        ordered = [(k, answers[k]) for k in checkin.question_keys if k in answers]
-        closing = render.summary(catalog, _name(participant), ordered, progress)
-        return Reply([closing], urgent=urgent, edit_pressed=line, edit_message_id=previous_message)
-    return Reply(
-        [current_question(catalog, checkin)],
-        urgent=urgent,
-        edit_pressed=line,
-        edit_message_id=previous_message,
-        ask_checkin_id=checkin.id,
-    )
-
-
 async def _answer_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, data: AnswerButton
 ) -> Reply:
     services = services_of(context)
-    now = services.now()
     async with services.sessionmaker.begin() as session:
         participant = await resolved.participant(session, update, context)
-        checkin = await session.get(CheckIn, data.checkin_id)
-        if participant is None or checkin is None or checkin.participant_id != participant.id:
+        if participant is None:
             return Reply(toast=services.catalog.text("general", "not_for_you"))
-        services = services.speaking(participant.language)
-        catalog = services.catalog
-        if not checkin_db.is_open(checkin, now):
-            return Reply(toast=catalog.text("checkin", "closed"))
-        if data.index < checkin.current_index:
-            return Reply(toast=catalog.text("checkin", "already_answered"))
-        question = catalog.questions[checkin.question_keys[checkin.current_index]]
-        if data.index > checkin.current_index or not is_valid_button_value(question, data.value):
-            return Reply(toast=catalog.text("general", "expired_button"))
-        reply = await _after_answer(services, session, participant, checkin, data.value, "button")
-        reply.edit_message_id = None  # the pressed message is the one to edit
-        return reply
-
-
-async def checkin_text(
-    services: Services, session: AsyncSession, participant: Participant, checkin: CheckIn, text: str
-) -> Reply:
-    catalog = services.catalog
-    key = checkin.question_keys[checkin.current_index]
-    parsed = parse_answer(catalog.questions[key], text)
-    if parsed.value is not None:  # parsed.ok
-        return await _after_answer(services, session, participant, checkin, parsed.value, "typed")
-    hint = render.hint(catalog, key)
-    result = screen(text, catalog.screen)
-    urgent: list[Rendered] = []
-    if result.response is not None or len(text.split()) >= NOTE_MIN_WORDS:
-        note = notes.save_note(session, participant.id, text, services.now(), checkin.id)
-        hint = Markup(catalog.text("checkin", "note_saved_during") + "\n\n" + hint)
-        if result.response is not None:
-            urgent = await safety.on_free_text(session, services, participant, result, text,
-                                               checkin.id, note)  # fmt: skip
-    return Reply([Rendered(hint, current_question(catalog, checkin).buttons)], urgent=urgent)
-
-
-# --- handlers ---------------------------------------------------------------------------------
+        return await checkin.pressed(services, session, participant, data)
 
 
 # --- buttons: one handler per kind (bot/app.py routes each by its callback data) -------------
@@ -324,11 +74,11 @@ async def on_answer_press(update: Update, context: ContextTypes.DEFAULT_TYPE, da
 
 
 async def on_sos_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
-    await _as_participant(update, context, _sos, enrolling=_sos_enrolling)
+    await _as_participant(update, context, checkin.sos, enrolling=checkin.sos_enrolling)
 
 
 async def on_coping_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
-    await _as_participant(update, context, _coping)
+    await _as_participant(update, context, checkin.coping)
 
 
 async def on_setup_press(update: Update, context: ContextTypes.DEFAULT_TYPE, data) -> None:
@@ -365,17 +115,11 @@ EnrollingWork = ActiveWork
 # /sos, /coping, the help button and free text (kept and screened), nothing else.
 
 
-async def _prompt_enrollment(
-    services: Services, session: AsyncSession, participant: Participant
-) -> Reply:
-    return Reply([enrollment_prompt(services.catalog, participant)])
-
-
 async def _as_participant(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     active: ActiveWork,
-    enrolling: EnrollingWork = _prompt_enrollment,
+    enrolling: EnrollingWork = enrollment.ask_again,
 ) -> None:
     """Run `active` (or `enrolling`) for the sender in one transaction, then reply.
     Counselors and strangers get the reply that fits them instead."""
@@ -397,83 +141,26 @@ async def _as_participant(
         await _deliver(context, update, reply)
 
 
-async def _media(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    catalog = services.catalog
-    checkin = await checkin_db.open_checkin(session, participant.id, services.now())
-    if checkin is None:
-        return Reply([catalog.text("general", "media_not_read")])
-    key = checkin.question_keys[checkin.current_index]
-    text = fill(catalog.text("checkin", "media_hint"), hint=render.hint(catalog, key))
-    return Reply([Rendered(text, current_question(catalog, checkin).buttons)])
-
-
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes, files: we can't read them, and we say so kindly."""
-    await _as_participant(update, context, _media)
-
-
-async def _checkin_now(
-    services: Services, session: AsyncSession, participant: Participant
-) -> Reply:
-    catalog = services.catalog
-    if participant.status == "discharged":
-        return Reply([catalog.text("discharge", "ended")])
-    # Asked to check in: typed answers go to the check-in now, not to a set-up left open (a
-    # plan keeps what was entered; /plan or /medication starts again).
-    await conversations.end(session, participant.id)
-    checkin, resumed = await start_on_demand(
-        session, catalog, participant, services.now(), services.settings.response_window
-    )
-    if resumed:
-        intro = catalog.text("checkin", "resumed")
-    else:
-        intro = render.intro(catalog, "on_demand", _name(participant))
-    return Reply([current_question(catalog, checkin, intro)], ask_checkin_id=checkin.id)
+    await _as_participant(update, context, checkin.media)
 
 
 async def on_checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _as_participant(update, context, _checkin_now)
+    await _as_participant(update, context, checkin.start_now)
 
 
 # --- help now and coping ----------------------------------------------------------------------
 
 
-async def _sos(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    await safety_ask.helped(services, session, participant)
-    reasons = [services.program_catalog.text("reasons", "sos")]
-    urgent = await safety.crisis(session, services, participant, "sos", reasons)
-    # Their own plan comes after the crisis resources, never before them.
-    urgent += await safety.your_plan(session, services, participant)
-    return Reply(urgent=urgent)
-
-
 async def on_sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sos and the "I need help now" buttons: crisis resources and an urgent alert, at once."""
-    await _as_participant(update, context, _sos, enrolling=_sos_enrolling)
-
-
-async def _sos_enrolling(
-    services: Services, session: AsyncSession, participant: Participant
-) -> Reply:
-    # Not set up yet, but help comes first: the resources, without an alert.
-    return Reply(urgent=[render.crisis(services.catalog, counselor_alerted=False)])
-
-
-async def _recent_assessment(services: Services, session: AsyncSession, participant: Participant):
-    rows = await checkin_db.history(session, participant.id, services.now(), limit=1)
-    if not rows or not rows[0][1]:
-        return None
-    return assess(services.catalog, rows[0][1])
-
-
-async def _coping(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    assessment = await _recent_assessment(services, session, participant)
-    return Reply([safety.coping_prompt(services, participant, assessment)])
+    await _as_participant(update, context, checkin.sos, enrolling=checkin.sos_enrolling)
 
 
 async def on_coping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/coping: an idea for the moment, chosen for the recent stage, never the last one."""
-    await _as_participant(update, context, _coping)
+    await _as_participant(update, context, checkin.coping)
 
 
 # --- plan and medication ----------------------------------------------------------------------
@@ -511,15 +198,9 @@ async def on_medication(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 # --- settings and pauses ----------------------------------------------------------------------
 
 
-async def _settings(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    if participant.status == "discharged":
-        return Reply([services.catalog.text("discharge", "ended")])
-    return Reply([participant_settings.menu(services, participant)])
-
-
 async def on_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/settings: check-in time, time zone, weekly day, quiet hours and language."""
-    await _as_participant(update, context, _settings)
+    await _as_participant(update, context, participant_settings.command)
 
 
 async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -527,19 +208,11 @@ async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = list(context.args or [])
 
     async def active(services: Services, session: AsyncSession, participant: Participant):
-        if participant.status == "discharged":
-            return Reply([services.catalog.text("discharge", "ended")])
-        return Reply([await pause.pause(session, services, participant, args)])
+        return await pause.command(services, session, participant, args)
 
     await _as_participant(update, context, active)
 
 
-async def _resume(services: Services, session: AsyncSession, participant: Participant) -> Reply:
-    if participant.status == "discharged":
-        return Reply([services.catalog.text("discharge", "ended")])
-    return Reply([await pause.resume(session, services, participant)])
-
-
 async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/resume: ends a pause early."""
-    await _as_participant(update, context, _resume)
+    await _as_participant(update, context, pause.resume_command)

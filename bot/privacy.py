@@ -1,6 +1,6 @@
 """A participant's own data: /mydata sends all of it as a JSON file; /deleteme deletes it after
-two confirmations. Both work for anyone with a participant row (enrolling, active, paused,
-unreachable or discharged): these rights don't end with aftercare.
+two confirmations (care/privacy.py does the work). Both work for anyone with a participant row
+(enrolling, active, paused, unreachable or discharged): these rights don't end with aftercare.
 
 The export is an interactive reply (a file is never stored in the outbox). Each export and each
 deletion is written to the audit log, without anything that identifies the person.
@@ -9,9 +9,7 @@ deletion is written to the audit log, without anything that identifies the perso
 from __future__ import annotations
 
 import json
-import secrets
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
@@ -19,35 +17,9 @@ from telegram.ext import ContextTypes
 from bot import incoming, resolved, telegram_io
 from bot.common import reply_to_non_participant
 from bot.services import services_of
-from care import choices, safety
-from care.reply import Reply
-from care.services import Services
-from db import alerts as alert_db
-from db import audit, awaiting, erasure, export, outbox, records
-from db import contacts as contact_db
-from db.awaiting import Asked
-from db.models import Participant
-from delivery.priority import Priority
-from messages.answers import match_choice, word_list
+from care import privacy
 from messages.callback_data import ErasureButton
-from messages.catalog import Catalog
-from messages.html import strip_html
-from messages.render import Markup, Rendered, fill
-
-FIRST, FINAL = "first", "final"
-
-
-def question_texts(catalog: Catalog) -> dict[str, export.QuestionText]:
-    """Each question's prompt and how each answer reads, as plain text for the file."""
-    return {
-        key: export.QuestionText(
-            strip_html(q.prompt), {v: strip_html(q.answer_label(v)) for v in q.values()}
-        )
-        for key, q in catalog.questions.items()
-    }
-
-
-# --- /mydata ----------------------------------------------------------------------------------
+from messages.render import Rendered
 
 
 async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,16 +29,8 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.sessionmaker.begin() as session:
         participant = await resolved.participant(session, update, context)
         if participant is not None:
-            catalog = services.speaking(participant.language).catalog
-            loaded = await records.load(session, participant)
-            texts = catalog.texts["privacy"]
-            document = export.document(
-                loaded, now, question_texts(catalog), texts["export_explanation"]
-            )
-            caption = fill(texts["export_caption"], name=participant.first_name or "")
-            subject = f"participant:{participant.id}"
-            # Recorded with the export it describes: an access log may not miss one.
-            audit.record(session, now, subject, "data_exported", subject)
+            document, caption = await privacy.export_document(session, services, participant,
+                                                              now)  # fmt: skip
     if participant is None:
         await reply_to_non_participant(update, context)
         return
@@ -80,31 +44,13 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-# --- /deleteme --------------------------------------------------------------------------------
-
-
-def _question(catalog: Catalog, step: str, nonce: str) -> Rendered:
-    texts = catalog.texts["privacy"]
-    if step == FIRST:
-        text, go = texts["delete_explain"], (texts["delete_button"], ErasureButton("a", nonce))
-    else:
-        text, go = texts["delete_confirm"], (texts["confirm_button"], ErasureButton("b", nonce))
-    keep = (texts["keep_button"], ErasureButton("x", nonce))
-    return Rendered(Markup(text), ((go,), (keep,)))
-
-
 async def on_deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/deleteme: explains what goes and what stays, and asks the first time."""
     services = services_of(context)
     async with services.sessionmaker.begin() as session:
         participant = await resolved.participant(session, update, context)
         if participant is not None:
-            nonce = secrets.token_urlsafe(9)
-            # A new request: any earlier /deleteme buttons stop working.
-            erasure.ask(participant, FIRST, nonce, services.now())
-            awaiting.asking(session, awaiting.ERASURE, services.now(), step=FIRST)
-            catalog = services.speaking(participant.language).catalog
-            message = _question(catalog, FIRST, nonce)
+            message = privacy.ask_erasure(session, services, participant)
     if participant is None:
         await reply_to_non_participant(update, context)
         return
@@ -122,115 +68,10 @@ async def on_erasure_button(
         participant = await resolved.participant(session, update, context)
         services = services.speaking(participant.language if participant else None)
         if participant is not None:
-            reply = await _erasure_step(session, services, participant, data)
+            reply = await privacy.erasure_step(session, services, participant, data)
     await query.answer(None if reply is not None else services.catalog.text("privacy", "stale"))
     if reply is None:
         return
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await telegram_io.clear_buttons(context.bot, query.message)  # one-shot buttons
     await telegram_io.send(context.bot, incoming.chat_id(update), reply)
-
-
-async def _erasure_step(
-    session: AsyncSession, services: Services, participant: Participant, data: ErasureButton
-) -> Rendered | str | None:
-    """A /deleteme answer, pressed or typed: the nonce must be the one stored with their
-    newest request, at the step it asked, and still fresh. Anything else (stale, forged,
-    someone else's, pressed twice) changes nothing and is None."""
-    now, catalog = services.now(), services.catalog
-    texts = catalog.texts["privacy"]
-    if data.step == "x" and (
-        erasure.asked(participant, FIRST, data.nonce, now)
-        or erasure.asked(participant, FINAL, data.nonce, now)
-    ):
-        erasure.forget_request(participant)
-        awaiting.answered(session, awaiting.ERASURE)
-        return texts["kept"]
-    if data.step == "a" and erasure.asked(participant, FIRST, data.nonce, now):
-        nonce = secrets.token_urlsafe(9)
-        erasure.ask(participant, FINAL, nonce, now)
-        awaiting.asking(session, awaiting.ERASURE, now, step=FINAL)
-        return _question(catalog, FINAL, nonce)
-    if data.step == "b" and erasure.asked(participant, FINAL, data.nonce, now):
-        await delete_participant(session, services, participant)
-        return texts["deleted"]
-    return None
-
-
-def erasure_question(
-    services: Services, participant: Participant, asked: Asked
-) -> Rendered | None:
-    """The /deleteme question asked last, again (its buttons still work); None when their
-    request no longer stands at that step (answered, replaced, or too old)."""
-    nonce = participant.erasure_nonce or ""
-    if not erasure.asked(participant, asked.step or "", nonce, services.now()):
-        return None
-    return _question(services.catalog, participant.erasure_step or "", nonce)
-
-
-async def erasure_text(
-    session: AsyncSession, services: Services, participant: Participant, asked: Asked, text: str
-) -> Reply | None:
-    """/deleteme answered in words. At the first question a button's label, a part of it, its
-    number or yes / no do what the buttons do (yes asks the final question; nothing is deleted
-    yet). At the final question only the confirm button's whole label or the content's
-    `privacy.confirm_words` ("yes", "delete everything") delete: never a looser yes, a part of
-    the label or a number. Keep, no, or a part of "Keep my data" keeps the data."""
-    question = erasure_question(services, participant, asked)
-    if question is None:
-        awaiting.answered(session, awaiting.ERASURE)
-        return None
-    catalog, nonce = services.catalog, participant.erasure_nonce or ""
-    texts = catalog.texts["privacy"]
-    keep = ErasureButton("x", nonce)
-    if participant.erasure_step == FIRST:
-        read = choices.read(catalog, text, question, yes=ErasureButton("a", nonce), no=keep)
-        pressed = read.button
-    else:
-        confirm = ErasureButton("b", nonce)
-        sure = match_choice(text, [(texts["confirm_button"], confirm)], numbers=False,
-                            partial=False, words=[(word_list(texts["confirm_words"]), confirm)])
-        keeping = choices.read(catalog, text, question, options=[(texts["keep_button"], keep)],
-                               no=keep, numbers=False).button  # fmt: skip
-        pressed = confirm if sure == confirm else keeping
-    if pressed is None:
-        return await safety.not_an_answer(session, services, participant, text,
-                                          choices.hinted(catalog, question))  # fmt: skip
-    reply = await _erasure_step(session, services, participant, pressed)
-    return Reply([reply or texts["stale"]])
-
-
-async def delete_participant(
-    session: AsyncSession, services: Services, participant: Participant
-) -> None:
-    """One unit of work: contacts are released and told, the data goes, the counselor hears
-    (by number only), and the audit log records it without anything identifying."""
-    now = services.now()
-    catalog = services.program_catalog
-    texts = catalog.texts["privacy"]
-    pid = participant.id
-    counselors = await alert_db.responsible(session, participant)
-    for consent in await contact_db.live(session, pid, now):
-        contact = consent.recipient_telegram_id if consent.status == "accepted" else None
-        contact_db.revoke(session, consent, "participant", now)
-        if contact is not None:  # told they were a contact: told it has ended
-            language = await contact_db.language_of(session, contact, participant.language)
-            left = services.catalogs.get(language).text("privacy", "contact_left")
-            await outbox.enqueue(
-                session, f"erasure:{pid}:contact:{consent.id}", contact,
-                Rendered(left).payload(), Priority.REPLY, now,
-            )  # fmt: skip
-    erased = await erasure.erase_participant(session, participant, now)
-    notice = fill(texts["counselor_left"], number=pid)
-    if erased.alerts_closed:
-        closed = fill(texts["counselor_left_alerts"], count=erased.alerts_closed)
-        notice = Markup(notice + "\n\n" + closed)
-    for counselor in counselors:
-        await outbox.enqueue(
-            session, f"erasure:{pid}:counselor:{counselor.id}", counselor.telegram_user_id,
-            Rendered(notice).payload(), Priority.REPLY, now,
-        )  # fmt: skip
-    subject = f"participant:{pid}"
-    audit.record(session, now, subject, "participant_deleted", subject,
-                 {"alerts_closed": erased.alerts_closed, "checkins": erased.checkins,
-                  "notes": erased.notes})  # fmt: skip

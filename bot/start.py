@@ -5,10 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import contacts, incoming, resolved, telegram_io
+from bot import incoming, resolved, telegram_io
 from bot.common import help_text
-from bot.participant import enrollment_prompt
 from bot.services import services_of
+from care import contacts
+from care.enrollment import prompt as enrollment_prompt
 from db import enrollment
 from messages import render
 from messages.render import Rendered, fill

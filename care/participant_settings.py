@@ -2,8 +2,8 @@
 
 Each change reuses enrollment's keyboards and parsers (messages/render.py, messages/answers.py),
 is written to the audit log, and recomputes the next check-in with the pure schedule function.
-The functions here work inside the caller's transaction (bot/participant.py) and return what
-to send; the setting a typed answer belongs to is what was asked last (db/awaiting).
+The functions here work inside the caller's transaction and return what to send; the setting
+a typed answer belongs to is what was asked last (db/awaiting).
 """
 
 from __future__ import annotations
@@ -43,6 +43,13 @@ SettingsPress = (
 
 
 MENU = "menu"  # the step of the settings menu itself (which setting to change)
+
+
+async def command(services: Services, session: AsyncSession, participant: Participant) -> Reply:
+    """/settings: the menu; a discharged participant is told their check-ins have ended."""
+    if participant.status == "discharged":
+        return Reply([services.catalog.text("discharge", "ended")])
+    return Reply([menu(services, participant)])
 
 
 def menu(services: Services, participant: Participant) -> Rendered:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from care.links import local_stamp
 from care.participant_settings import next_checkin_text, stamp_for
+from care.reply import Reply
 from care.services import Services
 from db import alerts as alert_db
 from db import audit, outbox, people
@@ -36,6 +37,24 @@ def parse_days(args: Sequence[str], default: int, maximum: int) -> int | None:
         return None
     days = int(args[0])
     return days if 1 <= days <= maximum else None
+
+
+async def command(
+    services: Services, session: AsyncSession, participant: Participant, args: Sequence[str]
+) -> Reply:
+    """/pause [days]; a discharged participant is told their check-ins have ended."""
+    if participant.status == "discharged":
+        return Reply([services.catalog.text("discharge", "ended")])
+    return Reply([await pause(session, services, participant, args)])
+
+
+async def resume_command(
+    services: Services, session: AsyncSession, participant: Participant
+) -> Reply:
+    """/resume; a discharged participant is told their check-ins have ended."""
+    if participant.status == "discharged":
+        return Reply([services.catalog.text("discharge", "ended")])
+    return Reply([await resume(session, services, participant)])
 
 
 async def pause(

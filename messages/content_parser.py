@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -405,6 +406,14 @@ def alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None
         return None
 
 
+def _accented(pattern: str) -> bool:
+    """A letter with an accent: it never matches, as messages are matched with accents off
+    (messages/screen.py's normalize)."""
+    return not pattern.isascii() and any(
+        unicodedata.normalize("NFKD", c) != c for c in pattern if c.isalpha()
+    )
+
+
 def parse_screen(data: dict[str, Any]) -> ScreenRules:
     rules = require(data, "screen_rules", "content")
     categories = []
@@ -426,6 +435,12 @@ def parse_screen(data: dict[str, Any]) -> ScreenRules:
                 except re.error as exc:
                     message = f"screen category '{name}': bad pattern {pattern!r}: {exc}"
                     raise ContentError(message) from exc
+                if _accented(pattern):
+                    raise ContentError(
+                        f"screen category '{name}': pattern {pattern!r} has an accented "
+                        "letter, which the screen takes off every message before matching: "
+                        "write it without the accent"
+                    )
         patterns, hints = tuple(compiled["patterns"]), tuple(compiled["hints"])
         categories.append(ScreenCategory(name, response, patterns, hints,
                                          alternation(patterns + hints)))  # fmt: skip

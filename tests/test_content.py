@@ -67,6 +67,8 @@ def test_crisis_numbers_are_in_content_not_code():
         (lambda d: d["settings"].update(menu="{time}"), "placeholders"),
         (lambda d: d.pop("language_name"), "missing 'language_name'"),
         (lambda d: d["questions"].append(copy.deepcopy(d["questions"][0])), "defined twice"),
+        # messages are matched with accents off: an accented pattern could never fire
+        (lambda d: d["screen_categories"][0]["patterns"].append("\\brecaí\\b"), "accented"),
     ],
 )
 def test_broken_content_is_refused_with_a_clear_message(break_it, complaint):

@@ -149,6 +149,8 @@ def test_negation_spelling_and_priority(sentence, response):
         ("me tragué el frasco entero de quetiapina", "crisis"),
         ("mi nieto echa espuma por la boca", "crisis"),
         ("me corté las muñecas otra vez", "crisis"),
+        ("volví a quemarme con el cigarro en la muñeca", "crisis"),
+        ("me queimei com o isqueiro de novo", "crisis"),
         ("tired of being alive man", "crisis"),
         ("bye everyone", "crisis"),
         ("the truck is running in the garage with the windows up", "crisis"),
@@ -170,6 +172,9 @@ def test_negation_spelling_and_priority(sentence, response):
         ("se me volvió a caer el celular", None),
         ("bye, see you at group tomorrow", None),
         ("me aventé a cantar en el karaoke", None),
+        ("me quemé con el sartén haciendo la cena", None),  # a cooking burn
+        ("me corté con el cuchillo picando cebolla", None),
+        ("me queimei com óleo fritando batata", None),
     ],
 )
 def test_explicit_phrases_in_three_languages(sentence, response):

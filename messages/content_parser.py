@@ -7,6 +7,7 @@ a broken corpus stops the bot at start-up too.
 
 from __future__ import annotations
 
+import importlib
 import re
 import string
 import unicodedata
@@ -395,13 +396,73 @@ def parse_medication_rules(
 _BACKREFERENCE = re.compile(r"(?<!\\)(\\\\)*\\[1-9]|\(\?P=")
 
 
+def _first_letters(items) -> tuple[frozenset[int] | None, bool]:
+    """The characters a match of a parsed pattern can start with (None: any), and whether it
+    can match the empty string. Zero-width assertions (\\b, ^, lookbehinds) are stepped over."""
+    sre = importlib.import_module("re._constants")  # the parse tree's opcodes (CPython's own)
+
+    found: set[int] = set()
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue
+        if op is sre.LITERAL:
+            return frozenset(found | {av}), False
+        if op is sre.IN and all(kind is sre.LITERAL for kind, _ in av):
+            return frozenset(found | {c for _, c in av}), False
+        if op is sre.SUBPATTERN:
+            first, empty = _first_letters(av[3])
+        elif op is sre.BRANCH:
+            branches = [_first_letters(b) for b in av[1]]
+            if any(f is None for f, _ in branches):
+                return None, False
+            first = frozenset().union(*(f for f, _ in branches if f is not None))
+            empty = any(e for _, e in branches)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            first, empty = _first_letters(av[2])
+            empty = empty or av[0] == 0
+        else:  # any character, a category (\\w, \\d), a negated set...
+            return None, False
+        if first is None:
+            return None, False
+        found |= first
+        if not empty:
+            return frozenset(found), False
+    return frozenset(found), True
+
+
+def _by_first_letter(patterns: list[str]) -> list[str]:
+    """The patterns grouped by the characters they can start with, each group behind a
+    lookahead of its first character: Python's re tries every alternative of an alternation at
+    every position, and one that opens with a group of twenty words costs twenty checks where a
+    lookahead costs one. Patterns whose first characters cannot be told are left as they are."""
+    parser = importlib.import_module("re._parser")  # CPython's pattern parser
+
+    groups: dict[int, list[str]] = {}
+    loose = []
+    for pattern in patterns:
+        try:
+            first, empty = _first_letters(parser.parse(pattern))
+        except Exception:  # noqa: BLE001 - an optimization only: the pattern is kept whole
+            first, empty = None, True
+        if first is None or empty:
+            loose.append(f"(?:{pattern})")
+            continue
+        for letter in first:
+            groups.setdefault(letter, []).append(pattern)
+    joined = [f"(?={re.escape(chr(letter))})(?:" + "|".join(f"(?:{p})" for p in group) + ")"
+              for letter, group in sorted(groups.items())]  # fmt: skip
+    return joined + loose
+
+
 def alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
-    """One pattern that matches where any of `patterns` does; None if they cannot be joined."""
+    """One pattern that matches where any of `patterns` does; None if they cannot be joined.
+    It only tells whether some pattern matches (the screen then tries them one by one), so a
+    pattern may appear in it more than once."""
     if not patterns or any(_BACKREFERENCE.search(p.pattern) or p.flags & ~re.UNICODE
                            for p in patterns):  # fmt: skip
         return None
     try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+        return re.compile("|".join(_by_first_letter([p.pattern for p in patterns])))
     except re.error:  # a global flag such as (?i) inside one of them
         return None
 

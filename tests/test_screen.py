@@ -275,3 +275,26 @@ def test_the_alternation_changes_no_match_on_any_text(text):
 def test_what_can_be_joined(patterns, joined):
     compiled = tuple(re.compile(p) for p in patterns)
     assert (alternation(compiled) is not None) == joined
+
+
+_OPENINGS = tuple(re.compile(p) for p in [
+    r"\b(me )?quiero morir\b",  # an optional group first: "quiero" may open it too
+    r"^(e |y )?no voy a bajar$",  # an anchor, then an optional group
+    r"\b((?<!vai )me matar)\b",  # a lookbehind inside the group
+    r"\b(\d+|\w+) days gone\b",  # any word first: kept whole
+    r"\b(im|i m) (so )?high\b",
+    r"[xy]z",  # a set of letters
+])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["me quiero morir", "quiero morir", "i m so high", "im high", "no voy a bajar",
+     "y no voy a bajar", "vai me matar", "vou me matar", "3 days gone", "yz", "xz", "z", ""],
+)  # fmt: skip
+def test_the_alternation_groups_patterns_by_their_first_letters_and_misses_none(text):
+    """The alternation files each pattern under the letters it can start with; one that can
+    start with either of two letters, or after an optional group, is found under each."""
+    joined = alternation(_OPENINGS)
+    assert joined is not None
+    assert bool(joined.search(text)) == any(p.search(text) for p in _OPENINGS)

@@ -215,6 +215,28 @@ def test_training_is_deterministic_and_matches_scikit_learn():
     assert numpy.allclose(got, expected, atol=1e-4)
 
 
+def test_the_character_counts_are_scikit_learns():
+    """CharTfidf, which counts the character n-grams with numpy, gives TfidfVectorizer's
+    vocabulary, idf and matrix; on new text too (transform), emoji and short lines included."""
+    import numpy
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from messages.char_tfidf import CharTfidf
+    from messages.screen_model import CHAR_NGRAMS, MIN_DF
+
+    texts = [prepare(e.text) for e in cached_corpus().examples[::7]]
+    texts += ["", "a", "ab", "abc", "día 1 otra vez", "🙏🙏 ok", "x" * 300, "  spaced   out "]
+    expected = TfidfVectorizer(analyzer=char_ngrams, min_df=MIN_DF, sublinear_tf=True,
+                               dtype=numpy.float64)  # fmt: skip
+    ours = CharTfidf(char_ngrams, CHAR_NGRAMS, MIN_DF)
+    want, got = expected.fit_transform(texts), ours.fit_transform(texts)
+    assert ours.vocabulary_ == expected.vocabulary_
+    assert numpy.allclose(ours.idf_, expected.idf_, rtol=0, atol=1e-12)
+    assert abs(want - got).max() < 1e-12
+    new = texts[::40] + ["", "🙃 something never seen: ĳ", "día"]
+    assert abs(expected.transform(new) - ours.transform(new)).max() < 1e-12
+
+
 def test_the_analyzers_are_scikit_learns_term_for_term():
     """The model's own analyzers, which score in the bot without scikit-learn, give the terms
     scikit-learn's char and word analyzers give."""

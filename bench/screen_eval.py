@@ -173,9 +173,10 @@ class Columns:
         self.score = {c: column(lambda r, c=c: r.scores.get(c, -1.0)) for c in CATEGORIES}
         self.phrase = {c: column(lambda r, c=c: c in r.phrases) for c in CATEGORIES}
         self.hinted = column(lambda r: "crisis" in r.hints)
-        # decide()'s denial: negated words, for that category or (no phrase at all) for all.
+        # decide()'s denial: negated words, for that category or (no phrase at all) for lapse
+        # and craving.
         self.denied = {c: column(lambda r, c=c: c not in r.hints and (
-                           c in r.negated or bool(r.negated and not r.phrases)))
+                           c in r.negated or bool(r.negated and not r.phrases and c != "crisis")))
                        for c in CATEGORIES}  # fmt: skip
         self.short = column(lambda r: r.short)
 

@@ -86,7 +86,7 @@ def decide(
     (category -> the words that matched) and the model's scores (category -> 0..1; empty without
     a model). A phrase always fires; a hint lowers the bar for the direct question; words the
     lexicon found negated ("i do not want to die") raise the model's bar to `negated`, with no
-    question below it, for that category, and for every category when the message has no
+    question below it, for that category, and for lapse and craving when the message has no
     explicit phrase at all: the model reads words, and barely reads "not". A `short` message
     (fewer than `model_short_words` words) is one the corpus has few of and the model reads
     poorly ("I don't know the time" scored 0.56 for crisis): its score brings the question
@@ -105,8 +105,11 @@ def decide(
         score = scores.get(category)
         hint = f" (the words “{hints[category]}”)" if category in hints else ""
         # Words the lexicon found negated, and no explicit phrase anywhere: a denial ("i am not
-        # going to use tonight"), read as one for every category.
-        denied = (category in negated or bool(negated and not phrases)) and category not in hints
+        # going to use tonight"), read as one for lapse and craving. Not for crisis, unless its
+        # own words were negated: "no bebí y ya no aguanto más" is no denial of danger (and
+        # leave-one-writer-out lost no crisis for it, at two calm alarms in 3,852).
+        denial = bool(negated and not phrases and category != "crisis")
+        denied = (category in negated or denial) and category not in hints
         if denied:
             at = max(at, thresholds.negated)
         if category in phrases:

@@ -209,6 +209,14 @@ def test_negation_spelling_and_priority(sentence, response):
         ("I thought I was gonna die lol", None),
         ("i want to die of embarrassment", None),
         ("had a coke with my cake", None),
+        ("my brother in law got drunk at thanksgiving", None),
+        ("i got so high last night", "lapse"),
+        ("heard a guy say he shot up for ten years", None),
+        ("i shot up again", "lapse"),
+        ("meu pai voltou a beber", None),
+        ("voltei a beber", "lapse"),
+        ("my mom started drinking again", None),
+        ("i have been drinking since noon", "lapse"),
     ],
 )
 def test_explicit_phrases_in_three_languages(sentence, response):

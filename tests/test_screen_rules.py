@@ -75,9 +75,12 @@ def test_decision_rules(phrases, model, hints, response, categories, why):
         # the lexicon's words, negated ("i do not want to die"), raise the model's bar to 0.9
         ({}, scores(crisis=0.8), {"crisis": "want to die"}, None),
         ({}, scores(crisis=0.95), {"crisis": "want to die"}, "crisis"),
-        # a denial with no explicit phrase anywhere raises every bar ("not going to use tonight")
-        ({}, scores(crisis=0.8), {"craving": "going to use"}, None),
+        # a denial of use with no explicit phrase anywhere raises the bars for lapse and craving
+        # ("not going to use tonight"), never the crisis one: "no bebí y ya no aguanto más"
+        ({}, scores(crisis=0.8), {"craving": "going to use"}, "crisis"),
+        ({}, scores(crisis=0.4), {"lapse": "bebi"}, "ask"),
         ({}, scores(lapse=0.8), {"craving": "going to use"}, None),
+        ({}, scores(craving=0.8), {"lapse": "drank"}, None),
         # an explicit phrase elsewhere: the other categories keep their own bars
         ({"lapse": "relapsed"}, scores(crisis=0.8), {"craving": "going to use"}, "crisis"),
         ({"lapse": "relapsed"}, scores(crisis=0.4), {"crisis": "suicidal"}, "lapse"),

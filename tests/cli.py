@@ -31,14 +31,14 @@ _model_file: list[Path] = []
 
 
 def _screen_model_file() -> Path:
-    """The screen's model as JSON, trained once in this process (model_for, as the harness
-    does), for the processes this one starts."""
+    """The screen's model (ScreenModel.to_bytes), trained once in this process (model_for, as
+    the harness does), for the processes this one starts."""
     if not _model_file:
         from messages.screen_model import model_for
 
         folder = Path(tempfile.mkdtemp(prefix="aftercare-test-model-"))
-        path = folder / "model.json"
-        path.write_text(model_for().to_json(), encoding="utf-8")
+        path = folder / "model.bin"
+        path.write_bytes(model_for().to_bytes())
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _model_file.append(path)
     return _model_file[0]

@@ -218,20 +218,23 @@ def test_training_is_deterministic_and_matches_scikit_learn():
     assert numpy.allclose(got, expected, atol=1e-4)
 
 
-def test_the_character_counts_are_scikit_learns():
-    """CharTfidf, which counts the character n-grams with numpy, gives TfidfVectorizer's
+@pytest.mark.parametrize("unit", ["characters", "words"])
+def test_the_numpy_counts_are_scikit_learns(unit):
+    """CharTfidf and WordTfidf, which count the n-grams with numpy, give TfidfVectorizer's
     vocabulary, idf and matrix; on new text too (transform), emoji and short lines included."""
     import numpy
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from messages.char_tfidf import CharTfidf
-    from messages.screen_model import CHAR_NGRAMS, MIN_DF
+    from messages.char_tfidf import CharTfidf, WordTfidf
+    from messages.screen_model import CHAR_NGRAMS, MIN_DF, WORD_NGRAMS, WORDS, word_ngrams
 
     texts = [prepare(e.text) for e in cached_corpus().examples[::7]]
     texts += ["", "a", "ab", "abc", "día 1 otra vez", "🙏🙏 ok", "x" * 300, "  spaced   out "]
-    expected = TfidfVectorizer(analyzer=char_ngrams, min_df=MIN_DF, sublinear_tf=True,
+    analyze = char_ngrams if unit == "characters" else word_ngrams
+    expected = TfidfVectorizer(analyzer=analyze, min_df=MIN_DF, sublinear_tf=True,
                                dtype=numpy.float64)  # fmt: skip
-    ours = CharTfidf(char_ngrams, CHAR_NGRAMS, MIN_DF)
+    ours = (CharTfidf(char_ngrams, CHAR_NGRAMS, MIN_DF) if unit == "characters"
+            else WordTfidf(word_ngrams, WORD_NGRAMS, MIN_DF, WORDS))  # fmt: skip
     want, got = expected.fit_transform(texts), ours.fit_transform(texts)
     assert ours.vocabulary_ == expected.vocabulary_
     assert numpy.allclose(ours.idf_, expected.idf_, rtol=0, atol=1e-12)
@@ -279,16 +282,17 @@ def test_a_child_process_trains_the_model_and_the_bot_holds_no_scikit_learn(tmp_
     probe = (
         "import sys; from pathlib import Path; from messages.screen_model import model_for; "
         f"model = model_for(Path({str(directory)!r})); "
-        "print('sklearn' in sys.modules, 'numpy' in sys.modules); print(model.to_json())"
+        "print('sklearn' in sys.modules, 'numpy' in sys.modules, flush=True); "
+        "sys.stdout.buffer.write(model.to_bytes())"
     )
     command = [sys.executable, "-c", probe]  # our own code
-    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
-    imported, exported = done.stdout.split("\n", 1)
-    assert imported == "False False", done.stderr
+    done = subprocess.run(command, capture_output=True, check=True)  # noqa: S603
+    imported, exported = done.stdout.split(b"\n", 1)
+    assert imported == b"False False", done.stderr
     corpus = load_corpus(directory)
     here = train(corpus.examples, corpus.digest)
-    assert ScreenModel.from_json(here.to_json()) == here
-    assert ScreenModel.from_json(exported) == here
+    assert ScreenModel.from_bytes(here.to_bytes()) == here
+    assert ScreenModel.from_bytes(exported) == here
     assert len(here.blocks[0].terms) > 1000
 
 

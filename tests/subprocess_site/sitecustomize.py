@@ -1,7 +1,7 @@
 """Loaded at start-up by the `aftercare` processes the tests run (tests/cli.py puts this folder
 on their PYTHONPATH), for two test-only shortcuts, each asked for by an environment variable:
 
-- AFTERCARE_TEST_SCREEN_MODEL: a file with the screen's model as JSON, trained once by the test
+- AFTERCARE_TEST_SCREEN_MODEL: a file with the screen's model (to_bytes), trained once by the test
   process on the same corpus; the process reads it instead of training its own (about 3 s of
   CPU in a child for every `aftercare run` a test starts, paid even by a run that fails at
   start-up). model_for() and the rest of the screen are the product's own;
@@ -33,6 +33,6 @@ if _model := os.environ.get("AFTERCARE_TEST_SCREEN_MODEL"):
         a command that never screens never reads it); any other corpus is trained."""
         if directory != CORPUS_DIR:
             return _train(directory)
-        return screen_model.ScreenModel.from_json(Path(_model).read_text(encoding="utf-8"))
+        return screen_model.ScreenModel.from_bytes(Path(_model).read_bytes())
 
     screen_model.trained_on = _trained_on

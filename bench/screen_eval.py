@@ -197,11 +197,16 @@ class Columns:
 
 
 CATEGORIES = ("crisis", "lapse", "craving")
+# New writers, screened before anything was tuned on them, had more calm alarms than
+# leave-one-writer-out promised: 0.4 points more for r-t, 0.2 for u-w, 1.5 for x-z (5.4 %
+# against 3.9 %). The search keeps the out-of-fold rate that much under the goal.
+ALARM_MARGIN = 0.015
 
 
 def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThresholds:
     """The thresholds that catch the most risk on the out-of-fold scores while the calm
-    messages stay within their goals, with a margin of one point (unseen writers differ).
+    messages stay within their goals, with a margin of one point, and a point and a half for
+    calm alarms (unseen writers differ: see ALARM_MARGIN).
     Lapse, crisis, the question and the hinted question are searched together (a greedy
     lapse-first choice once cost 18 crisis responses for one calm alarm): most crises answered
     by the response or the question, up to a point and a half above that goal; then the
@@ -218,7 +223,7 @@ def choose(rows: Sequence[Scored], content: ScreenThresholds) -> ScreenThreshold
     calm, crisis, lapse = cols.calm, cols.crisis, cols.lapse
     grid = numpy.round(numpy.arange(0.05, 0.975, 0.025), 3)
     margin = 0.01
-    alarms_budget = GOALS["calm→crisis/lapse"][1] - margin
+    alarms_budget = GOALS["calm→crisis/lapse"][1] - ALARM_MARGIN
     ask_budget = GOALS["calm→ask"][1] - margin
     # Beyond its goal and a point, more crises answered by the question is not worth more
     # calm people asked whether they are safe.

@@ -410,6 +410,8 @@ def _first_letters(items) -> tuple[frozenset[int] | None, bool]:
         if op is sre.IN and all(kind is sre.LITERAL for kind, _ in av):
             return frozenset(found | {c for _, c in av}), False
         if op is sre.SUBPATTERN:
+            if av[1] or av[2]:  # a flag inside, such as (?i:…): letters no longer as written
+                return None, False
             first, empty = _first_letters(av[3])
         elif op is sre.BRANCH:
             branches = [_first_letters(b) for b in av[1]]

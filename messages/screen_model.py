@@ -5,11 +5,11 @@ needed, once per process; no pickled model is ever loaded.
 
 scikit-learn fits the model, in a child process (`python -m messages.screen_model`): importing
 scikit-learn alone (it imports scipy.stats) holds about 90 MB for the life of a process, and the
-fit about 60 MB more at its peak, while the fitted numbers are a few MB. The child prints them as
-JSON (floats written as repr, so they come back to the bit) and exits; the bot scores with plain
-Python and never imports scikit-learn or numpy. Should the child fail, the model is trained in
-this process instead: the bot must not start without it. Pure apart from that: no I/O beyond
-reading the corpus.
+fit about 60 MB more at its peak, while the fitted numbers are a few MB. The child writes them
+(ScreenModel.to_bytes: the floats as float64 bytes, so they come back to the bit) and exits; the
+bot scores with plain Python and never imports scikit-learn or numpy. Should the child fail,
+the model is trained in this process instead: the bot must not start without it. Pure apart
+from that: no I/O beyond reading the corpus.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def fit(examples: Sequence[Example]):
     with threadpool_limits(limits=1):  # see ONE_THREAD
         features = hstack(counted).tocsr()
         # Tidied once here: scikit-learn's checks would otherwise tidy it in place (summing
-        # duplicates), which three threads must not do to one matrix at once.
+        # duplicates) on every fit.
         features.sum_duplicates()
         # One after another: liblinear's dual solver draws from C's one random generator, so
         # fits in threads at once would draw each other's numbers and differ run to run. The

@@ -292,13 +292,15 @@ _OPENINGS = tuple(re.compile(p) for p in [
     r"\b(\d+|\w+) days gone\b",  # any word first: kept whole
     r"\b(im|i m) (so )?high\b",
     r"[xy]z",  # a set of letters
+    r"\b(?i:wow)\b",  # a flag inside: its letters are not as written
 ])  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "text",
     ["me quiero morir", "quiero morir", "i m so high", "im high", "no voy a bajar",
-     "y no voy a bajar", "vai me matar", "vou me matar", "3 days gone", "yz", "xz", "z", ""],
+     "y no voy a bajar", "vai me matar", "vou me matar", "3 days gone", "yz", "xz", "z", "WOW",
+     ""],
 )  # fmt: skip
 def test_the_alternation_groups_patterns_by_their_first_letters_and_misses_none(text):
     """The alternation files each pattern under the letters it can start with; one that can

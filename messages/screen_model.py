@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from messages.char_tfidf import CharTfidf, WordTfidf
+from messages.ngram_tfidf import NgramTfidf
 from messages.screen_corpus import CORPUS_DIR, LABELS, Example, cached_corpus
 
 log = logging.getLogger(__name__)
@@ -83,16 +83,26 @@ def char_ngrams(text: str) -> list[str]:
     Across words, not within them: "the roof", "ya tengo", "all my" are terms of their own,
     and leave-one-writer-out caught more crises at fewer calm alarms than with `char_wb`
     (docs/screen.md)."""
-    text = _WHITE_SPACES.sub(" ", text.lower())
+    text = characters(text)
     low, high = CHAR_NGRAMS
     length = len(text)
     return [text[i : i + n] for n in range(low, min(high, length) + 1)
             for i in range(length - n + 1)]  # fmt: skip
 
 
+def characters(text: str) -> str:
+    """What char_ngrams cuts: lower case, one space for any run of white space."""
+    return _WHITE_SPACES.sub(" ", text.lower())
+
+
+def words_of(text: str) -> list[str]:
+    """What word_ngrams joins: the words (WORDS), lower case."""
+    return WORDS.findall(text.lower())
+
+
 def word_ngrams(text: str) -> list[str]:
     """Words (WORDS) and runs of them (WORD_NGRAMS): scikit-learn's `word` analyzer."""
-    words = WORDS.findall(text.lower())
+    words = words_of(text)
     low, high = WORD_NGRAMS
     grams = list(words) if low == 1 else []
     for n in range(max(low, 2), min(high, len(words)) + 1):
@@ -207,8 +217,8 @@ def fit(examples: Sequence[Example]):
         texts = [prepare(e.text) for e in ordered]
         # The n-grams counted with numpy (TfidfVectorizer's numbers, in a third of its time),
         # while scikit-learn is imported.
-        vectorizers = [CharTfidf(char_ngrams, CHAR_NGRAMS, MIN_DF),
-                       WordTfidf(word_ngrams, WORD_NGRAMS, MIN_DF, WORDS)]  # fmt: skip
+        vectorizers = [NgramTfidf(char_ngrams, characters, CHAR_NGRAMS, MIN_DF),
+                       NgramTfidf(word_ngrams, words_of, WORD_NGRAMS, MIN_DF)]  # fmt: skip
         counted = [v.fit_transform(texts) for v in vectorizers]
         LogisticRegression, threadpool_limits = imported.result()
 

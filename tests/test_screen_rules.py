@@ -220,21 +220,21 @@ def test_training_is_deterministic_and_matches_scikit_learn():
 
 @pytest.mark.parametrize("unit", ["characters", "words"])
 def test_the_numpy_counts_are_scikit_learns(unit):
-    """CharTfidf and WordTfidf, which count the n-grams with numpy, give TfidfVectorizer's
+    """NgramTfidf, which counts the n-grams with numpy, gives TfidfVectorizer's
     vocabulary, idf and matrix; on new text too (transform), emoji and short lines included."""
     import numpy
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from messages.char_tfidf import CharTfidf, WordTfidf
-    from messages.screen_model import CHAR_NGRAMS, MIN_DF, WORD_NGRAMS, WORDS, word_ngrams
+    from messages.ngram_tfidf import NgramTfidf
+    from messages.screen_model import CHAR_NGRAMS, MIN_DF, WORD_NGRAMS, characters, words_of
 
     texts = [prepare(e.text) for e in cached_corpus().examples[::7]]
     texts += ["", "a", "ab", "abc", "día 1 otra vez", "🙏🙏 ok", "x" * 300, "  spaced   out "]
     analyze = char_ngrams if unit == "characters" else word_ngrams
     expected = TfidfVectorizer(analyzer=analyze, min_df=MIN_DF, sublinear_tf=True,
                                dtype=numpy.float64)  # fmt: skip
-    ours = (CharTfidf(char_ngrams, CHAR_NGRAMS, MIN_DF) if unit == "characters"
-            else WordTfidf(word_ngrams, WORD_NGRAMS, MIN_DF, WORDS))  # fmt: skip
+    ours = (NgramTfidf(char_ngrams, characters, CHAR_NGRAMS, MIN_DF) if unit == "characters"
+            else NgramTfidf(word_ngrams, words_of, WORD_NGRAMS, MIN_DF))  # fmt: skip
     want, got = expected.fit_transform(texts), ours.fit_transform(texts)
     assert ours.vocabulary_ == expected.vocabulary_
     assert numpy.allclose(ours.idf_, expected.idf_, rtol=0, atol=1e-12)

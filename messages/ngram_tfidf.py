@@ -1,30 +1,28 @@
-"""TF-IDF over character (and word) n-grams, counted with numpy: the numbers scikit-learn's
-TfidfVectorizer(analyzer="char", ngram_range, min_df, sublinear_tf=True) gives (a test compares
-vocabulary, idf and matrix), in a third of its time. scikit-learn cuts every n-gram of every
-message into a Python string and counts them one by one (about 3.6 million for the corpus, 3 of
-the child's 10 seconds on this machine); here each n-gram is a number computed from the codes of
-its characters, and only the terms kept become strings. Used by the training child alone.
+"""TF-IDF over n-grams of characters or of words, counted with numpy: the numbers scikit-learn's
+TfidfVectorizer(analyzer, min_df, sublinear_tf=True) gives (a test compares vocabulary, idf and
+matrix), in a third of its time. scikit-learn cuts every n-gram of every message into a Python
+string and counts them one by one (about 3.6 million for the corpus, 3 of the child's 10 seconds
+on this machine); here each n-gram is a number computed from the codes of its units, and only
+the terms kept become strings. Used by the training child alone.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
-
-_WHITE_SPACES = re.compile(r"\s\s+")
+from typing import Any, cast
 
 
-class CharTfidf:
-    """fit_transform(), transform(), vocabulary_ and idf_, as TfidfVectorizer has them. With
-    `words` (a pattern), the units are its matches, not characters: WordTfidf below."""
+class NgramTfidf:
+    """fit_transform(), transform(), vocabulary_ and idf_, as TfidfVectorizer has them, for the
+    analyzer `analyze`, whose terms are runs of `ngrams` units of `units(text)`: its characters
+    when that is a string (a term is them joined), its words when a list (joined by spaces)."""
 
-    words: re.Pattern[str] | None = None
-
-    def __init__(self, analyze: Callable[[str], list[str]], ngrams: tuple[int, int],
-                 min_df: int) -> None:  # fmt: skip
+    def __init__(self, analyze: Callable[[str], list[str]],
+                 units: Callable[[str], str] | Callable[[str], list[str]],
+                 ngrams: tuple[int, int], min_df: int) -> None:  # fmt: skip
         self.analyze = analyze  # the same terms, for transform() and the fallback
+        self.units = units
         self.low, self.high = ngrams
         self.min_df = min_df
         self.vocabulary_: dict[str, int] = {}
@@ -76,19 +74,19 @@ class CharTfidf:
         code (from 1), and what joins them in a term."""
         import numpy
 
-        if self.words is not None:
-            found = self.words.findall
-            tokens = [found(t.lower()) for t in texts]
+        docs = [self.units(t) for t in texts]
+        if docs and not isinstance(docs[0], str):  # words: each numbered in order of first sight
+            tokens = cast(list[list[str]], docs)
             code_of: dict[str, int] = {}
             number = code_of.setdefault
             codes = numpy.fromiter((number(w, len(code_of) + 1) for d in tokens for w in d),
                                    dtype=numpy.int64)  # fmt: skip
             lengths = numpy.fromiter(map(len, tokens), dtype=numpy.int64, count=len(tokens))
             return lengths, codes, list(code_of), " "
-        docs = [_WHITE_SPACES.sub(" ", t.lower()) for t in texts]  # as the analyzer reads them
-        points = numpy.frombuffer("".join(docs).encode("utf-32-le"), dtype=numpy.uint32)
+        strings = cast(list[str], docs)  # characters: each numbered by its code point
+        points = numpy.frombuffer("".join(strings).encode("utf-32-le"), dtype=numpy.uint32)
         alphabet, inverse = numpy.unique(points, return_inverse=True)
-        lengths = numpy.fromiter(map(len, docs), dtype=numpy.int64, count=len(docs))
+        lengths = numpy.fromiter(map(len, strings), dtype=numpy.int64, count=len(strings))
         chars = [chr(c) for c in alphabet.tolist()]
         return lengths, inverse.astype(numpy.int64).ravel() + 1, chars, ""
 
@@ -128,16 +126,6 @@ class CharTfidf:
         matrix = vectorizer.fit_transform(texts)
         self.vocabulary_, self.idf_ = dict(vectorizer.vocabulary_), vectorizer.idf_
         return matrix
-
-
-class WordTfidf(CharTfidf):
-    """The same for word n-grams: TfidfVectorizer(analyzer=word_ngrams)'s numbers, where each
-    word is one unit (its code given in order of first sight)."""
-
-    def __init__(self, analyze: Callable[[str], list[str]], ngrams: tuple[int, int],
-                 min_df: int, words: re.Pattern[str]) -> None:  # fmt: skip
-        super().__init__(analyze, ngrams, min_df)
-        self.words = words
 
 
 def _spelled(key: int, base: int, units: list[str]) -> list[str]:

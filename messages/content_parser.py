@@ -394,13 +394,15 @@ def parse_medication_rules(
 
 # A backreference (\1, (?P=name)) counts groups, which an alternation renumbers.
 _BACKREFERENCE = re.compile(r"(?<!\\)(\\\\)*\\[1-9]|\(\?P=")
+# CPython's own pattern parser and its opcodes, for the first letters a pattern can start with.
+_SRE_PARSER = importlib.import_module("re._parser")
+_SRE_CONSTANTS = importlib.import_module("re._constants")
 
 
 def _first_letters(items) -> tuple[frozenset[int] | None, bool]:
     """The characters a match of a parsed pattern can start with (None: any), and whether it
     can match the empty string. Zero-width assertions (\\b, ^, lookbehinds) are stepped over."""
-    sre = importlib.import_module("re._constants")  # the parse tree's opcodes (CPython's own)
-
+    sre = _SRE_CONSTANTS
     found: set[int] = set()
     for op, av in items:
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
@@ -437,13 +439,11 @@ def _by_first_letter(patterns: list[str]) -> list[str]:
     lookahead of its first character: Python's re tries every alternative of an alternation at
     every position, and one that opens with a group of twenty words costs twenty checks where a
     lookahead costs one. Patterns whose first characters cannot be told are left as they are."""
-    parser = importlib.import_module("re._parser")  # CPython's pattern parser
-
     groups: dict[int, list[str]] = {}
     loose = []
     for pattern in patterns:
         try:
-            first, empty = _first_letters(parser.parse(pattern))
+            first, empty = _first_letters(_SRE_PARSER.parse(pattern))
         except Exception:  # noqa: BLE001 - an optimization only: the pattern is kept whole
             first, empty = None, True
         if first is None or empty:

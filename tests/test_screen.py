@@ -178,6 +178,7 @@ def test_negation_spelling_and_priority(sentence, response):
         ("the covid test came back positive", None),
         ("I failed my test at school", None),
         ("mi hijo volvió a tomar clases de guitarra", None),
+        ("he vuelto a tomar clases de guitarra", None),
         ("se me volvió a caer el celular", None),
         ("bye, see you at group tomorrow", None),
         ("me aventé a cantar en el karaoke", None),
@@ -215,6 +216,7 @@ def test_negation_spelling_and_priority(sentence, response):
         ("i shot up again", "lapse"),
         ("meu pai voltou a beber", None),
         ("voltei a beber", "lapse"),
+        ("e vuelto a beber", "lapse"),  # spelled by ear
         ("my mom started drinking again", None),
         ("i have been drinking since noon", "lapse"),
     ],

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from messages.catalog import load_catalog
 from messages.screen import ScreenResult, screen
+from messages.screen_model import train_in_background
 
 SAYS = {
     "crisis": "crisis resources and an alert to the counselor",
@@ -50,6 +51,7 @@ def in_words(text: str, result: ScreenResult) -> str:
 def run(explain: bool, source: TextIO | None = None, out: TextIO | None = None) -> int:
     source = source or io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     out = out or sys.stdout
+    train_in_background()  # the model trains in a child while the content is read and checked
     rules = load_catalog().screen
     for line in source:
         text = line.rstrip("\r\n")

@@ -55,7 +55,7 @@ class NgramTfidf:
         terms_key, df = numpy.unique(pair_key, return_counts=True)
         kept = df >= self.min_df
         terms_key, df = terms_key[kept], df[kept]
-        terms = [joiner.join(_spelled(k, base, units)) for k in terms_key.tolist()]
+        terms = _spelled(terms_key, base, units, joiner, self.high)
         by_string = sorted(range(len(terms)), key=terms.__getitem__)  # scikit-learn's order
         column = numpy.empty(len(terms), dtype=numpy.int64)
         column[numpy.array(by_string, dtype=numpy.int64)] = numpy.arange(len(terms))
@@ -128,10 +128,29 @@ class NgramTfidf:
         return matrix
 
 
-def _spelled(key: int, base: int, units: list[str]) -> list[str]:
-    """The n-gram a number stands for: its digits in `base` are its units' codes."""
-    spelled = []
-    while key:
-        key, digit = divmod(key, base)
-        spelled.append(units[digit - 1])
-    return spelled[::-1]
+def _spelled(keys, base: int, units: list[str], joiner: str, longest: int) -> list[str]:
+    """The n-grams the numbers (sorted) stand for: a number's digits in `base` are its units'
+    codes, the first unit the most significant. The digits are taken with numpy, a length at a
+    time (the n-grams of length n are the numbers from base**(n-1) to base**n, all together once
+    sorted); for characters the code points are read as strings whole (a fixed-width unicode
+    view), where a Python loop over 80,000 terms took half a second."""
+    import numpy
+
+    # A unit that is itself NUL would be lost by the unicode view, which drops trailing NULs.
+    as_text = joiner == "" and all(len(u) == 1 and u != "\0" for u in units)
+    points = numpy.array([0] + [ord(u) for u in units] if as_text else [0], dtype=numpy.uint32)
+    table = numpy.array([""] + units, dtype=object)
+    terms: list[str] = []
+    bounds = numpy.searchsorted(keys, [base**n for n in range(longest + 1)])
+    for n in range(1, longest + 1):
+        same_length = keys[bounds[n - 1] : bounds[n]]
+        digits = numpy.empty((len(same_length), n), dtype=numpy.int64)
+        rest = same_length.copy()
+        for place in range(n - 1, -1, -1):
+            rest, digits[:, place] = numpy.divmod(rest, base)
+        if as_text:
+            strings = numpy.ascontiguousarray(points[digits]).view(f"<U{n}").ravel()
+            terms += strings.tolist()
+        else:
+            terms += [joiner.join(row) for row in table[digits].tolist()]
+    return terms

@@ -5,9 +5,11 @@ needed, once per process; no pickled model is ever loaded.
 
 scikit-learn fits the model, in a child process (`python -m messages.screen_model`): importing
 scikit-learn alone (it imports scipy.stats) holds about 90 MB for the life of a process, and the
-fit about 60 MB more at its peak, while the fitted numbers are a few MB. The child writes them
-(ScreenModel.to_bytes: the floats as float64 bytes, so they come back to the bit) and exits; the
-bot scores with plain Python and never imports scikit-learn or numpy. Should the child fail,
+fit about 60 MB more at its peak, while the fitted numbers are a few MB. The child shares the
+work out over the cores to processes it forks (fit()), in a process group of its own so that
+stopping it stops them too. It writes the numbers (ScreenModel.to_bytes: the floats as float64
+bytes, so they come back to the bit) and exits; the bot scores with plain Python and never
+imports scikit-learn or numpy. Should the child fail,
 the model is trained in this process instead: the bot must not start without it. Pure apart
 from that: no I/O beyond reading the corpus.
 """
@@ -19,8 +21,10 @@ import contextlib
 import json
 import logging
 import math
+import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -28,9 +32,10 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from messages.ngram_tfidf import NgramTfidf
 from messages.screen_corpus import CORPUS_DIR, LABELS, Example, cached_corpus
@@ -196,56 +201,79 @@ def _sigmoid(logit: float) -> float:
     return 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0  # exp(700) is near the limit
 
 
-def _scikit_learn():
-    """The parts of scikit-learn the fit uses: two seconds to import on this machine, which the
-    fit spends counting n-grams meanwhile (numpy lets go of the GIL as it sorts)."""
+def _counted(messages: Sequence[str]):
+    """The vectorizers (one for each of ANALYZERS), fitted, and the messages' features."""
+    from scipy.sparse import hstack
+
+    texts = [prepare(m) for m in messages]
+    # The n-grams counted with numpy: TfidfVectorizer's numbers, in a third of its time.
+    vectorizers = [NgramTfidf(char_ngrams, characters, CHAR_NGRAMS, MIN_DF),
+                   NgramTfidf(word_ngrams, words_of, WORD_NGRAMS, MIN_DF)]  # fmt: skip
+    features = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+    # Tidied once here: scikit-learn's checks would otherwise tidy it in place (summing
+    # duplicates) on every fit.
+    features.sum_duplicates()
+    return vectorizers, features
+
+
+def _fit_label(features, target: list[bool]):
+    """One label's classifier. The same wherever it runs: liblinear's dual solver seeds its
+    random generator afresh from random_state on every fit."""
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
-    return LogisticRegression, threadpool_limits
-
-
-def fit(examples: Sequence[Example]):
-    """scikit-learn's fitted vectorizers (one for each of ANALYZERS) and one classifier per
-    label. The same examples always give the same fit: a fixed order, deterministic solvers."""
-    # Imported here: scikit-learn takes a second and some 90 MB to import, for good.
-    from scipy.sparse import hstack
-
-    with ThreadPoolExecutor(max_workers=1) as importing:
-        imported = importing.submit(_scikit_learn)
-        ordered = sorted(examples, key=lambda e: (e.writer, e.line))
-        texts = [prepare(e.text) for e in ordered]
-        # The n-grams counted with numpy (TfidfVectorizer's numbers, in a third of its time),
-        # while scikit-learn is imported.
-        vectorizers = [NgramTfidf(char_ngrams, characters, CHAR_NGRAMS, MIN_DF),
-                       NgramTfidf(word_ngrams, words_of, WORD_NGRAMS, MIN_DF)]  # fmt: skip
-        counted = [v.fit_transform(texts) for v in vectorizers]
-        LogisticRegression, threadpool_limits = imported.result()
-
-    def fit_one(label: str):
-        target = [label in e.labels for e in ordered]
-        classifier = LogisticRegression(C=C, class_weight=CLASS_WEIGHT, solver=SOLVER,
-                                        dual=DUAL, random_state=0, max_iter=1000)  # fmt: skip
+    classifier = LogisticRegression(C=C, class_weight=CLASS_WEIGHT, solver=SOLVER, dual=DUAL,
+                                    random_state=0, max_iter=1000)  # fmt: skip
+    with threadpool_limits(limits=1):  # see ONE_THREAD
         return classifier.fit(features, target)
 
-    with threadpool_limits(limits=1):  # see ONE_THREAD
-        features = hstack(counted).tocsr()
-        # Tidied once here: scikit-learn's checks would otherwise tidy it in place (summing
-        # duplicates) on every fit.
-        features.sum_duplicates()
+
+_features: Any = None  # fit()'s matrix, for the processes it forks to fit the labels
+
+
+def _fit_forked(target: list[bool]):
+    return _fit_label(_features, target)
+
+
+def fit(examples: Sequence[Example], forks: bool = False):
+    """scikit-learn's fitted vectorizers (one for each of ANALYZERS) and one classifier per
+    label. The same examples always give the same fit: a fixed order, deterministic solvers.
+
+    With `forks`, the work is shared out to forked processes, over both cores: one counts the
+    n-grams while this one imports scikit-learn (each 1.3 s here), then each label is fitted in
+    a process of its own, the features shared with it, not copied (0.8 s for the three, not
+    1.5). Only for a process running no other thread, as the training child is: a fork copies
+    none of them, so a lock one held would stay locked."""
+    global _features
+    ordered = sorted(examples, key=lambda e: (e.writer, e.line))
+    texts = [e.text for e in ordered]
+    targets = [[label in e.labels for e in ordered] for label in LABELS]
+    if not forks:
         # One after another: liblinear's dual solver draws from C's one random generator, so
-        # fits in threads at once would draw each other's numbers and differ run to run. The
-        # three take 2 s here, where the primal's in three threads took 2.6.
-        classifiers = [fit_one(label) for label in LABELS]
-    return vectorizers, classifiers
+        # fits in threads at once would draw each other's numbers, run to run.
+        vectorizers, features = _counted(texts)
+        return vectorizers, [_fit_label(features, target) for target in targets]
+    forking = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(1, mp_context=forking) as counting:
+        counted = counting.submit(_counted, texts)
+        # Imported here meanwhile: scikit-learn takes over a second and some 90 MB, for good.
+        from sklearn.linear_model import LogisticRegression  # noqa: F401
+
+        vectorizers, features = counted.result()
+    _features = features
+    try:
+        with ProcessPoolExecutor(len(LABELS), mp_context=forking) as fitting:
+            return vectorizers, list(fitting.map(_fit_forked, targets))
+    finally:
+        _features = None
 
 
-def fitted_numbers(examples: Sequence[Example]):
+def fitted_numbers(examples: Sequence[Example], forks: bool = False):
     """The fit as numbers: the intercepts, and for each of ANALYZERS its terms in column order
     with a float64 array of rows (idf, then idf times each label's coefficient)."""
     import numpy
 
-    vectorizers, classifiers = fit(examples)
+    vectorizers, classifiers = fit(examples, forks)
     coefficient = numpy.array([c.coef_[0] for c in classifiers]).T  # features x labels
     blocks, start = [], 0
     for vectorizer in vectorizers:
@@ -291,7 +319,15 @@ def _stop_training() -> None:
     """A child still training when this process exits is stopped: no one would read it."""
     _exiting.set()
     for child in list(_children):
-        child.kill()
+        _kill(child)
+
+
+def _kill(child: subprocess.Popen) -> None:
+    """The child and the processes it forked to fit (its process group): they would otherwise
+    wait for it forever."""
+    if child.returncode is None:  # not yet reaped, so its process group is still its own
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
 
 
 def train_in_child(directory: Path = CORPUS_DIR) -> ScreenModel:
@@ -303,12 +339,14 @@ def train_in_child(directory: Path = CORPUS_DIR) -> ScreenModel:
     env = {**os.environ, **ONE_THREAD, "PYTHONPATH": path}
     command = [sys.executable, "-m", "messages.screen_model", str(directory)]  # our own code
     pipe = subprocess.PIPE
-    with subprocess.Popen(command, stdout=pipe, stderr=pipe, env=env) as child:  # noqa: S603
+    # A process group of its own, so that _kill() reaches the processes it forks.
+    with subprocess.Popen(command, stdout=pipe, stderr=pipe, env=env,  # noqa: S603
+                          process_group=0) as child:  # fmt: skip
         _children.append(child)
         try:
             out, err = child.communicate(timeout=CHILD_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            child.kill()
+            _kill(child)
             raise
         finally:
             _children.remove(child)
@@ -369,11 +407,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The child: train on the corpus in the directory given and write the model (to_bytes)."""
     args = sys.argv[1:] if argv is None else argv
     corpus = cached_corpus(Path(args[0]) if args else CORPUS_DIR)
-    intercepts, blocks = fitted_numbers(corpus.examples)  # straight to bytes: no Python floats
+    # The child runs no other thread: fit() may fork.
+    intercepts, blocks = fitted_numbers(corpus.examples, forks=True)  # straight to bytes
     rows = [(terms, numbers.tobytes()) for terms, numbers in blocks]
     sys.stdout.buffer.write(_encoded(corpus.digest, intercepts, rows))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    # Out at once: tearing down the fit's 500 MB of arrays and modules takes a third of a second,
+    # and this process has nothing else to close.
+    os._exit(code)

@@ -3,6 +3,8 @@ determinism. Pure: no bot, no database."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from messages.catalog import ScreenThresholds, load_catalog
@@ -317,9 +319,23 @@ def test_screen_uses_the_model_for_what_the_lexicon_does_not_name():
     assert screen("", RULES).scores == {}
 
 
+def alive_in_group(group: int) -> list[int]:
+    """The processes of a process group not yet dead (zombies left out), from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":  # state, ppid, pgrp
+            alive.append(int(stat.parent.name))
+    return alive
+
+
 def test_a_child_still_training_at_exit_is_stopped_and_not_replaced(tmp_path):
-    """`aftercare run` that gives up early (no Bot API) leaves no training child behind, and
-    does not start training in its own process on the way out."""
+    """`aftercare run` that gives up early (no Bot API) leaves no training child behind, nor
+    any process it forked to fit, and does not start training in its own process on the way
+    out."""
     import time
 
     from messages import screen_model
@@ -331,10 +347,17 @@ def test_a_child_still_training_at_exit_is_stopped_and_not_replaced(tmp_path):
         while not screen_model._children and time.monotonic() < deadline:
             time.sleep(0.01)
         [child] = screen_model._children
+        while len(alive_in_group(child.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until it has forked (it counts n-grams in a fork)
+        assert len(alive_in_group(child.pid)) >= 2
         screen_model._stop_training()
         thread.join(60)
         assert not thread.is_alive()
         assert child.returncode is not None and child.returncode < 0  # killed
+        deadline = time.monotonic() + 10
+        while alive_in_group(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert alive_in_group(child.pid) == []
         assert directory not in screen_model._models
     finally:
         screen_model._exiting.clear()

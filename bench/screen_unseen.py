@@ -1,10 +1,9 @@
 """The screen on sets no one on the team has seen (tests/data/screen_unseen/, written blind on
 2026-12-01 by writers who saw neither the patterns nor the corpus: test_1 and test_2, 300
-messages each; test_3 to test_5, about 480 each, by writers za, zb and zc, who came last and
-measured the session's final code once, with `python -m bench.screen_eval` --held-out, before
-they were moved here). Run by hand: `.venv/bin/python bench/screen_unseen.py`. Never tune on
-these sets: once you have, they no longer measure anything unseen, and the figures must say
-so."""
+messages each; test_3 to test_5 were writers za, zb and zc's, folded into the corpus on
+2026-12-02). Run by hand: `.venv/bin/python bench/screen_unseen.py [file.tsv ...]`: the files
+named (a new writer's, before it joins anything), or else every set here. Never tune on these
+sets: once you have, they no longer measure anything unseen, and the figures must say so."""
 
 import collections
 import json
@@ -12,16 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+UNSEEN = Path(__file__).resolve().parent.parent / "tests/data/screen_unseen"
 rows = []
-for f in sorted(
-    str(p)
-    for p in (Path(__file__).resolve().parent.parent / "tests/data/screen_unseen").glob("*.tsv")
-):
+# Files named on the command line (a new writer's, before it joins anything), else every set.
+for f in sys.argv[1:] or sorted(str(p) for p in UNSEEN.glob("*.tsv")):
     for line in Path(f).read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         labels, lang, text, reason = line.rstrip("\n").split("\t")
-        rows.append((f[-5], labels.split(","), lang, text))
+        rows.append((Path(f).stem, labels.split(","), lang, text))
 inp = "\n".join(r[3] for r in rows) + "\n"
 out = subprocess.run(
     [sys.executable, "-m", "bot.cli", "screen"], input=inp, capture_output=True, text=True
@@ -55,8 +53,8 @@ def figs(sel):
 
 
 pairs = list(zip(rows, res, strict=False))
-print("all     ", figs(pairs))
+print(f"{'all':9}", figs(pairs))
 for s in sorted({r[0] for r in rows}):
-    print("set", s, "  ", figs([p for p in pairs if p[0][0] == s]))
+    print(f"{s:9}", figs([p for p in pairs if p[0][0] == s]))
 print("en      ", figs([p for p in pairs if p[0][2] == "en"]))
 print("es/pt/mx", figs([p for p in pairs if p[0][2] != "en"]))

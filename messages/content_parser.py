@@ -477,6 +477,20 @@ def _accented(pattern: str) -> bool:
     )
 
 
+def _stories(markers: list[str]) -> re.Pattern[str] | None:
+    """[screen_rules] story_markers as one pattern (None: there are none)."""
+    for marker in markers:
+        try:
+            re.compile(marker)
+        except re.error as exc:
+            message = f"[screen_rules] story_markers: bad pattern {marker!r}: {exc}"
+            raise ContentError(message) from exc
+        if _accented(marker):
+            raise ContentError(f"[screen_rules] story_markers: {marker!r} has an accented letter, "
+                               "which the screen takes off every message: write it without")
+    return re.compile("|".join(f"(?:{m})" for m in markers)) if markers else None
+
+
 def parse_screen(data: dict[str, Any]) -> ScreenRules:
     rules = require(data, "screen_rules", "content")
     categories = []
@@ -542,4 +556,5 @@ def parse_screen(data: dict[str, Any]) -> ScreenRules:
         ),
         languages={lang: frozenset(words) for lang, words in languages.items()},
         model=screen_model.model_for,
+        stories=_stories(rules.get("story_markers", [])),
     )

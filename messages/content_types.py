@@ -128,6 +128,8 @@ class ScreenRules:
     categories: tuple[ScreenCategory, ...]
     thresholds: ScreenThresholds = ScreenThresholds(1.0, 1.0, 1.0, 1.0)
     languages: dict[str, frozenset[str]] = field(default_factory=dict)  # marker words by language
+    # A clause this matches tells of years ago, or of a question asked: its phrases are set aside.
+    stories: re.Pattern[str] | None = None
     # The learned model, trained from the corpus the first time it is needed (None: lexicon only).
     model: Callable[[], ScreenModel] | None = None
 

@@ -219,6 +219,38 @@ def test_negation_spelling_and_priority(sentence, response):
         ("e vuelto a beber", "lapse"),  # spelled by ear
         ("my mom started drinking again", None),
         ("i have been drinking since noon", "lapse"),
+        # someone else's drinking, and the time since: calm messages the floor flagged
+        ("he had like 12 beers at the bbq", None),
+        ("everybody did shots at close", None),
+        ("it has been 9 months since i had a drink", None),
+        ("had my sponsor on speed dial", None),
+        ("i had like 12 beers at the bbq", "lapse"),
+        ("we did shots at close", "lapse"),
+        # jokes, idioms and denials
+        ("i ate so much at thanksgiving i think im gonna die lol", None),
+        ("ill sleep when im dead", None),
+        ("lol I just overdosed on Christmas cookies", None),
+        ("i just overdosed", "crisis"),
+        ("wish i had more friends who dont drink", None),
+        ("i wish i was not alive", "crisis"),
+        ("recaí de la gripe, otra vez en cama", None),
+        ("tive uma recaída da gripe", None),
+        ("recaí anoche", "lapse"),
+        ("no quiero matarme ni nada asi, nomas ando triste", None),
+        ("no quiero usar ni me quiero morir, nomas cansado", None),
+        ("im not having thoughts of hurting myself", None),
+        # told of years ago, or of a question asked: the phrases are set aside, the model decides
+        ("Ten years ago today I tried to hang myself in my daddy's barn", None),
+        ("3 yrs ago i was in a psych ward after trying to end it", None),
+        ("2 years ago i overdosed in that bathroom, today i chaired the meeting", None),
+        ("back in 2019 I got so high I drove into a ditch", None),
+        ("hace dos años me encontraron con los labios morados", None),
+        ("há 3 anos eu tentei me matar", None),
+        ("my counselor asked if i ever think about hurting myself and i said no", None),
+        ("a psicóloga perguntou se eu tenho pensado em me matar", None),
+        ("a month ago i tried to kill myself", "crisis"),  # the C-SSRS's three months
+        ("three years ago i tried to kill myself. tonight i have the rope", "crisis"),
+        ("two years clean, and i want to kill myself", "crisis"),
     ],
 )
 def test_explicit_phrases_in_three_languages(sentence, response):
@@ -230,7 +262,7 @@ def test_explicit_phrases_in_three_languages(sentence, response):
     [
         # Two crisis categories' hints (suicide's "died", overdose's "overdose"), neither
         # negated: the second is not a word set aside, or every category's bar goes up.
-        ("my uncle died of an overdose last year", {"crisis": "died"}, {}),
+        ("my uncle died of an overdose", {"crisis": "died"}, {}),
         ("my uncle died, he did not overdose", {"crisis": "died"}, {"crisis": "overdose"}),
         ("i did not overdose", {}, {"crisis": "overdose"}),
     ],

@@ -251,6 +251,32 @@ def test_negation_spelling_and_priority(sentence, response):
         ("a month ago i tried to kill myself", "crisis"),  # the C-SSRS's three months
         ("three years ago i tried to kill myself. tonight i have the rope", "crisis"),
         ("two years clean, and i want to kill myself", "crisis"),
+        # what writers za to zf wrote that the floor missed, and their calm neighbours
+        ("ate the hole bottle of my sleep meds about 20 min ago", "crisis"),
+        ("drank a whole bottle of wine tonight by myself", "lapse"),  # use, not an overdose
+        ("took my whole bottle of gabapentin in 2 days instead of 2 weeks", "lapse"),
+        ("i took them all", "crisis"),
+        ("they gave me pain pills and i took them all even though i didnt need them", None),
+        ("pills in my hand rn", "crisis"),
+        ("standing in the store with the bottle in my hand", None),
+        ("the 12 gauge is in the truck", "crisis"),
+        ("been thinkin bout eatin my gun", "crisis"),
+        ("hes turning blu help", "crisis"),
+        ("i have a plan and i picked saturday", "crisis"),
+        ("i have a plan for thanksgiving with my sponsor", None),
+        ("so tired of waking up", "crisis"),
+        ("so tired of waking up early for work", None),
+        ("goodnight forever", "crisis"),
+        ("wish they never narcanned me", "crisis"),
+        ("just sitting on the ledge of the parking deck", "crisis"),
+        ("me kiero matar", "crisis"),
+        ("cansei de viver, de verdade", "crisis"),
+        ("tengo un plan y escogí el sábado", "crisis"),
+        ("estoy contando las pastillas, son como 50", "crisis"),
+        ("amarré la correa en la puerta ya", "crisis"),
+        ("meu marido disse que vai me matar quando chegar em casa", "crisis"),
+        ("o patrão disse que vai me matar se eu quebrar outro azulejo kkk", None),
+        ("estoy en el techo arreglando una gotera", None),
     ],
 )
 def test_explicit_phrases_in_three_languages(sentence, response):

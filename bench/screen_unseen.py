@@ -48,7 +48,7 @@ def figs(sel):
             c["calm_alarm"] += resp in ("crisis", "lapse")
             c["calm_ask"] += resp == "ask"
     def g(a, b):
-        return f"{c[a] / max(1, c[b]):.2f}"
+        return f"{c[a] / max(1, c[b]):.2f} ({c[a]}/{c[b]})"
     return f"crisis {g('crisis_hit', 'crisis')} | crisis/ask {g('crisis_or_ask', 'crisis')} | lapse {g('lapse_hit', 'lapse')} | craving {g('craving_hit', 'craving')} | calm alarm {g('calm_alarm', 'none')} | calm ask {g('calm_ask', 'none')}  (n: {c['crisis']}/{c['lapse']}/{c['craving']}/{c['none']})"  # noqa: E501
 
 

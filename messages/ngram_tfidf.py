@@ -30,7 +30,7 @@ class NgramTfidf:
 
     def fit_transform(self, texts: Sequence[str]):
         import numpy
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csc_matrix
 
         lengths, codes, units, joiner = self._units(texts)
         base = len(units) + 1  # a unit's code is 1.., so no n-gram's number is another's
@@ -51,22 +51,24 @@ class NgramTfidf:
         # (n-gram, message) pairs: how often each occurs (tf), and in how many messages (df)
         pairs, tf = numpy.unique(numpy.concatenate(keys) * n_docs + numpy.concatenate(owners),
                                  return_counts=True)  # fmt: skip
-        pair_key, pair_doc = pairs // n_docs, pairs % n_docs
-        terms_key, df = numpy.unique(pair_key, return_counts=True)
-        kept = df >= self.min_df
-        terms_key, df = terms_key[kept], df[kept]
+        pair_key, pair_doc = pairs // n_docs, pairs % n_docs  # sorted by n-gram, then message
+        # Each n-gram's run of pairs: its messages in order, so df is the run's length, and the
+        # runs of the n-grams kept are the columns of a CSC matrix as they stand.
+        first = numpy.flatnonzero(numpy.r_[True, pair_key[1:] != pair_key[:-1]])
+        runs = numpy.diff(numpy.r_[first, len(pair_key)])
+        kept = runs >= self.min_df
+        terms_key, df = pair_key[first[kept]], runs[kept]
+        in_kept = numpy.repeat(kept, runs)
         terms = _spelled(terms_key, base, units, joiner, self.high)
         by_string = sorted(range(len(terms)), key=terms.__getitem__)  # scikit-learn's order
-        column = numpy.empty(len(terms), dtype=numpy.int64)
-        column[numpy.array(by_string, dtype=numpy.int64)] = numpy.arange(len(terms))
         self.vocabulary_ = {terms[i]: c for c, i in enumerate(by_string)}
-        self.idf_ = numpy.empty(len(terms))
-        self.idf_[column] = numpy.log((1 + n_docs) / (1 + df.astype(numpy.float64))) + 1
-        where = numpy.searchsorted(terms_key, pair_key).clip(0, max(0, len(terms_key) - 1))
-        hit = (terms_key[where] == pair_key) if len(terms_key) else numpy.zeros(0, dtype=bool)
-        matrix = csr_matrix((tf[hit].astype(numpy.float64), (pair_doc[hit], column[where[hit]])),
+        idf = numpy.log((1 + n_docs) / (1 + df.astype(numpy.float64))) + 1
+        self.idf_ = idf[numpy.array(by_string, dtype=numpy.int64)]
+        indptr = numpy.r_[0, numpy.cumsum(df)]
+        by_key = csc_matrix((tf[in_kept].astype(numpy.float64), pair_doc[in_kept], indptr),
                             shape=(n_docs, len(terms)))  # fmt: skip
-        matrix.sort_indices()
+        matrix = by_key[:, by_string].tocsr()  # the columns in string order; sorted rows
+        matrix.sort_indices()  # (a no-op when already sorted, as tocsr leaves them)
         return self._weigh(matrix)
 
     def _units(self, texts: Sequence[str]):

@@ -121,7 +121,8 @@ async def test_every_flow_in_spanish(bot, clock):
     assert "Thoughts of being better off dead: Yes" in alert  # the program's words
 
     # Free text, the help button, /sos and /coping.
-    await ana.say("Hoy fue un día largo en el trabajo y estoy cansada")
+    # (Not "…y estoy cansada": with the question's bar at 0.1 the model's 0.16 for it asks.)
+    await ana.say("Hoy fue un día largo en el trabajo, pero la cena con mi hermana estuvo rica")
     assert "Lo guardé con tus chequeos" in ana.last_text()
     await ana.say("🆘 Necesito ayuda ahora")
     assert "No tienes que enfrentar esto a solas" in ana.texts()[-2] + ana.last_text()

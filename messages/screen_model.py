@@ -407,8 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The child: train on the corpus in the directory given and write the model (to_bytes)."""
     args = sys.argv[1:] if argv is None else argv
     corpus = cached_corpus(Path(args[0]) if args else CORPUS_DIR)
-    # The child runs no other thread: fit() may fork.
-    intercepts, blocks = fitted_numbers(corpus.examples, forks=True)  # straight to bytes
+    # The child runs no other thread: fit() may fork, where the system can (not on Windows).
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    intercepts, blocks = fitted_numbers(corpus.examples, forks=forks)  # straight to bytes
     rows = [(terms, numbers.tobytes()) for terms, numbers in blocks]
     sys.stdout.buffer.write(_encoded(corpus.digest, intercepts, rows))
     return 0

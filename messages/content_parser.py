@@ -477,17 +477,24 @@ def _accented(pattern: str) -> bool:
     )
 
 
+def _screen_pattern(pattern: str, where: str) -> re.Pattern[str]:
+    """A screen pattern compiled, or a ContentError that says where and why."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ContentError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
+    if _accented(pattern):
+        raise ContentError(
+            f"{where}: pattern {pattern!r} has an accented letter, which the screen takes off "
+            "every message before matching: write it without the accent"
+        )
+    return compiled
+
+
 def _stories(markers: list[str]) -> re.Pattern[str] | None:
     """[screen_rules] story_markers as one pattern (None: there are none)."""
     for marker in markers:
-        try:
-            re.compile(marker)
-        except re.error as exc:
-            message = f"[screen_rules] story_markers: bad pattern {marker!r}: {exc}"
-            raise ContentError(message) from exc
-        if _accented(marker):
-            raise ContentError(f"[screen_rules] story_markers: {marker!r} has an accented letter, "
-                               "which the screen takes off every message: write it without")
+        _screen_pattern(marker, "[screen_rules] story_markers")
     return re.compile("|".join(f"(?:{m})" for m in markers)) if markers else None
 
 
@@ -507,17 +514,7 @@ def parse_screen(data: dict[str, Any]) -> ScreenRules:
             raws = require(raw, key, f"screen category '{name}'") if key == "patterns" else (
                 raw.get(key, []))  # fmt: skip
             for pattern in raws:
-                try:
-                    compiled[key].append(re.compile(pattern))
-                except re.error as exc:
-                    message = f"screen category '{name}': bad pattern {pattern!r}: {exc}"
-                    raise ContentError(message) from exc
-                if _accented(pattern):
-                    raise ContentError(
-                        f"screen category '{name}': pattern {pattern!r} has an accented "
-                        "letter, which the screen takes off every message before matching: "
-                        "write it without the accent"
-                    )
+                compiled[key].append(_screen_pattern(pattern, f"screen category '{name}'"))
         patterns, hints = tuple(compiled["patterns"]), tuple(compiled["hints"])
         categories.append(ScreenCategory(name, response, patterns, hints,
                                          alternation(patterns + hints)))  # fmt: skip

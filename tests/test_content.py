@@ -69,6 +69,10 @@ def test_crisis_numbers_are_in_content_not_code():
         (lambda d: d["questions"].append(copy.deepcopy(d["questions"][0])), "defined twice"),
         # messages are matched with accents off: an accented pattern could never fire
         (lambda d: d["screen_categories"][0]["patterns"].append("\\brecaí\\b"), "accented"),
+        (lambda d: d["screen_rules"]["story_markers"].append("\\bhace (dos|tres) años\\b"),
+         "story_markers: pattern .* accented"),
+        (lambda d: d["screen_rules"]["story_markers"].append("(years ago"),
+         "story_markers: bad pattern"),
     ],
 )
 def test_broken_content_is_refused_with_a_clear_message(break_it, complaint):

@@ -1,7 +1,8 @@
 """The screen on sets no one on the team has seen (tests/data/screen_unseen/, written blind on
 2026-12-01 by writers who saw neither the patterns nor the corpus: test_1 and test_2, 300
-messages each; test_3 to test_5 were writers za, zb and zc's, folded into the corpus on
-2026-12-02). Run by hand: `.venv/bin/python bench/screen_unseen.py [file.tsv ...]`: the files
+messages each; writer_zg to writer_zl, 480 each, written on 2026-12-02 and looked at once by
+that day's final code; test_3 to test_5 were writers za, zb and zc's, folded into the corpus
+on 2026-12-02). Run by hand: `.venv/bin/python bench/screen_unseen.py [file.tsv ...]`: the files
 named (a new writer's, before it joins anything), or else every set here. Never tune on these
 sets: once you have, they no longer measure anything unseen, and the figures must say so."""
 

@@ -492,10 +492,12 @@ def _screen_pattern(pattern: str, where: str) -> re.Pattern[str]:
 
 
 def _stories(markers: list[str]) -> re.Pattern[str] | None:
-    """[screen_rules] story_markers as one pattern (None: there are none)."""
-    for marker in markers:
-        _screen_pattern(marker, "[screen_rules] story_markers")
-    return re.compile("|".join(f"(?:{m})" for m in markers)) if markers else None
+    """[screen_rules] story_markers as one pattern (None: there are none), joined as the
+    categories' patterns are (alternation), since it is searched in every clause."""
+    compiled = tuple(_screen_pattern(m, "[screen_rules] story_markers") for m in markers)
+    if not compiled:
+        return None
+    return alternation(compiled) or re.compile("|".join(f"(?:{m})" for m in markers))
 
 
 def parse_screen(data: dict[str, Any]) -> ScreenRules:

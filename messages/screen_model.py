@@ -9,9 +9,9 @@ fit about 60 MB more at its peak, while the fitted numbers are a few MB. The chi
 work out over the cores to processes it forks (fit()), in a process group of its own so that
 stopping it stops them too. It writes the numbers (ScreenModel.to_bytes: the floats as float64
 bytes, so they come back to the bit) and exits; the bot scores with plain Python and never
-imports scikit-learn or numpy. Should the child fail,
-the model is trained in this process instead: the bot must not start without it. Pure apart
-from that: no I/O beyond reading the corpus.
+imports scikit-learn or numpy. Should the child fail, the model is trained in this process
+instead: the bot must not start without it. Pure apart from that: no I/O beyond reading the
+corpus.
 """
 
 from __future__ import annotations
